@@ -1,0 +1,55 @@
+{#- Cross-database helpers that dbt does not ship. Each dispatches so that another adapter
+    (Spark, ...) only needs its own implementation. -#}
+
+{#- true when the whole string matches the regular expression -#}
+{% macro crm_regexp_full_match(expression, pattern) -%}
+    {{ return(adapter.dispatch('crm_regexp_full_match', 'crm_warehouse')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__crm_regexp_full_match(expression, pattern) -%}
+    regexp_like({{ expression }}, '^(?:' || {{ pattern }} || ')$')
+{%- endmacro %}
+
+{% macro duckdb__crm_regexp_full_match(expression, pattern) -%}
+    regexp_full_match({{ expression }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro spark__crm_regexp_full_match(expression, pattern) -%}
+    ({{ expression }} rlike {{ pattern }})
+{%- endmacro %}
+
+{#- file name without its folder -#}
+{% macro crm_file_basename(expression) -%}
+    {{ return(adapter.dispatch('crm_file_basename', 'crm_warehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__crm_file_basename(expression) -%}
+    regexp_replace({{ expression }}, '^.*[\\/]', '')
+{%- endmacro %}
+
+{#- number of whole calendar months from the month of start_date to the month of end_date -#}
+{% macro crm_month_index(date_expression) -%}
+    {{ return(adapter.dispatch('crm_month_index', 'crm_warehouse')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__crm_month_index(date_expression) -%}
+    (extract(year from {{ date_expression }}) * 12 + extract(month from {{ date_expression }}) - 1)
+{%- endmacro %}
+
+{#- last day of the month of a date -#}
+{% macro crm_month_end(date_expression) -%}
+    {{ return(adapter.dispatch('crm_month_end', 'crm_warehouse')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__crm_month_end(date_expression) -%}
+    cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, dbt.date_trunc('month', date_expression))) }} as date)
+{%- endmacro %}
+
+{#- cast that returns NULL instead of failing (dbt.safe_cast is a plain cast on dbt-duckdb) -#}
+{% macro crm_try_cast(expression, data_type) -%}
+    {{ return(adapter.dispatch('crm_try_cast', 'crm_warehouse')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro default__crm_try_cast(expression, data_type) -%}
+    try_cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
