@@ -42,13 +42,6 @@ from (select count(*) as row_count from {{ model }}) as counted
 where row_count < {{ min_rows }}
 {% endtest %}
 
-{#- exactly one of / at most one of the columns is not null, per row -#}
-{% test not_null_when(model, column_name, condition) %}
-select *
-from {{ model }}
-where ({{ condition }}) and {{ column_name }} is null
-{% endtest %}
-
 {#- the column is null exactly when the condition holds -#}
 {% test null_iff(model, column_name, condition) %}
 select *
@@ -81,13 +74,17 @@ cross join other_side
 where abs(coalesce(this_side.measure, 0) - coalesce(other_side.measure, 0)) > {{ tolerance }}
 {% endtest %}
 
-{#- share of rows meeting a condition stays under a threshold (a quality gate) -#}
-{% test share_below(model, condition, max_share, group_by=none) %}
-select
-    {% if group_by %}{{ group_by }},{% endif %}
-    count(*) as total_rows,
-    sum(case when {{ condition }} then 1 else 0 end) as matching_rows
-from {{ model }}
-{% if group_by %}group by {{ group_by }}{% endif %}
-having sum(case when {{ condition }} then 1 else 0 end) > {{ max_share }} * count(*)
+{#- a quality gate: rejected rows (this model) stay under a share of all raw rows (base_model) -#}
+{% test reject_share_below(model, base_model, max_share) %}
+with
+
+counts as (
+    select
+        (select count(*) from {{ model }}) as rejected_rows,
+        (select count(*) from {{ base_model }}) as raw_rows
+)
+
+select *
+from counts
+where rejected_rows > {{ max_share }} * raw_rows
 {% endtest %}

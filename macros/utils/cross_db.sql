@@ -53,3 +53,26 @@
 {% macro default__crm_try_cast(expression, data_type) -%}
     try_cast({{ expression }} as {{ data_type }})
 {%- endmacro %}
+
+{#- text / number labels of a date for the date dimension -#}
+{% macro crm_date_label(expression, label) -%}
+    {{ return(adapter.dispatch('crm_date_label', 'crm_warehouse')(expression, label)) }}
+{%- endmacro %}
+
+{% macro default__crm_date_label(expression, label) -%}
+    {%- set formats = {'year_month': '%Y-%m', 'month_name': '%B', 'day_name': '%A'} -%}
+    {%- if label == 'iso_day_of_week' -%}
+        extract(isodow from {{ expression }})
+    {%- else -%}
+        strftime({{ expression }}, '{{ formats[label] }}')
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__crm_date_label(expression, label) -%}
+    {%- set formats = {'year_month': 'yyyy-MM', 'month_name': 'MMMM', 'day_name': 'EEEE'} -%}
+    {%- if label == 'iso_day_of_week' -%}
+        (dayofweek({{ expression }}) + 5) % 7 + 1
+    {%- else -%}
+        date_format({{ expression }}, '{{ formats[label] }}')
+    {%- endif -%}
+{%- endmacro %}

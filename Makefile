@@ -1,0 +1,22 @@
+# Thin wrappers around scripts/tasks.py (which also runs on Windows without make).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+
+.PHONY: build test lint docs setup clean
+
+build: ## create .venv if needed and build the warehouse (CRM_RAW_DIR, CRM_DUCKDB_PATH)
+	$(PYTHON) scripts/tasks.py build $(ARGS)
+
+test: ## sqlfluff, the whole dbt build with its tests, and pytest
+	$(PYTHON) scripts/tasks.py test $(ARGS)
+
+lint:
+	$(PYTHON) scripts/tasks.py lint
+
+docs:
+	$(PYTHON) scripts/tasks.py docs
+
+setup:
+	$(PYTHON) scripts/tasks.py setup
+
+clean:
+	rm -rf target logs warehouse

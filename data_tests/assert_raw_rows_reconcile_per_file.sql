@@ -1,0 +1,54 @@
+-- Nothing is lost: for every raw file, the rows read straight from the CSV equal the clean rows plus
+-- the rejected rows (SPEC section 1). Returns the files that do not reconcile.
+with
+
+raw_counts as (
+    {%- for source_name in ['sales_transactions', 'customers_master', 'products_master'] %}
+    select
+        '{{ source_name }}' as raw_source,
+        {{ crm_file_basename('filename') }} as source_file,
+        count(*) as raw_rows
+    from {{ source('crm', source_name) }}
+    group by filename
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+landed_rows as (
+    select 'sales_transactions' as raw_source, source_file from {{ ref('stg_crm__sales_transactions') }}
+    union all
+    select 'sales_transactions' as raw_source, source_file from {{ ref('stg_crm__sales_transactions_rejects') }}
+    union all
+    select 'customers_master' as raw_source, source_file from {{ ref('stg_crm__customers') }}
+    union all
+    select 'customers_master' as raw_source, source_file from {{ ref('stg_crm__customers_rejects') }}
+    union all
+    select 'products_master' as raw_source, source_file from {{ ref('stg_crm__products') }}
+    union all
+    select 'products_master' as raw_source, source_file from {{ ref('stg_crm__products_rejects') }}
+),
+
+landed_counts as (
+    select
+        raw_source,
+        source_file,
+        count(*) as landed_rows
+    from landed_rows
+    group by raw_source, source_file
+),
+
+compared as (
+    select
+        coalesce(raw_counts.raw_source, landed_counts.raw_source) as raw_source,
+        coalesce(raw_counts.source_file, landed_counts.source_file) as source_file,
+        coalesce(raw_counts.raw_rows, 0) as raw_rows,
+        coalesce(landed_counts.landed_rows, 0) as landed_rows
+    from raw_counts
+    full outer join landed_counts
+        on
+            raw_counts.raw_source = landed_counts.raw_source
+            and raw_counts.source_file = landed_counts.source_file
+)
+
+select * from compared
+where raw_rows <> landed_rows

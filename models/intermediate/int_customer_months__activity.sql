@@ -1,0 +1,102 @@
+-- One row per in-scope customer and month with CRM-relevant activity: the sums that the monthly
+-- windows are built from. Only core lines with positive quantity count (returns never cancel a
+-- purchase, SPEC section 3); entry lines give the first entry purchase date.
+--
+-- Distinct-invoice counts over a window (o6, o12) are carried as deltas so that the windows model
+-- only needs running sums: an invoice seen in month m adds 1 from m until it leaves the window
+-- (m + 6) or until the next month it is seen again, whichever is first. An invoice number that
+-- reappears in a later month is therefore counted once while both months are in the window, which
+-- is exactly count(distinct invoice_id) over the window's lines.
+with
+
+lines as (
+    select * from {{ ref('int_sales_lines__enriched') }}
+    where is_crm_in_scope
+),
+
+purchase_lines as (
+    select * from lines
+    where quantity > 0 and crm_role in ('core', 'entry')
+),
+
+monthly_sums as (
+    select
+        customer_id,
+        invoice_month_index as month_index,
+        sum(case when crm_role = 'core' then units else 0 end) as core_units,
+        sum(case when crm_role = 'core' then revenue else 0 end) as core_revenue,
+        min(case when crm_role = 'core' then invoice_date end) as first_core_purchase_date,
+        max(case when crm_role = 'core' then invoice_date end) as last_core_purchase_date,
+        min(case when crm_role = 'entry' then invoice_date end) as first_entry_purchase_date
+    from purchase_lines
+    group by customer_id, invoice_month_index
+),
+
+core_invoice_months as (
+    select distinct
+        customer_id,
+        invoice_id,
+        invoice_month_index as month_index
+    from purchase_lines
+    where crm_role = 'core'
+),
+
+core_invoice_spans as (
+    select
+        customer_id,
+        invoice_id,
+        month_index,
+        lead(month_index) over (
+            partition by customer_id, invoice_id order by month_index
+        ) as next_seen_month_index
+    from core_invoice_months
+),
+
+invoice_window_deltas as (
+    select customer_id, month_index, 1 as o6_delta, 1 as o12_delta
+    from core_invoice_spans
+    union all
+    select
+        customer_id,
+        least(month_index + 6, coalesce(next_seen_month_index, month_index + 6)) as month_index,
+        -1 as o6_delta,
+        0 as o12_delta
+    from core_invoice_spans
+    union all
+    select
+        customer_id,
+        least(month_index + 12, coalesce(next_seen_month_index, month_index + 12)) as month_index,
+        0 as o6_delta,
+        -1 as o12_delta
+    from core_invoice_spans
+),
+
+monthly_deltas as (
+    select
+        customer_id,
+        month_index,
+        sum(o6_delta) as o6_delta,
+        sum(o12_delta) as o12_delta
+    from invoice_window_deltas
+    group by customer_id, month_index
+),
+
+final as (
+    select
+        coalesce(monthly_sums.customer_id, monthly_deltas.customer_id) as customer_id,
+        coalesce(monthly_sums.month_index, monthly_deltas.month_index) as month_index,
+        coalesce(monthly_sums.core_units, 0) as core_units,
+        coalesce(monthly_sums.core_revenue, 0) as core_revenue,
+        coalesce(monthly_deltas.o6_delta, 0) as o6_delta,
+        coalesce(monthly_deltas.o12_delta, 0) as o12_delta,
+        monthly_sums.first_core_purchase_date,
+        monthly_sums.last_core_purchase_date,
+        monthly_sums.first_entry_purchase_date
+    from monthly_sums
+    full outer join monthly_deltas
+        on
+            monthly_sums.customer_id = monthly_deltas.customer_id
+            and monthly_sums.month_index = monthly_deltas.month_index
+)
+
+select * from final

@@ -1,0 +1,50 @@
+-- Customers: latest master attributes and consent flags, CRM scope, and the customer's state in the
+-- latest report month (status, tier, event). Anonymous walk-in customers are kept (their sales
+-- belong to them) with is_crm_in_scope = false and no CRM state.
+with
+
+customers as (
+    select * from {{ ref('stg_crm__customers') }}
+),
+
+scoped as (
+    select * from {{ ref('int_customers__scoped') }}
+),
+
+snapshot as (
+    select * from {{ ref('fct_customer_monthly_snapshot') }}
+),
+
+latest_snapshot as (
+    select * from snapshot
+    where report_month = (select max(report_month) from snapshot)
+),
+
+final as (
+    select
+        cast(customers.customer_id as varchar) as customer_id,
+        cast(customers.customer_name as varchar) as customer_name,
+        cast(customers.customer_group as varchar) as customer_group,
+        cast(customers.city as varchar) as city,
+        cast(customers.created_date as date) as created_date,
+        cast(customers.email as varchar) as email,
+        cast(customers.mobile_number as varchar) as mobile_number,
+        cast(customers.opt_email as integer) as opt_email,
+        cast(customers.opt_sms as integer) as opt_sms,
+        cast(customers.opt_phone as integer) as opt_phone,
+        cast(scoped.is_anonymous as boolean) as is_anonymous,
+        cast(scoped.is_crm_in_scope as boolean) as is_crm_in_scope,
+        cast(scoped.first_purchase_date as date) as first_purchase_date,
+        cast(latest_snapshot.report_month as date) as latest_report_month,
+        cast(latest_snapshot.activity_status as varchar) as latest_activity_status,
+        cast(latest_snapshot.value_tier as varchar) as latest_value_tier,
+        cast(latest_snapshot.lifecycle_event as varchar) as latest_lifecycle_event,
+        cast(customers.dq_flags as varchar) as dq_flags
+    from customers
+    inner join scoped
+        on customers.customer_id = scoped.customer_id
+    left join latest_snapshot
+        on customers.customer_id = latest_snapshot.customer_id
+)
+
+select * from final

@@ -1,0 +1,77 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail'
+    )
+}}
+-- What each build did with every raw row, per raw source, file, disposition and reason, so that the
+-- business sees what was set aside. Appended at every build (history by build_id); each raw row is
+-- counted exactly once per build: clean, clean but flagged, or rejected.
+with
+
+transactions as (
+    select * from {{ ref('base_crm__sales_transactions') }}
+),
+
+customers as (
+    select * from {{ ref('base_crm__customers') }}
+),
+
+products as (
+    select * from {{ ref('base_crm__products') }}
+),
+
+classified_rows as (
+    select
+        'sales_transactions' as raw_source,
+        source_file,
+        case
+            when reject_reason is not null then 'rejected'
+            when is_exact_duplicate then 'flagged'
+            else 'clean'
+        end as disposition,
+        coalesce(reject_reason, case when is_exact_duplicate then 'exact_duplicate' end, 'ok') as reason,
+        revenue
+    from transactions
+    union all
+    select
+        'customers_master' as raw_source,
+        source_file,
+        case
+            when reject_reason is not null then 'rejected'
+            when dq_flags is not null then 'flagged'
+            else 'clean'
+        end as disposition,
+        coalesce(reject_reason, dq_flags, 'ok') as reason,
+        null as revenue
+    from customers
+    union all
+    select
+        'products_master' as raw_source,
+        source_file,
+        case
+            when reject_reason is not null then 'rejected'
+            when dq_flags is not null then 'flagged'
+            else 'clean'
+        end as disposition,
+        coalesce(reject_reason, dq_flags, 'ok') as reason,
+        null as revenue
+    from products
+),
+
+final as (
+    select
+        cast('{{ invocation_id }}' as varchar) as build_id,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as built_at,
+        cast(raw_source as varchar) as raw_source,
+        cast(source_file as varchar) as source_file,
+        cast(disposition as varchar) as disposition,
+        cast(reason as varchar) as reason,
+        cast(count(*) as bigint) as row_count,
+        cast(sum(revenue) as decimal(18, 4)) as parsed_revenue
+    from classified_rows
+    group by raw_source, source_file, disposition, reason
+)
+
+select * from final

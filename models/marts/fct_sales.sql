@@ -1,0 +1,28 @@
+-- Sales lines (line grain): every clean transaction line, anonymous customers included, with net
+-- revenue (returns negative), quantity, CRM units and the return flag. Joins dim_customers,
+-- dim_products and dim_dates on their keys.
+with
+
+lines as (
+    select * from {{ ref('int_sales_lines__enriched') }}
+),
+
+final as (
+    select
+        cast(source_file as varchar) as source_file,
+        cast(source_row_number as bigint) as source_row_number,
+        cast(invoice_id as varchar) as invoice_id,
+        cast(customer_id as varchar) as customer_id,
+        cast(product_id as varchar) as product_id,
+        cast(invoice_date as date) as invoice_date,
+        cast(store_id as varchar) as store_id,
+        cast(quantity as decimal(18, 4)) as quantity,
+        cast(revenue as decimal(18, 4)) as revenue,
+        cast(units as decimal(18, 4)) as units,
+        cast(is_return as boolean) as is_return,
+        cast(is_exact_duplicate as boolean) as is_exact_duplicate,
+        cast(is_crm_in_scope as boolean) as is_crm_customer
+    from lines
+)
+
+select * from final

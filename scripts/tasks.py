@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""One entry point for the project's chores, on Linux, macOS and Windows.
+
+    python scripts/tasks.py build [dbt args...]   set up .venv if needed, build the warehouse
+    python scripts/tasks.py test                   sqlfluff + full dbt build with tests + pytest
+    python scripts/tasks.py lint                   sqlfluff only
+    python scripts/tasks.py docs                   dbt docs generate
+    python scripts/tasks.py setup                  create .venv and install requirements.txt
+
+The Makefile targets call this script. Settings come from the environment:
+CRM_RAW_DIR (raw landing folder, default data/demo), CRM_DUCKDB_PATH (build warehouse file,
+default warehouse/crm.duckdb). Only the standard library is used here, so any Python 3.11 runs it.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+REQUIREMENTS = ROOT / "requirements.txt"
+STAMP = VENV / ".requirements.sha256"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def venv_tool(name: str) -> str:
+    suffix = ".exe" if os.name == "nt" else ""
+    return str(BIN / f"{name}{suffix}")
+
+
+def log(message: str) -> None:
+    print(f"[crm] {message}", flush=True)
+
+
+def run(command: list[str], env: dict[str, str] | None = None, check: bool = True) -> int:
+    log("$ " + " ".join(command))
+    result = subprocess.run(command, cwd=ROOT, env=env)
+    if check and result.returncode != 0:
+        log(f"failed with exit code {result.returncode}: {' '.join(command)}")
+        sys.exit(result.returncode)
+    return result.returncode
+
+
+def setup() -> None:
+    """Create .venv when missing and install the pinned requirements when they changed."""
+    if sys.version_info[:2] < (3, 11):
+        sys.exit("Python 3.11 or newer is required (found %s)." % sys.version.split()[0])
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if not Path(venv_tool("python")).exists():
+        log(f"creating virtual environment {VENV}")
+        run([sys.executable, "-m", "venv", str(VENV)])
+    if not STAMP.exists() or STAMP.read_text().strip() != wanted:
+        log("installing pinned requirements (first run only)")
+        run([venv_tool("python"), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+             "-r", str(REQUIREMENTS)])
+        STAMP.write_text(wanted)
+
+
+def project_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["DBT_PROFILES_DIR"] = str(ROOT)
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    raw_dir = Path(env.get("CRM_RAW_DIR") or ROOT / "data" / "demo")
+    if not raw_dir.is_absolute():
+        raw_dir = (Path.cwd() / raw_dir).resolve()
+    env["CRM_RAW_DIR"] = raw_dir.as_posix()
+    db_path = Path(env.get("CRM_DUCKDB_PATH") or ROOT / "warehouse" / "crm.duckdb")
+    if not db_path.is_absolute():
+        db_path = (Path.cwd() / db_path).resolve()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    env["CRM_DUCKDB_PATH"] = str(db_path)
+    env.setdefault("CRM_DUCKDB_TEMP_DIR", str(db_path.parent / "tmp"))
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def dbt(args: list[str], env: dict[str, str]) -> None:
+    run([venv_tool("dbt"), *args], env=env)
+
+
+def build(extra: list[str]) -> None:
+    setup()
+    env = project_env()
+    log(f"raw folder {env['CRM_RAW_DIR']} -> warehouse {env['CRM_DUCKDB_PATH']}")
+    started = time.perf_counter()
+    dbt(["build", *extra], env)
+    log(f"warehouse built in {time.perf_counter() - started:.1f} s")
+
+
+def lint() -> None:
+    setup()
+    env = project_env()
+    run([venv_tool("sqlfluff"), "lint", "models", "data_tests", "--processes", "2"], env=env)
+
+
+def test(extra: list[str]) -> None:
+    setup()
+    lint()
+    env = project_env()
+    dbt(["build", "--full-refresh"], env)
+    code = run([venv_tool("python"), "-m", "pytest", "tests", *extra], env=env, check=False)
+    if code == 5:
+        log("pytest collected no tests: the test suite is missing")
+        sys.exit(1)
+    if code != 0:
+        sys.exit(code)
+
+
+def docs() -> None:
+    setup()
+    dbt(["docs", "generate"], project_env())
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(__doc__)
+        return
+    command, extra = argv[0], argv[1:]
+    if command == "setup":
+        setup()
+    elif command == "build":
+        build(extra)
+    elif command == "test":
+        test(extra)
+    elif command == "lint":
+        lint()
+    elif command == "docs":
+        docs()
+    else:
+        sys.exit(f"unknown command {command!r}; see --help")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
