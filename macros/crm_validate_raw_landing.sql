@@ -5,7 +5,7 @@
     deep inside a model.
 
     Every source of `crm` declares in its meta `raw_file` (a file name or glob inside the folder);
-    its expected header is the source's column list, in order.
+    its expected header is the source's column list, in order (without `filename`, added by the reader).
 -#}
 {% macro crm_validate_raw_landing() %}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
@@ -23,7 +23,7 @@
             {%- if files | length == 0 -%}
                 {%- do problems.append("missing file: no '" ~ node.meta.raw_file ~ "' in '" ~ raw_dir ~ "' (source crm." ~ node.name ~ ")") -%}
             {%- endif -%}
-            {%- set expected = node.columns.keys() | list -%}
+            {%- set expected = node.columns.keys() | reject('equalto', 'filename') | list -%}
             {%- for file in files -%}
                 {%- set first_line = run_query(
                     "select line from read_csv('" ~ file ~ "', header = false, auto_detect = false, "
