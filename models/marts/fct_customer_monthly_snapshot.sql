@@ -11,8 +11,8 @@
 -- the new ones; `--full-refresh` rebuilds every month and gives identical rows.
 with
 
-classified as (
-    select * from {{ ref('int_customer_months__classified') }}
+scored as (
+    select * from {{ ref('int_customer_months__rfmt_scored') }}
     {% if is_incremental() %}
         where report_month >= (select max(report_month) from {{ this }})
     {% endif %}
@@ -38,8 +38,17 @@ final as (
         avg_order_size,
         activity_status,
         value_tier,
-        lifecycle_event
-    from classified
+        lifecycle_event,
+        cast(recency_days as integer) as recency_days,
+        cast(frequency_orders as integer) as frequency_orders,
+        cast(monetary_value as decimal(18, 4)) as monetary_value,
+        cast(recency_score as integer) as recency_score,
+        cast(frequency_score as integer) as frequency_score,
+        cast(monetary_score as integer) as monetary_score,
+        cast(tenure_score as integer) as tenure_score,
+        cast(rfm_cell as varchar) as rfm_cell,
+        cast(rfm_segment as varchar) as rfm_segment
+    from scored
 )
 
 select * from final
