@@ -1,6 +1,7 @@
--- One row per in-scope customer and month with CRM-relevant activity: the sums that the monthly
--- windows are built from. Only core lines with positive quantity count (returns never cancel a
--- purchase, SPEC section 3); entry lines give the first entry purchase date.
+-- One row per in-scope customer and month with activity: the sums that the monthly windows are
+-- built from. CRM sums count only core lines with positive quantity (returns never cancel a
+-- purchase, SPEC section 3); entry lines give the first entry purchase date; net_revenue (every
+-- line, returns included) feeds the sales reporting by segment and tier.
 --
 -- Distinct-invoice counts over a window (o6, o12) are carried as deltas so that the windows model
 -- only needs running sums: an invoice seen in month m adds 1 from m until it leaves the window
@@ -14,21 +15,17 @@ lines as (
     where is_crm_in_scope
 ),
 
-purchase_lines as (
-    select * from lines
-    where quantity > 0 and crm_role in ('core', 'entry')
-),
-
 monthly_sums as (
     select
         customer_id,
         invoice_month_index as month_index,
-        sum(case when crm_role = 'core' then units else 0 end) as core_units,
-        sum(case when crm_role = 'core' then revenue else 0 end) as core_revenue,
-        min(case when crm_role = 'core' then invoice_date end) as first_core_purchase_date,
-        max(case when crm_role = 'core' then invoice_date end) as last_core_purchase_date,
-        min(case when crm_role = 'entry' then invoice_date end) as first_entry_purchase_date
-    from purchase_lines
+        sum(case when crm_role = 'core' and quantity > 0 then units else 0 end) as core_units,
+        sum(case when crm_role = 'core' and quantity > 0 then revenue else 0 end) as core_revenue,
+        sum(revenue) as net_revenue,
+        min(case when crm_role = 'core' and quantity > 0 then invoice_date end) as first_core_purchase_date,
+        max(case when crm_role = 'core' and quantity > 0 then invoice_date end) as last_core_purchase_date,
+        min(case when crm_role = 'entry' and quantity > 0 then invoice_date end) as first_entry_purchase_date
+    from lines
     group by customer_id, invoice_month_index
 ),
 
@@ -37,8 +34,8 @@ core_invoice_months as (
         customer_id,
         invoice_id,
         invoice_month_index as month_index
-    from purchase_lines
-    where crm_role = 'core'
+    from lines
+    where crm_role = 'core' and quantity > 0
 ),
 
 core_invoice_spans as (
@@ -87,6 +84,7 @@ final as (
         coalesce(monthly_sums.month_index, monthly_deltas.month_index) as month_index,
         coalesce(monthly_sums.core_units, 0) as core_units,
         coalesce(monthly_sums.core_revenue, 0) as core_revenue,
+        coalesce(monthly_sums.net_revenue, 0) as net_revenue,
         coalesce(monthly_deltas.o6_delta, 0) as o6_delta,
         coalesce(monthly_deltas.o12_delta, 0) as o12_delta,
         monthly_sums.first_core_purchase_date,

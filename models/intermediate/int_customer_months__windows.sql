@@ -57,6 +57,7 @@ baselines as (
         activity.customer_id,
         sum(activity.core_units) as core_units,
         sum(activity.core_revenue) as core_revenue,
+        sum(activity.net_revenue) as net_revenue,
         sum(activity.o6_delta) as o6_delta,
         sum(activity.o12_delta) as o12_delta,
         min(activity.first_core_purchase_date) as first_core_purchase_date,
@@ -87,6 +88,7 @@ spine_activity as (
         customer_months.*,
         coalesce(activity.core_units, 0) as core_units,
         coalesce(activity.core_revenue, 0) as core_revenue,
+        coalesce(activity.net_revenue, 0) as net_revenue,
         coalesce(activity.o6_delta, 0) as o6_delta,
         coalesce(activity.o12_delta, 0) as o12_delta,
         activity.first_core_purchase_date,
@@ -108,10 +110,13 @@ running as (
         spine_activity.is_report_month,
         coalesce(baselines.core_units, 0) as baseline_units,
         coalesce(baselines.core_revenue, 0) as baseline_revenue,
+        coalesce(baselines.net_revenue, 0) as baseline_net_revenue,
         coalesce(baselines.core_units, 0) + sum(spine_activity.core_units) over customer_history
             as cumulative_units,
         coalesce(baselines.core_revenue, 0) + sum(spine_activity.core_revenue) over customer_history
             as cumulative_revenue,
+        coalesce(baselines.net_revenue, 0) + sum(spine_activity.net_revenue) over customer_history
+            as cumulative_net_revenue,
         coalesce(baselines.o6_delta, 0) + sum(spine_activity.o6_delta) over customer_history as o6,
         coalesce(baselines.o12_delta, 0) + sum(spine_activity.o12_delta) over customer_history as o12,
         coalesce(
@@ -144,7 +149,11 @@ windows as (
         - coalesce(lag(cumulative_units, {{ months }}) over customer_order, baseline_units) as m{{ months }},
         {%- endfor %}
         cumulative_revenue
-        - coalesce(lag(cumulative_revenue, 12) over customer_order, baseline_revenue) as r12
+        - coalesce(lag(cumulative_revenue, 12) over customer_order, baseline_revenue) as r12,
+        cumulative_net_revenue
+        - coalesce(lag(cumulative_net_revenue, 1) over customer_order, baseline_net_revenue) as sales_month,
+        cumulative_net_revenue
+        - coalesce(lag(cumulative_net_revenue, 12) over customer_order, baseline_net_revenue) as sales_12m
     from running
     window customer_order as (partition by customer_id order by report_month_index)
 ),
@@ -165,6 +174,8 @@ final as (
         cast(windows.o6 as integer) as o6,
         cast(windows.o12 as integer) as o12,
         cast(windows.r12 as decimal(18, 4)) as r12,
+        cast(windows.sales_month as decimal(18, 4)) as sales_month,
+        cast(windows.sales_12m as decimal(18, 4)) as sales_12m,
         windows.first_entry_purchase_date,
         windows.first_core_purchase_date,
         windows.last_core_purchase_date

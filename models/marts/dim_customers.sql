@@ -1,5 +1,7 @@
 -- Customers: latest master attributes and consent flags, CRM scope, and the customer's state in the
--- latest report month (status, tier, event). Anonymous walk-in customers are kept (their sales
+-- latest report month (status, tier, event, RFMT scores and segment). segment_label is the key to
+-- dim_rfm_segments: the latest segment, or Anonymous / Not Active, so that a BI click on a segment
+-- filters sales lines, trends and categories through this dimension. Anonymous walk-in customers are kept (their sales
 -- belong to them) with is_crm_in_scope = false and no CRM state.
 with
 
@@ -39,6 +41,18 @@ final as (
         cast(latest_snapshot.activity_status as varchar) as latest_activity_status,
         cast(latest_snapshot.value_tier as varchar) as latest_value_tier,
         cast(latest_snapshot.lifecycle_event as varchar) as latest_lifecycle_event,
+        cast(latest_snapshot.recency_score as integer) as latest_recency_score,
+        cast(latest_snapshot.frequency_score as integer) as latest_frequency_score,
+        cast(latest_snapshot.monetary_score as integer) as latest_monetary_score,
+        cast(latest_snapshot.tenure_score as integer) as latest_tenure_score,
+        cast(latest_snapshot.rfm_cell as varchar) as latest_rfm_cell,
+        cast(latest_snapshot.rfm_segment as varchar) as latest_rfm_segment,
+        cast(
+            coalesce(
+                latest_snapshot.rfm_segment,
+                case when scoped.is_anonymous then 'Anonymous' else 'Not Active' end
+            ) as varchar
+        ) as segment_label,
         cast(customers.dq_flags as varchar) as dq_flags
     from customers
     inner join scoped

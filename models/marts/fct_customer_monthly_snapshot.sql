@@ -47,7 +47,9 @@ final as (
         cast(monetary_score as integer) as monetary_score,
         cast(tenure_score as integer) as tenure_score,
         cast(rfm_cell as varchar) as rfm_cell,
-        cast(rfm_segment as varchar) as rfm_segment
+        cast(rfm_segment as varchar) as rfm_segment,
+        cast(sales_month as decimal(18, 4)) as sales_month,
+        cast(sales_12m as decimal(18, 4)) as sales_12m
     from scored
 )
 

@@ -1,0 +1,45 @@
+-- Score bands: for every report month, RFMT dimension and score, the lowest and highest measure and
+-- the number of customers, so that every score is explainable to a business user. A score with no
+-- row in a month is an empty bin (a measure dominated by ties collapses bins).
+{%- set dimensions = [
+    ('R', 'recency_days', 'recency_score', 'days since the last core purchase'),
+    ('F', 'frequency_orders', 'frequency_score', 'core orders in 12 months'),
+    ('M', 'monetary_value', 'monetary_score', var('crm_monetary_measure') ~ ' in 12 months'),
+    ('T', 'tenure_months', 'tenure_score', 'months since the first core purchase'),
+] %}
+with
+
+snapshot as (
+    select * from {{ ref('fct_customer_monthly_snapshot') }}
+    where activity_status = 'Active'
+),
+
+bands as (
+    {%- for dimension, measure, score, meaning in dimensions %}
+    select
+        report_month,
+        '{{ dimension }}' as dimension,
+        '{{ meaning }}' as measure_name,
+        {{ score }} as score,
+        min({{ measure }}) as lowest_measure,
+        max({{ measure }}) as highest_measure,
+        count(*) as customers
+    from snapshot
+    group by report_month, {{ score }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+final as (
+    select
+        cast(report_month as date) as report_month,
+        cast(dimension as varchar) as dimension,
+        cast(measure_name as varchar) as measure_name,
+        cast(score as integer) as score,
+        cast(lowest_measure as decimal(18, 4)) as lowest_measure,
+        cast(highest_measure as decimal(18, 4)) as highest_measure,
+        cast(customers as bigint) as customers
+    from bands
+)
+
+select * from final
