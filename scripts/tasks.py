@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """One entry point for the project's chores, on Linux, macOS and Windows.
 
-    python scripts/tasks.py build [dbt args...]   set up .venv if needed, build the warehouse
+    python scripts/tasks.py build [dbt args...]   set up .venv if needed, build the warehouse and
+                                                   publish the marts (serving DuckDB file + Parquet)
     python scripts/tasks.py test                   sqlfluff + full dbt build with tests + pytest
     python scripts/tasks.py lint                   sqlfluff only
     python scripts/tasks.py docs                   dbt docs generate
@@ -82,13 +83,37 @@ def dbt(args: list[str], env: dict[str, str]) -> None:
     run([venv_tool("dbt"), *args], env=env)
 
 
-def build(extra: list[str]) -> None:
+def check_not_locked(env: dict[str, str]) -> None:
+    """Fail early, and clearly, when another program holds the build warehouse file open."""
+    probe = (
+        "import duckdb, os, sys\n"
+        "path = os.environ['CRM_DUCKDB_PATH']\n"
+        "if os.path.exists(path):\n"
+        "    try:\n"
+        "        duckdb.connect(path).close()\n"
+        "    except duckdb.IOException as error:\n"
+        "        sys.exit(str(error))\n"
+    )
+    result = subprocess.run([venv_tool("python"), "-c", probe], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(
+            f"[crm] the build warehouse {env['CRM_DUCKDB_PATH']} is open in another program, so dbt cannot "
+            f"write it:\n  {result.stderr.strip() or result.stdout.strip()}\n"
+            "Close that program (notebook, DuckDB CLI, BI tool). BI tools should open the serving file "
+            "(warehouse/crm_serving.duckdb, see docs/powerbi.md), which never blocks a build."
+        )
+
+
+def build(extra: list[str], publish: bool = True) -> None:
     setup()
     env = project_env()
+    check_not_locked(env)
     log(f"raw folder {env['CRM_RAW_DIR']} -> warehouse {env['CRM_DUCKDB_PATH']}")
     started = time.perf_counter()
     dbt(["build", *extra], env)
     log(f"warehouse built in {time.perf_counter() - started:.1f} s")
+    if publish:
+        run([venv_tool("python"), str(ROOT / "scripts" / "publish.py")], env=env)
 
 
 def lint() -> None:
@@ -101,7 +126,9 @@ def test(extra: list[str]) -> None:
     setup()
     lint()
     env = project_env()
+    check_not_locked(env)
     dbt(["build", "--full-refresh"], env)
+    run([venv_tool("python"), str(ROOT / "scripts" / "publish.py")], env=env)
     code = run([venv_tool("python"), "-m", "pytest", "tests", *extra], env=env, check=False)
     if code == 5:
         log("pytest collected no tests: the test suite is missing")

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Publish the marts for BI: a serving DuckDB file and Parquet files.
+
+    python scripts/publish.py [--build-db PATH] [--serving-db PATH] [--parquet-dir DIR]
+
+Defaults come from the environment: CRM_DUCKDB_PATH (the build warehouse dbt writes, default
+warehouse/crm.duckdb), CRM_SERVING_PATH (default: crm_serving.duckdb beside the build file) and
+CRM_PARQUET_DIR (default: parquet/ beside the build file).
+
+Why a separate serving file: DuckDB locks a database file for writing while any other process has
+it open, even read-only. Power BI (ODBC), notebooks and the self-service app therefore open the
+serving file, never the build file, so they can never make `dbt build` fail. The serving file is
+written under a temporary name and swapped in with an atomic rename only after a successful build:
+a build that fails or is killed leaves the previous serving file intact and readable, and a reader
+holding the old file keeps reading it until it reconnects (POSIX rename semantics). On Windows a
+file open in another process cannot be replaced: the new file is then left as
+<serving>.pending.duckdb and swapped in by the next publish, and the command says so.
+
+The serving file is written with storage_version v1.0.0 so DuckDB 1.x clients (many ODBC drivers in
+the field) can read it as well as the pinned DuckDB.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+MARTS_SCHEMA = "marts"
+STORAGE_VERSION = "v1.0.0"
+
+
+def default_paths() -> tuple[Path, Path, Path]:
+    build_db = Path(os.environ.get("CRM_DUCKDB_PATH") or ROOT / "warehouse" / "crm.duckdb")
+    serving_db = Path(os.environ.get("CRM_SERVING_PATH") or build_db.with_name("crm_serving.duckdb"))
+    parquet_dir = Path(os.environ.get("CRM_PARQUET_DIR") or build_db.parent / "parquet")
+    return build_db, serving_db, parquet_dir
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def sql_string(text: str | Path) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def mart_tables(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = connection.execute(
+        "select table_name from information_schema.tables where table_catalog = 'build' "
+        "and table_schema = ? and table_type = 'BASE TABLE' order by table_name",
+        [MARTS_SCHEMA],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def replace_file(new: Path, target: Path) -> bool:
+    """Atomically put `new` in place of `target`; False when the target is locked (Windows)."""
+    try:
+        os.replace(new, target)
+        return True
+    except PermissionError:
+        pending = target.with_name(target.stem + ".pending" + target.suffix)
+        os.replace(new, pending)
+        return False
+
+
+def publish(build_db: Path, serving_db: Path, parquet_dir: Path, log=print) -> dict:
+    started = time.perf_counter()
+    if not build_db.exists():
+        raise SystemExit(f"build warehouse {build_db} does not exist: run `make build` first")
+    serving_db.parent.mkdir(parents=True, exist_ok=True)
+    parquet_dir.parent.mkdir(parents=True, exist_ok=True)
+    pending = serving_db.with_name(serving_db.stem + ".pending" + serving_db.suffix)
+    temporary = serving_db.with_name(f"{serving_db.stem}.tmp-{os.getpid()}{serving_db.suffix}")
+    parquet_temporary = parquet_dir.with_name(f"{parquet_dir.name}.tmp-{os.getpid()}")
+    for leftover in (temporary, Path(str(temporary) + ".wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(parquet_temporary, ignore_errors=True)
+    parquet_temporary.mkdir(parents=True)
+
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"attach {sql_string(build_db)} as build (read_only)")
+        connection.execute("use build")
+        tables = mart_tables(connection)
+        if not tables:
+            raise SystemExit(f"no tables in schema {MARTS_SCHEMA} of {build_db}: did the build succeed?")
+        connection.execute(
+            f"attach {sql_string(temporary)} as serving (storage_version {sql_string(STORAGE_VERSION)})"
+        )
+        counts = {}
+        for table in tables:
+            source = f"build.{quote(MARTS_SCHEMA)}.{quote(table)}"
+            connection.execute(f"create table serving.main.{quote(table)} as select * from {source}")
+            connection.execute(
+                f"copy (select * from {source}) to {sql_string(parquet_temporary / (table + '.parquet'))} "
+                "(format parquet, compression zstd)"
+            )
+            counts[table] = connection.execute(f"select count(*) from {source}").fetchone()[0]
+        connection.execute("checkpoint serving")
+        connection.execute("detach serving")
+    finally:
+        connection.close()
+
+    swapped = replace_file(temporary, serving_db)
+    if swapped:
+        pending.unlink(missing_ok=True)
+    old_parquet = parquet_dir.with_name(f"{parquet_dir.name}.old-{os.getpid()}")
+    if parquet_dir.exists():
+        os.replace(parquet_dir, old_parquet)
+    os.replace(parquet_temporary, parquet_dir)
+    shutil.rmtree(old_parquet, ignore_errors=True)
+
+    elapsed = time.perf_counter() - started
+    if swapped:
+        log(f"[crm] published {len(tables)} marts to {serving_db} and {parquet_dir} in {elapsed:.1f} s")
+    else:
+        log(f"[crm] {serving_db} is open in another program and cannot be replaced on this system; "
+            f"the new marts wait in {pending} and are swapped in by the next publish "
+            f"(Parquet files in {parquet_dir} are up to date)")
+    return {"tables": counts, "serving_db": str(serving_db), "swapped": swapped, "seconds": elapsed}
+
+
+def main(argv: list[str] | None = None) -> None:
+    build_db, serving_db, parquet_dir = default_paths()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--build-db", type=Path, default=build_db)
+    parser.add_argument("--serving-db", type=Path, default=serving_db)
+    parser.add_argument("--parquet-dir", type=Path, default=parquet_dir)
+    args = parser.parse_args(argv)
+    publish(args.build_db, args.serving_db, args.parquet_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
