@@ -1,0 +1,71 @@
+"""Shared helpers: build the warehouse on a generated raw folder into a throw-away DuckDB file."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import generate_data  # noqa: E402
+
+
+# dbt build without its tests (the main `dbt build` of `make test` runs them): seeds and models.
+MODELS_ONLY = ("build", "--resource-type", "seed", "--resource-type", "model", "--full-refresh")
+
+
+def dbt_env(raw_dir: Path, db_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(ROOT),
+        CRM_RAW_DIR=str(raw_dir),
+        CRM_DUCKDB_PATH=str(db_path),
+        CRM_DUCKDB_TEMP_DIR=str(db_path.parent / "tmp"),
+        DBT_TARGET_PATH=str(db_path.parent / "target"),
+        DBT_LOG_PATH=str(db_path.parent / "logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def run_dbt(raw_dir: Path, db_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run dbt in the project against raw_dir / db_path; returns the completed process."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [str(BIN / "dbt"), *args],
+        cwd=ROOT,
+        env=dbt_env(raw_dir, db_path),
+        capture_output=True,
+        text=True,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def query(db_path: Path, sql: str):
+    with duckdb.connect(str(db_path), read_only=True) as connection:
+        return connection.execute(sql).df()
+
+
+@pytest.fixture(scope="session")
+def clean_raw(tmp_path_factory) -> Path:
+    """A clean generated raw folder (no bad rows), rich enough to hold every tier and event."""
+    out = tmp_path_factory.mktemp("raw_clean")
+    generate_data.generate(out, customers=1200, start_year=2023, years=3, seed=7, clean=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def clean_warehouse(clean_raw, tmp_path_factory) -> Path:
+    """The warehouse built (models only; tests run in the main dbt build) on clean_raw."""
+    db_path = tmp_path_factory.mktemp("wh_clean") / "crm.duckdb"
+    run_dbt(clean_raw, db_path, *MODELS_ONLY)
+    return db_path
