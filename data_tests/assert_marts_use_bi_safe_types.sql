@@ -15,10 +15,9 @@ columns as (
 
 final as (
     select * from columns
-    where not (
-        data_type in ('VARCHAR', 'BOOLEAN', 'SMALLINT', 'INTEGER', 'BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP')
-        or (data_type like 'DECIMAL(%' and numeric_precision <= 18)
-    )
+    where
+        data_type not in ('VARCHAR', 'BOOLEAN', 'SMALLINT', 'INTEGER', 'BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP')
+        and not (data_type like 'DECIMAL(%' and numeric_precision <= 18)
 )
 
 select * from final

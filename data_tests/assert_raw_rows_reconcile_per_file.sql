@@ -15,17 +15,35 @@ raw_counts as (
 ),
 
 landed_rows as (
-    select 'sales_transactions' as raw_source, source_file from {{ ref('stg_crm__sales_transactions') }}
+    select
+        'sales_transactions' as raw_source,
+        source_file
+    from {{ ref('stg_crm__sales_transactions') }}
     union all
-    select 'sales_transactions' as raw_source, source_file from {{ ref('stg_crm__sales_transactions_rejects') }}
+    select
+        'sales_transactions' as raw_source,
+        source_file
+    from {{ ref('stg_crm__sales_transactions_rejects') }}
     union all
-    select 'customers_master' as raw_source, source_file from {{ ref('stg_crm__customers') }}
+    select
+        'customers_master' as raw_source,
+        source_file
+    from {{ ref('stg_crm__customers') }}
     union all
-    select 'customers_master' as raw_source, source_file from {{ ref('stg_crm__customers_rejects') }}
+    select
+        'customers_master' as raw_source,
+        source_file
+    from {{ ref('stg_crm__customers_rejects') }}
     union all
-    select 'products_master' as raw_source, source_file from {{ ref('stg_crm__products') }}
+    select
+        'products_master' as raw_source,
+        source_file
+    from {{ ref('stg_crm__products') }}
     union all
-    select 'products_master' as raw_source, source_file from {{ ref('stg_crm__products_rejects') }}
+    select
+        'products_master' as raw_source,
+        source_file
+    from {{ ref('stg_crm__products_rejects') }}
 ),
 
 landed_counts as (

@@ -50,7 +50,11 @@ core_invoice_spans as (
 ),
 
 invoice_window_deltas as (
-    select customer_id, month_index, 1 as o6_delta, 1 as o12_delta
+    select
+        customer_id,
+        month_index,
+        1 as o6_delta,
+        1 as o12_delta
     from core_invoice_spans
     union all
     select

@@ -16,10 +16,12 @@ calibration as (
 
 thresholds as (
     select
-        {%- for name in ['t_high', 't_mid_high', 't_mid', 'a_high', 'f_high', 'f_mid'] %}
-        max(case when threshold_name = '{{ name }}' then threshold_value end) as {{ name }}
-        {{- ',' if not loop.last }}
-        {%- endfor %}
+        max(case when threshold_name = 't_high' then threshold_value end) as t_high,
+        max(case when threshold_name = 't_mid_high' then threshold_value end) as t_mid_high,
+        max(case when threshold_name = 't_mid' then threshold_value end) as t_mid,
+        max(case when threshold_name = 'a_high' then threshold_value end) as a_high,
+        max(case when threshold_name = 'f_high' then threshold_value end) as f_high,
+        max(case when threshold_name = 'f_mid' then threshold_value end) as f_mid
     from calibration
 ),
 

@@ -33,14 +33,14 @@ calendar as (
 
 recompute_range as (
     select
-        {% if is_incremental() %}
-            coalesce(
-                (select max(report_month_index) from {{ this }}),
-                min(case when is_report_month then report_month_index end)
-            )
-        {% else %}
+        {% if is_incremental() -%}
+        coalesce(
+            (select max(existing.report_month_index) from {{ this }} as existing),
             min(case when is_report_month then report_month_index end)
-        {% endif %} as first_output_month_index,
+        )
+        {%- else -%}
+        min(case when is_report_month then report_month_index end)
+        {%- endif %} as first_output_month_index,
         min(report_month_index) as first_calendar_month_index
     from calendar
 ),
@@ -79,8 +79,9 @@ customer_months as (
     from customers
     cross join spine_range
     inner join calendar
-        on calendar.report_month_index
-        >= greatest(spine_range.first_spine_month_index, customers.exists_from_month_index)
+        on
+            calendar.report_month_index
+            >= greatest(spine_range.first_spine_month_index, customers.exists_from_month_index)
 ),
 
 spine_activity as (

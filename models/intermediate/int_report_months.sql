@@ -15,16 +15,16 @@ calendar_months as (
 
 data_range as (
     select
-        {% if var('crm_first_report_month') %}
-            {{ crm_month_index("cast('" ~ var('crm_first_report_month') ~ "' as date)") }}
-        {% else %}
-            min({{ crm_month_index('invoice_date') }})
-        {% endif %} as first_report_month_index,
-        {% if var('crm_last_report_month') %}
-            {{ crm_month_index("cast('" ~ var('crm_last_report_month') ~ "' as date)") }}
-        {% else %}
-            max({{ crm_month_index('invoice_date') }})
-        {% endif %} as last_report_month_index,
+        {% if var('crm_first_report_month') -%}
+        {{ crm_month_index("cast('" ~ var('crm_first_report_month') ~ "' as date)") }}
+        {%- else -%}
+        min({{ crm_month_index('invoice_date') }})
+        {%- endif %} as first_report_month_index,
+        {% if var('crm_last_report_month') -%}
+        {{ crm_month_index("cast('" ~ var('crm_last_report_month') ~ "' as date)") }}
+        {%- else -%}
+        max({{ crm_month_index('invoice_date') }})
+        {%- endif %} as last_report_month_index,
         min({{ crm_month_index('invoice_date') }}) as first_data_month_index
     from lines
 ),

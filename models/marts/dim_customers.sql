@@ -17,9 +17,16 @@ snapshot as (
     select * from {{ ref('fct_customer_monthly_snapshot') }}
 ),
 
+latest_month as (
+    select max(report_month) as report_month
+    from snapshot
+),
+
 latest_snapshot as (
-    select * from snapshot
-    where report_month = (select max(report_month) from snapshot)
+    select snapshot.*
+    from snapshot
+    inner join latest_month
+        on snapshot.report_month = latest_month.report_month
 ),
 
 final as (

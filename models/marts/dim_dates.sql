@@ -1,5 +1,6 @@
--- Calendar days from the first of January of the first year of data (or report months) to the 31st
--- of December of the year of the last invoice (or report month): day, ISO week, month, quarter and year attributes for BI.
+-- Calendar days from the first of January of the first year of data (or report months) to
+-- the 31st of December of the year of the last invoice (or report month): day, ISO week, month,
+-- quarter and year attributes for BI.
 with
 
 report_months as (

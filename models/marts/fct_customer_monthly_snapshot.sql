@@ -13,9 +13,9 @@ with
 
 scored as (
     select * from {{ ref('int_customer_months__rfmt_scored') }}
-    {% if is_incremental() %}
-        where report_month >= (select max(report_month) from {{ this }})
-    {% endif %}
+    {% if is_incremental() -%}
+    where report_month >= (select max(existing.report_month) from {{ this }} as existing)
+    {%- endif %}
 ),
 
 final as (

@@ -10,9 +10,16 @@ customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
+latest_month as (
+    select max(report_month) as report_month
+    from snapshot
+),
+
 latest as (
-    select * from snapshot
-    where report_month = (select max(report_month) from snapshot)
+    select snapshot.*
+    from snapshot
+    inner join latest_month
+        on snapshot.report_month = latest_month.report_month
 ),
 
 final as (

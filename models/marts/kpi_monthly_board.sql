@@ -19,14 +19,21 @@ report_months as (
     where is_report_month
 ),
 
+sales_with_month as (
+    select
+        *,
+        cast({{ dbt.date_trunc('month', 'invoice_date') }} as date) as report_month
+    from sales
+),
+
 monthly_sales as (
     select
-        cast({{ dbt.date_trunc('month', 'invoice_date') }} as date) as report_month,
+        report_month,
         sum(revenue) as sales,
         count(distinct invoice_id) as orders,
         count(distinct case when quantity > 0 then customer_id end) as buying_customers
-    from sales
-    group by 1
+    from sales_with_month
+    group by report_month
 ),
 
 monthly_crm as (
@@ -63,12 +70,14 @@ board as (
 ),
 
 compared as (
+    -- noqa: disable=LT02
     select
         current_month.*,
         {%- for measure in measures %}
         previous_month.{{ measure }} as {{ measure }}_previous_month,
         previous_year.{{ measure }} as {{ measure }}_previous_year{{ ',' if not loop.last }}
         {%- endfor %}
+    -- noqa: enable=LT02
     from board as current_month
     left join board as previous_month
         on current_month.report_month_index - 1 = previous_month.report_month_index
@@ -88,6 +97,7 @@ final as (
         cast(lost_customers as bigint) as lost_customers,
         cast(reactivated_customers as bigint) as reactivated_customers,
         cast(average_order_value as decimal(18, 4)) as average_order_value,
+        -- noqa: disable=LT02
         cast(sales_per_customer as decimal(18, 4)) as sales_per_customer,
         {%- for measure in measures %}
         cast(
@@ -97,6 +107,7 @@ final as (
             {{ measure }} / nullif({{ measure }}_previous_year, 0) - 1 as double
         ) as {{ measure }}_yoy_change{{ ',' if not loop.last }}
         {%- endfor %}
+    -- noqa: enable=LT02
     from compared
 )
 
