@@ -109,8 +109,17 @@ def build(extra: list[str], publish: bool = True) -> None:
     env = project_env()
     check_not_locked(env)
     log(f"raw folder {env['CRM_RAW_DIR']} -> warehouse {env['CRM_DUCKDB_PATH']}")
+    # The incremental models keep published months; history built from another raw folder would
+    # silently mix with this one, so a change of raw folder forces a full refresh.
+    marker = Path(env["CRM_DUCKDB_PATH"] + ".raw_dir")
+    if Path(env["CRM_DUCKDB_PATH"]).exists() and "--full-refresh" not in extra:
+        previous = marker.read_text().strip() if marker.exists() else None
+        if previous != env["CRM_RAW_DIR"]:
+            log(f"warehouse was last built from {previous or 'an unknown folder'}: full refresh")
+            extra = [*extra, "--full-refresh"]
     started = time.perf_counter()
     dbt(["build", *extra], env)
+    marker.write_text(env["CRM_RAW_DIR"] + "\n")
     log(f"warehouse built in {time.perf_counter() - started:.1f} s")
     if publish:
         run([venv_tool("python"), str(ROOT / "scripts" / "publish.py")], env=env)
