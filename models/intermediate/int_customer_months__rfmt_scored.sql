@@ -38,14 +38,33 @@ measured as (
     from classified
 ),
 
+ranked as (
+    select
+        *,
+        case
+            when is_scored then rank() over (partition by report_month, is_scored order by recency_days desc)
+        end as recency_rank,
+        case
+            when is_scored then rank() over (partition by report_month, is_scored order by frequency_orders)
+        end as frequency_rank,
+        case
+            when is_scored then rank() over (partition by report_month, is_scored order by monetary_value)
+        end as monetary_rank,
+        case
+            when is_scored then rank() over (partition by report_month, is_scored order by tenure_months)
+        end as tenure_rank,
+        sum(case when is_scored then 1 else 0 end) over (partition by report_month) as scored_customers
+    from measured
+),
+
 scored as (
     select
         *,
-        {{ crm_rank_score('recency_days', 'report_month', 'is_scored', bins, descending=true) }} as recency_score,
-        {{ crm_rank_score('frequency_orders', 'report_month', 'is_scored', bins) }} as frequency_score,
-        {{ crm_rank_score('monetary_value', 'report_month', 'is_scored', bins) }} as monetary_score,
-        {{ crm_rank_score('tenure_months', 'report_month', 'is_scored', bins) }} as tenure_score
-    from measured
+        {{ crm_bin_score('recency_rank', 'scored_customers', bins) }} as recency_score,
+        {{ crm_bin_score('frequency_rank', 'scored_customers', bins) }} as frequency_score,
+        {{ crm_bin_score('monetary_rank', 'scored_customers', bins) }} as monetary_score,
+        {{ crm_bin_score('tenure_rank', 'scored_customers', bins) }} as tenure_score
+    from ranked
 ),
 
 final as (
