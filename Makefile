@@ -1,7 +1,7 @@
 # Thin wrappers around scripts/tasks.py (which also runs on Windows without make).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: build test lint docs setup clean
+.PHONY: build test lint docs freshness setup clean
 
 build: ## create .venv if needed and build the warehouse (CRM_RAW_DIR, CRM_DUCKDB_PATH)
 	$(PYTHON) scripts/tasks.py build $(ARGS)
@@ -14,6 +14,9 @@ lint:
 
 docs:
 	$(PYTHON) scripts/tasks.py docs
+
+freshness: ## is the raw landing folder up to date? (latest invoice < 45 days warn, < 75 days error)
+	$(PYTHON) scripts/tasks.py freshness
 
 setup:
 	$(PYTHON) scripts/tasks.py setup

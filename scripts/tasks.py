@@ -6,6 +6,7 @@
     python scripts/tasks.py test                   sqlfluff + full dbt build with tests + pytest
     python scripts/tasks.py lint                   sqlfluff only
     python scripts/tasks.py docs                   dbt docs generate
+    python scripts/tasks.py freshness              dbt source freshness of the raw landing folder
     python scripts/tasks.py setup                  create .venv and install requirements.txt
 
 The Makefile targets call this script. Settings come from the environment:
@@ -146,6 +147,11 @@ def test(extra: list[str]) -> None:
         sys.exit(code)
 
 
+def freshness() -> None:
+    setup()
+    dbt(["source", "freshness"], project_env())
+
+
 def docs() -> None:
     setup()
     dbt(["docs", "generate"], project_env())
@@ -166,6 +172,8 @@ def main(argv: list[str]) -> None:
         lint()
     elif command == "docs":
         docs()
+    elif command == "freshness":
+        freshness()
     else:
         sys.exit(f"unknown command {command!r}; see --help")
 

@@ -157,3 +157,17 @@ def test_a_ragged_line_names_the_file(tmp_path):
     result = run_dbt(raw, tmp_path / "wh" / "crm.duckdb", "build", check=False)
     assert result.returncode != 0
     assert "sales_transactions_2023.csv" in result.stdout
+
+
+def test_source_freshness_flags_a_stale_landing_folder(tmp_path):
+    import datetime as dt
+
+    recent = dt.date.today() - dt.timedelta(days=10)
+    fresh = tmp_path / "fresh"
+    generate_data.generate(fresh, customers=60, start_year=recent.year - 1, seed=5, clean=True,
+                           end_date=recent.isoformat(), verbose=False)
+    assert run_dbt(fresh, tmp_path / "wh" / "crm.duckdb", "source", "freshness", check=False).returncode == 0
+    stale = tmp_path / "stale"
+    generate_data.generate(stale, customers=60, start_year=2020, years=2, seed=5, clean=True, verbose=False)
+    result = run_dbt(stale, tmp_path / "wh" / "crm.duckdb", "source", "freshness", check=False)
+    assert result.returncode != 0 and "STALE" in result.stdout
