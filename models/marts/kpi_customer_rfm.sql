@@ -10,16 +10,13 @@ customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
-latest_month as (
-    select max(report_month) as report_month
-    from snapshot
-),
-
 latest as (
     select snapshot.*
     from snapshot
-    inner join latest_month
-        on snapshot.report_month = latest_month.report_month
+    inner join customers
+        on
+            snapshot.customer_id = customers.customer_id
+            and snapshot.report_month = customers.latest_report_month
 ),
 
 final as (
