@@ -22,6 +22,7 @@ the field) can read it as well as the pinned DuckDB.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
@@ -70,12 +71,47 @@ def replace_file(new: Path, target: Path) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def publish_lock(serving_db: Path):
+    """One publish at a time per serving file. The OS drops the lock when the process dies, so a
+    killed publish never blocks the next one."""
+    with open(serving_db.with_name(serving_db.name + ".publish-lock"), "a+b") as handle:
+        if os.name == "nt":
+            import msvcrt
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+        else:
+            import fcntl
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def remove_temporaries(serving_db: Path, parquet_dir: Path) -> None:
+    """Temporaries of publishes that died (killed, power cut): each is a full copy of the marts."""
+    for path in [*serving_db.parent.glob(f"{serving_db.stem}.tmp-*"),
+                 *parquet_dir.parent.glob(f"{parquet_dir.name}.tmp-*"),
+                 *parquet_dir.parent.glob(f"{parquet_dir.name}.old-*")]:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def publish(build_db: Path, serving_db: Path, parquet_dir: Path, log=print) -> dict:
-    started = time.perf_counter()
     if not build_db.exists():
         raise SystemExit(f"build warehouse {build_db} does not exist: run `make build` first")
     serving_db.parent.mkdir(parents=True, exist_ok=True)
     parquet_dir.parent.mkdir(parents=True, exist_ok=True)
+    with publish_lock(serving_db):
+        remove_temporaries(serving_db, parquet_dir)
+        try:
+            return _publish(build_db, serving_db, parquet_dir, log)
+        finally:
+            remove_temporaries(serving_db, parquet_dir)
+
+
+def _publish(build_db: Path, serving_db: Path, parquet_dir: Path, log) -> dict:
+    started = time.perf_counter()
     pending = serving_db.with_name(serving_db.stem + ".pending" + serving_db.suffix)
     temporary = serving_db.with_name(f"{serving_db.stem}.tmp-{os.getpid()}{serving_db.suffix}")
     parquet_temporary = parquet_dir.with_name(f"{parquet_dir.name}.tmp-{os.getpid()}")
@@ -112,9 +148,16 @@ def publish(build_db: Path, serving_db: Path, parquet_dir: Path, log=print) -> d
     if swapped:
         pending.unlink(missing_ok=True)
     old_parquet = parquet_dir.with_name(f"{parquet_dir.name}.old-{os.getpid()}")
-    if parquet_dir.exists():
-        os.replace(parquet_dir, old_parquet)
-    os.replace(parquet_temporary, parquet_dir)
+    try:
+        if parquet_dir.exists():
+            os.replace(parquet_dir, old_parquet)
+        os.replace(parquet_temporary, parquet_dir)
+        parquet_swapped = True
+    except PermissionError:  # Windows: a file in the Parquet folder is open in another program
+        if old_parquet.exists() and not parquet_dir.exists():
+            os.replace(old_parquet, parquet_dir)
+        parquet_swapped = False
+        log(f"[crm] {parquet_dir} is in use by another program; its files were not updated")
     shutil.rmtree(old_parquet, ignore_errors=True)
 
     elapsed = time.perf_counter() - started
@@ -124,7 +167,8 @@ def publish(build_db: Path, serving_db: Path, parquet_dir: Path, log=print) -> d
         log(f"[crm] {serving_db} is open in another program and cannot be replaced on this system; "
             f"the new marts wait in {pending} and are swapped in by the next publish "
             f"(Parquet files in {parquet_dir} are up to date)")
-    return {"tables": counts, "serving_db": str(serving_db), "swapped": swapped, "seconds": elapsed}
+    return {"tables": counts, "serving_db": str(serving_db), "swapped": swapped,
+            "parquet_swapped": parquet_swapped, "seconds": elapsed}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@
     python scripts/tasks.py test                   sqlfluff + full dbt build with tests + pytest
     python scripts/tasks.py lint                   sqlfluff only
     python scripts/tasks.py docs                   dbt docs generate
+    python scripts/tasks.py app                    self-service Streamlit app on the serving file
     python scripts/tasks.py freshness              dbt source freshness of the raw landing folder
     python scripts/tasks.py setup                  create .venv and install requirements.txt
 
@@ -76,6 +77,9 @@ def project_env() -> dict[str, str]:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     env["CRM_DUCKDB_PATH"] = str(db_path)
     env.setdefault("CRM_DUCKDB_TEMP_DIR", str(db_path.parent / "tmp"))
+    for name in ("CRM_SERVING_PATH", "CRM_PARQUET_DIR"):
+        if env.get(name) and not Path(env[name]).is_absolute():
+            env[name] = str((Path.cwd() / env[name]).resolve())
     env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
     return env
 
@@ -152,6 +156,13 @@ def freshness() -> None:
     dbt(["source", "freshness"], project_env())
 
 
+def app() -> None:
+    setup()
+    env = project_env()
+    run([venv_tool("streamlit"), "run", str(ROOT / "app" / "streamlit_app.py"), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"], env=env)
+
+
 def docs() -> None:
     setup()
     dbt(["docs", "generate"], project_env())
@@ -172,6 +183,8 @@ def main(argv: list[str]) -> None:
         lint()
     elif command == "docs":
         docs()
+    elif command == "app":
+        app()
     elif command == "freshness":
         freshness()
     else:

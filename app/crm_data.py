@@ -1,0 +1,536 @@
+"""Data access for the CRM app: read-only queries on the serving DuckDB file.
+
+Every query opens the serving file read-only and closes it at once, so a rebuild can swap the file
+(scripts/publish.py renames a new file over it). Results are cached per (file, modification time,
+query): a new publish changes the modification time, so the app never shows stale marts.
+
+The build file (warehouse/crm.duckdb) is never opened here.
+
+Segment filter ("cohort" rule): a segment selection restricts every page to the customers who are
+in that segment in the selected report month (snapshot rfm_segment, `Not Active` for in-scope
+customers without a segment, `Anonymous` for the anonymous walk-in customers of dim_customers). In
+the latest report month this is exactly dim_customers.segment_label, the key the BI marts
+(kpi_sales_by_period, kpi_sales_by_category) are split by.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+APP_DIR = Path(__file__).resolve().parent
+SCRIPTS_DIR = APP_DIR.parent / "scripts"
+if str(SCRIPTS_DIR) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS_DIR))
+
+import campaign_list  # noqa: E402  (scripts/campaign_list.py: the same list logic as the CLI)
+from campaign_list import ServingFileMissing  # noqa: E402,F401  (re-exported for the app)
+
+ALL_SEGMENTS = "All customers"
+NOT_ACTIVE = "Not Active"
+ANONYMOUS = "Anonymous"
+TIER_ORDER = ["Diamond", "Platinum", "Gold", "Silver", "Bronze", "Passive", NOT_ACTIVE]
+STATUS_ORDER = ["Active", NOT_ACTIVE]
+EVENT_ORDER = ["New", "Reactivated", "Lost"]
+PERIOD_TYPES = ["day", "month", "quarter", "year"]
+
+KPI_MEASURES = [
+    # (column, label, kind)
+    ("sales", "Sales", "money"),
+    ("orders", "Orders", "count"),
+    ("buying_customers", "Buying customers", "count"),
+    ("active_customers", "Active customers", "count"),
+    ("new_customers", "New customers", "count"),
+    ("lost_customers", "Lost customers", "count"),
+    ("reactivated_customers", "Reactivated customers", "count"),
+    ("average_order_value", "Average order value", "money"),
+    ("sales_per_customer", "Sales per buying customer", "money"),
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# Connection and cache
+
+
+def serving_path() -> Path:
+    return campaign_list.serving_path()
+
+
+def serving_file_state() -> tuple[str, int]:
+    """(path, modification time in ns) of the serving file; raises ServingFileMissing."""
+    path = serving_path()
+    try:
+        return str(path), path.stat().st_mtime_ns
+    except FileNotFoundError as error:
+        raise ServingFileMissing(f"serving warehouse {path} does not exist: run `make build` first") from error
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached_query(path: str, mtime_ns: int, sql: str, params: tuple) -> pd.DataFrame:
+    del mtime_ns  # part of the cache key only
+    with duckdb.connect(path, read_only=True) as connection:
+        return connection.execute(sql, list(params)).df()
+
+
+def query(sql: str, params: list | tuple = ()) -> pd.DataFrame:
+    """Run a read-only query on the serving file (cached per file version). Returns a copy."""
+    path, mtime_ns = serving_file_state()
+    return _cached_query(path, mtime_ns, sql, tuple(params)).copy()
+
+
+def to_date(value) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+def add_months(month: dt.date, months: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    return add_months(month, 1) - dt.timedelta(days=1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reference lists
+
+
+def report_months() -> list[dt.date]:
+    """Report months of the customer snapshot, latest first."""
+    frame = query("select distinct report_month from fct_customer_monthly_snapshot order by report_month desc")
+    return [to_date(value) for value in frame["report_month"]]
+
+
+def segments() -> pd.DataFrame:
+    """dim_rfm_segments ordered by priority (RFM segments, then Not Active and Anonymous)."""
+    return query("select * from dim_rfm_segments order by segment_priority, segment_label")
+
+
+def latest_build() -> pd.DataFrame:
+    return query("select build_id, built_at from fct_data_quality order by built_at desc limit 1")
+
+
+# --------------------------------------------------------------------------------------------------
+# Segment filter
+
+
+def members_sql(month: dt.date, segment: str | None) -> tuple[str, list]:
+    """SQL selecting the customer_id of the segment's members in `month`, and its parameters."""
+    if segment == ANONYMOUS:
+        return "select customer_id from dim_customers where is_anonymous", []
+    return (
+        "select customer_id from fct_customer_monthly_snapshot "
+        f"where report_month = ? and coalesce(rfm_segment, '{NOT_ACTIVE}') = ?",
+        [month, segment],
+    )
+
+
+def customer_filter(column: str, month: dt.date, segment: str | None) -> tuple[str, list]:
+    """A where-clause condition restricting `column` (a customer_id) to the segment's members."""
+    if not segment:
+        return "true", []
+    sql, params = members_sql(month, segment)
+    return f"{column} in ({sql})", params
+
+
+def segment_customers(month: dt.date, segment: str | None) -> int:
+    condition, params = customer_filter("customer_id", month, segment)
+    if segment == ANONYMOUS:
+        frame = query(f"select count(*) as n from dim_customers where {condition}", params)
+    else:
+        frame = query(
+            f"select count(*) as n from fct_customer_monthly_snapshot where report_month = ? and {condition}",
+            [month, *params],
+        )
+    return int(frame["n"].iloc[0])
+
+
+# --------------------------------------------------------------------------------------------------
+# KPI board
+
+
+def _with_changes(board: pd.DataFrame) -> pd.DataFrame:
+    board = board.sort_values("report_month").reset_index(drop=True)
+    for column, _, _ in KPI_MEASURES:
+        values = board[column].astype("float64")
+        for suffix, lag in (("mom", 1), ("yoy", 12)):
+            previous = values.shift(lag)
+            board[f"{column}_{suffix}_change"] = (values / previous.where(previous != 0)) - 1
+    return board
+
+
+def kpi_board_computed(month: dt.date, segment: str | None) -> pd.DataFrame:
+    """The KPI board recomputed from fct_sales and the snapshot for the segment's members.
+
+    Same definitions as the kpi_monthly_board mart (tests check both agree without a segment).
+    """
+    sales_filter, sales_params = customer_filter("customer_id", month, segment)
+    crm_filter, crm_params = customer_filter("customer_id", month, segment)
+    board = query(
+        f"""
+        with
+        months as (select report_month from kpi_monthly_board),
+        monthly_sales as (
+            select
+                cast(date_trunc('month', invoice_date) as date) as report_month,
+                sum(revenue) as sales,
+                count(distinct invoice_id) as orders,
+                count(distinct case when quantity > 0 then customer_id end) as buying_customers
+            from fct_sales
+            where {sales_filter}
+            group by 1
+        ),
+        monthly_crm as (
+            select
+                report_month,
+                count(*) as crm_customers,
+                count(*) filter (where activity_status = 'Active') as active_customers,
+                count(*) filter (where lifecycle_event = 'New') as new_customers,
+                count(*) filter (where lifecycle_event = 'Lost') as lost_customers,
+                count(*) filter (where lifecycle_event = 'Reactivated') as reactivated_customers
+            from fct_customer_monthly_snapshot
+            where {crm_filter}
+            group by 1
+        )
+        select
+            months.report_month,
+            cast(coalesce(monthly_sales.sales, 0) as double) as sales,
+            coalesce(monthly_sales.orders, 0) as orders,
+            coalesce(monthly_sales.buying_customers, 0) as buying_customers,
+            coalesce(monthly_crm.crm_customers, 0) as crm_customers,
+            coalesce(monthly_crm.active_customers, 0) as active_customers,
+            coalesce(monthly_crm.new_customers, 0) as new_customers,
+            coalesce(monthly_crm.lost_customers, 0) as lost_customers,
+            coalesce(monthly_crm.reactivated_customers, 0) as reactivated_customers,
+            cast(monthly_sales.sales / nullif(monthly_sales.orders, 0) as double) as average_order_value,
+            cast(monthly_sales.sales / nullif(monthly_sales.buying_customers, 0) as double) as sales_per_customer
+        from months
+        left join monthly_sales on months.report_month = monthly_sales.report_month
+        left join monthly_crm on months.report_month = monthly_crm.report_month
+        order by months.report_month
+        """,
+        [*sales_params, *crm_params],
+    )
+    return _with_changes(board)
+
+
+def kpi_board(month: dt.date, segment: str | None) -> pd.DataFrame:
+    """All months of the KPI board: the kpi_monthly_board mart, or recomputed for a segment."""
+    if segment:
+        return kpi_board_computed(month, segment)
+    board = query("select * from kpi_monthly_board order by report_month")
+    for column in board.columns:
+        if column != "report_month":
+            board[column] = board[column].astype("float64")
+    return board
+
+
+# --------------------------------------------------------------------------------------------------
+# Segments
+
+
+def segment_summary(month: dt.date) -> pd.DataFrame:
+    return query(
+        """
+        select summary.*, segments.segment_priority, segments.segment_description,
+            segments.segment_suggested_action
+        from kpi_segment_summary as summary
+        left join dim_rfm_segments as segments on summary.rfm_segment = segments.segment_label
+        where summary.report_month = ?
+        order by coalesce(segments.segment_priority, 1000), summary.rfm_segment
+        """,
+        [month],
+    )
+
+
+def segment_history(month: dt.date) -> pd.DataFrame:
+    """Customers per segment per report month, up to `month`."""
+    return query(
+        "select report_month, rfm_segment, customers, share_of_customers, sales_month "
+        "from kpi_segment_summary where report_month <= ? order by report_month",
+        [month],
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# RFM by customer
+
+
+def customer_rfm(month: dt.date, segment: str | None, search: str = "", include_not_active: bool = False,
+                 tiers: list[str] | None = None, scores: dict[str, list[int]] | None = None) -> pd.DataFrame:
+    """Customers of the month with their RFM(T) measures and scores, filtered."""
+    condition, params = customer_filter("snapshot.customer_id", month, segment)
+    where = ["snapshot.report_month = ?", condition]
+    params = [month, *params]
+    if not include_not_active:
+        where.append("snapshot.activity_status = 'Active'")
+    if search and search.strip():
+        where.append("(snapshot.customer_id ilike ? or customers.customer_name ilike ?)")
+        pattern = f"%{search.strip()}%"
+        params += [pattern, pattern]
+    if tiers:
+        where.append(f"coalesce(snapshot.value_tier, '{NOT_ACTIVE}') in ({', '.join('?' for _ in tiers)})")
+        params += list(tiers)
+    for column, values in (scores or {}).items():
+        if values:
+            where.append(f"snapshot.{column} in ({', '.join('?' for _ in values)})")
+            params += [int(v) for v in values]
+    return query(
+        f"""
+        select
+            snapshot.customer_id,
+            customers.customer_name,
+            customers.customer_group,
+            customers.city,
+            snapshot.activity_status,
+            coalesce(snapshot.value_tier, '{NOT_ACTIVE}') as value_tier,
+            snapshot.lifecycle_event,
+            coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}') as rfm_segment,
+            snapshot.rfm_cell,
+            snapshot.recency_score,
+            snapshot.frequency_score,
+            snapshot.monetary_score,
+            snapshot.tenure_score,
+            snapshot.recency_days,
+            snapshot.frequency_orders,
+            cast(snapshot.monetary_value as double) as monetary_value,
+            snapshot.tenure_months,
+            cast(snapshot.sales_12m as double) as sales_12m
+        from fct_customer_monthly_snapshot as snapshot
+        inner join dim_customers as customers on snapshot.customer_id = customers.customer_id
+        where {' and '.join(where)}
+        order by snapshot.monetary_value desc nulls last, snapshot.customer_id
+        """,
+        params,
+    )
+
+
+def score_bands(month: dt.date) -> pd.DataFrame:
+    return query(
+        "select dimension, measure_name, score, cast(lowest_measure as double) as lowest_measure, "
+        "cast(highest_measure as double) as highest_measure, customers from kpi_rfm_score_bands "
+        "where report_month = ? order by dimension, score desc",
+        [month],
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Sales
+
+
+def sales_trend(period_type: str, month: dt.date, segment: str | None) -> pd.DataFrame:
+    """Sales per period (day, month, quarter, year) up to the end of `month`, from fct_sales.
+
+    Days cover the three months up to the report month; other periods the whole history.
+    Matches the kpi_sales_by_period mart (summed over segment_label) in the latest month.
+    """
+    if period_type not in PERIOD_TYPES:
+        raise ValueError(f"unknown period type {period_type!r}")
+    condition, params = customer_filter("customer_id", month, segment)
+    first_day = add_months(month, -2) if period_type == "day" else dt.date(1900, 1, 1)
+    return query(
+        f"""
+        select
+            cast(date_trunc('{period_type}', invoice_date) as date) as period_start,
+            cast(sum(revenue) as double) as sales,
+            cast(sum(case when is_return then revenue else 0 end) as double) as returns_revenue,
+            cast(sum(quantity) as double) as quantity,
+            cast(sum(coalesce(units, 0)) as double) as units,
+            count(distinct invoice_id) as orders,
+            count(distinct customer_id) as customers,
+            count(*) as lines
+        from fct_sales
+        where invoice_date between ? and ? and {condition}
+        group by 1
+        order by 1
+        """,
+        [first_day, month_end(month), *params],
+    )
+
+
+SALES_WINDOWS = {
+    "month": "Report month",
+    "12m": "Last 12 months",
+    "all": "All history",
+}
+
+
+def sales_window(month: dt.date, window: str) -> tuple[dt.date, dt.date]:
+    first = {"month": month, "12m": add_months(month, -11), "all": dt.date(1900, 1, 1)}[window]
+    return first, month_end(month)
+
+
+def sales_by_category(month: dt.date, segment: str | None, window: str = "12m") -> pd.DataFrame:
+    """Sales by category, brand and CRM role over the window ending with the report month."""
+    condition, params = customer_filter("sales.customer_id", month, segment)
+    first, last = sales_window(month, window)
+    return query(
+        f"""
+        select
+            products.category,
+            coalesce(products.brand, '(no brand)') as brand,
+            products.crm_role,
+            cast(sum(sales.revenue) as double) as sales,
+            cast(sum(sales.quantity) as double) as quantity,
+            cast(sum(coalesce(sales.units, 0)) as double) as units,
+            count(distinct sales.invoice_id) as orders,
+            count(distinct sales.customer_id) as customers
+        from fct_sales as sales
+        inner join dim_products as products on sales.product_id = products.product_id
+        where sales.invoice_date between ? and ? and {condition}
+        group by all
+        order by sales desc
+        """,
+        [first, last, *params],
+    )
+
+
+def category_trend(month: dt.date, segment: str | None) -> pd.DataFrame:
+    """Monthly sales by category over the 24 months up to the report month."""
+    condition, params = customer_filter("sales.customer_id", month, segment)
+    return query(
+        f"""
+        select
+            cast(date_trunc('month', sales.invoice_date) as date) as sales_month,
+            products.category,
+            cast(sum(sales.revenue) as double) as sales
+        from fct_sales as sales
+        inner join dim_products as products on sales.product_id = products.product_id
+        where sales.invoice_date between ? and ? and {condition}
+        group by all
+        order by 1, 2
+        """,
+        [add_months(month, -23), month_end(month), *params],
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Lifecycle and tiers
+
+
+def lifecycle_counts(month: dt.date, segment: str | None) -> pd.DataFrame:
+    """Per report month up to `month`: customers by status, tier and lifecycle event (long form)."""
+    condition, params = customer_filter("customer_id", month, segment)
+    return query(
+        f"""
+        with snapshot as (
+            select * from fct_customer_monthly_snapshot where report_month <= ? and {condition}
+        )
+        select report_month, 'status' as dimension, activity_status as label, count(*) as customers
+        from snapshot group by all
+        union all
+        select report_month, 'tier', coalesce(value_tier, '{NOT_ACTIVE}'), count(*)
+        from snapshot group by all
+        union all
+        select report_month, 'event', lifecycle_event, count(*)
+        from snapshot where lifecycle_event is not null group by all
+        order by 1, 2, 3
+        """,
+        [month, *params],
+    )
+
+
+def migration_computed(column: str, month: dt.date, segment: str | None) -> pd.DataFrame:
+    """From -> to customers between the previous month and `month` for value_tier or rfm_segment.
+
+    Same rule as the crm_migration macro (`Not Active`, `Not in base`), restricted to the segment's
+    members in `month`.
+    """
+    if column not in ("value_tier", "rfm_segment"):
+        raise ValueError(column)
+    condition, params = customer_filter("current_month.customer_id", month, segment)
+    return query(
+        f"""
+        select
+            coalesce(previous_month.{column},
+                case when previous_month.customer_id is not null then '{NOT_ACTIVE}' end,
+                'Not in base') as from_state,
+            coalesce(current_month.{column}, '{NOT_ACTIVE}') as to_state,
+            count(*) as customers
+        from fct_customer_monthly_snapshot as current_month
+        left join fct_customer_monthly_snapshot as previous_month
+            on current_month.customer_id = previous_month.customer_id
+            and previous_month.report_month = current_month.report_month - interval 1 month
+        where current_month.report_month = ? and {condition}
+        group by all
+        order by 1, 2
+        """,
+        [month, *params],
+    )
+
+
+def migration(column: str, month: dt.date, segment: str | None) -> pd.DataFrame:
+    """The kpi_tier_migration / kpi_segment_migration mart of the month, or recomputed for a segment."""
+    if segment:
+        return migration_computed(column, month, segment)
+    table = {"value_tier": "kpi_tier_migration", "rfm_segment": "kpi_segment_migration"}[column]
+    return query(
+        f"select from_{column} as from_state, to_{column} as to_state, customers from {table} "
+        "where report_month = ? order by 1, 2",
+        [month],
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Data quality
+
+
+def data_quality(build_id: str | None = None) -> pd.DataFrame:
+    """fct_data_quality rows of one build (default: the latest)."""
+    if build_id is None:
+        return query(
+            "select * from fct_data_quality where build_id = "
+            "(select build_id from fct_data_quality order by built_at desc limit 1) "
+            "order by raw_source, disposition, reason"
+        )
+    return query("select * from fct_data_quality where build_id = ? order by raw_source, disposition, reason",
+                 [build_id])
+
+
+def builds() -> pd.DataFrame:
+    return query(
+        "select build_id, max(built_at) as built_at, sum(row_count) as rows from fct_data_quality "
+        "group by build_id order by built_at desc"
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Campaign lists (same function as scripts/campaign_list.py)
+
+
+def campaign_options() -> dict[str, list[str]]:
+    frame = query(
+        "select 'group' as kind, customer_group as value from dim_customers where not is_anonymous "
+        "union select 'city', city from dim_customers where not is_anonymous "
+        "union select 'store', store_id from fct_sales where store_id is not null"
+    ).dropna()
+    options = {}
+    for kind, values in frame.groupby("kind")["value"]:
+        if kind == "group":
+            # customer_group holds mixed-case duplicates in the raw data; the list compares case-insensitively
+            seen: dict[str, str] = {}
+            for value in sorted(values):
+                seen.setdefault(value.lower(), value)
+            options[kind] = sorted(seen.values())
+        else:
+            options[kind] = sorted(values)
+    return options
+
+
+def campaign_list_frame(month: dt.date, **filters) -> pd.DataFrame:
+    """scripts/campaign_list.build_campaign_list on the serving file, cached per file version."""
+    path, mtime_ns = serving_file_state()
+    key = tuple(sorted((name, tuple(value) if isinstance(value, list) else value)
+                       for name, value in filters.items()))
+    return _cached_campaign_list(path, mtime_ns, month, key).copy()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _cached_campaign_list(path: str, mtime_ns: int, month: dt.date, key: tuple) -> pd.DataFrame:
+    del mtime_ns
+    filters = {name: list(value) if isinstance(value, tuple) else value for name, value in key}
+    return campaign_list.build_campaign_list(month, path=path, **filters)

@@ -1,0 +1,174 @@
+"""Shared UI pieces of the CRM app: global filters, formatting, colours and chart helpers."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import crm_data as data
+
+MONTH_KEY = "month"
+SEGMENT_KEY = "segment"
+
+TIER_COLORS = {
+    "Diamond": "#2E86C1", "Platinum": "#7D3C98", "Gold": "#D4AC0D", "Silver": "#95A5A6",
+    "Bronze": "#BA6A2B", "Passive": "#566573", "Not Active": "#D5D8DC", "Not in base": "#F2F3F4",
+}
+STATUS_COLORS = {"Active": "#1E8449", "Not Active": "#D5D8DC"}
+EVENT_COLORS = {"New": "#2E86C1", "Reactivated": "#28B463", "Lost": "#CB4335"}
+SEGMENT_PALETTE = [
+    "#1B4F72", "#2874A6", "#5DADE2", "#117A65", "#48C9B0", "#F4D03F", "#F39C12", "#E67E22",
+    "#CB4335", "#884EA0", "#7B7D7D", "#D5D8DC", "#AAB7B8",
+]
+HIGHLIGHT = "#E74C3C"
+MUTED = "#D5D8DC"
+
+
+def month_label(month: dt.date) -> str:
+    return f"{month:%Y-%m}"
+
+
+def sidebar_filters() -> tuple[dt.date, str | None]:
+    """The global report month and segment filters (sidebar), kept in st.session_state.
+
+    Both are bound to the URL query (?month=2025-06&segment=Champions) so a filtered page can be
+    shared or bookmarked. Returns (report month, segment or None for all customers).
+    """
+    months = data.report_months()
+    if not months:
+        st.error("The customer monthly snapshot is empty: nothing to show. Run `make build`.")
+        st.stop()
+    month_options = [month_label(m) for m in months]
+    if st.session_state.get(MONTH_KEY) not in month_options:
+        st.session_state[MONTH_KEY] = month_options[0]
+    segment_options = [data.ALL_SEGMENTS, *data.segments()["segment_label"].tolist()]
+    if st.session_state.get(SEGMENT_KEY) not in segment_options:
+        st.session_state[SEGMENT_KEY] = data.ALL_SEGMENTS
+
+    with st.sidebar:
+        st.selectbox(
+            "Report month", month_options, key=MONTH_KEY, bind="query-params",
+            help="Latest report month by default; pick an earlier month to navigate history.",
+        )
+        st.selectbox(
+            "Segment", segment_options, key=SEGMENT_KEY, bind="query-params",
+            help="Restricts every page to the customers in this RFM segment in the selected report month.",
+        )
+    month = dt.datetime.strptime(st.session_state[MONTH_KEY], "%Y-%m").date()
+    segment = st.session_state[SEGMENT_KEY]
+    return month, (None if segment == data.ALL_SEGMENTS else segment)
+
+
+def current_filters() -> tuple[dt.date, str | None]:
+    month = dt.datetime.strptime(st.session_state[MONTH_KEY], "%Y-%m").date()
+    segment = st.session_state.get(SEGMENT_KEY, data.ALL_SEGMENTS)
+    return month, (None if segment == data.ALL_SEGMENTS else segment)
+
+
+def filter_caption(month: dt.date, segment: str | None) -> None:
+    if segment:
+        customers = data.segment_customers(month, segment)
+        st.caption(
+            f"Report month **{month_label(month)}** · segment **{segment}** "
+            f"({customers:,} customers in {month_label(month)}; every figure on this page is restricted "
+            "to them)"
+        )
+    else:
+        st.caption(f"Report month **{month_label(month)}** · all customers")
+
+
+def is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value)
+
+
+def fmt_money(value) -> str:
+    return "–" if is_missing(value) else f"{value:,.0f}"
+
+
+def fmt_count(value) -> str:
+    return "–" if is_missing(value) else f"{value:,.0f}"
+
+
+def fmt_change(value) -> str | None:
+    return None if is_missing(value) else f"{value:+.1%}"
+
+
+def fmt_value(value, kind: str) -> str:
+    if is_missing(value):
+        return "–"
+    if kind == "money":
+        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{value:,.0f}"
+
+
+def segment_colors() -> dict[str, str]:
+    labels = data.segments()["segment_label"].tolist()
+    colors = {label: SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)] for i, label in enumerate(labels)}
+    colors.update({"Not Active": MUTED, "Anonymous": "#AAB7B8", "Not in base": "#F2F3F4"})
+    return colors
+
+
+AXIS_TITLES = {
+    "report_month": "", "sales_month": "", "period_start": "", "category": "", "brand": "", "reason": "",
+    "from_state": "", "customers": "Customers", "sales": "Sales", "sales_12m": "Sales 12 months",
+    "row_count": "Rows",
+}
+
+
+def style(fig: go.Figure, height: int = 380) -> go.Figure:
+    """Common layout: compact margins, legend below the plot, readable axis titles."""
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=10, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, title_text=""),
+    )
+    fig.for_each_xaxis(lambda axis: axis.update(title_text=AXIS_TITLES.get(axis.title.text, axis.title.text)))
+    fig.for_each_yaxis(lambda axis: axis.update(title_text=AXIS_TITLES.get(axis.title.text, axis.title.text)))
+    return fig
+
+
+def chart(fig: go.Figure, key: str, title: str | None = None, height: int = 380, on_select=None) -> None:
+    """A titled Plotly chart (the title is a Streamlit heading, so the modebar never hides it)."""
+    if title:
+        st.markdown(f"**{title}**")
+    options = {"on_select": on_select, "selection_mode": "points"} if on_select else {}
+    st.plotly_chart(style(fig, height), key=key, config={"displaylogo": False}, **options)
+
+
+def select_segment(label: str | None) -> None:
+    """Set the global segment filter (from callbacks, which run before the sidebar widget is drawn)."""
+    st.session_state[SEGMENT_KEY] = label or data.ALL_SEGMENTS
+
+
+def score_heatmap(frame: pd.DataFrame, key: str, title: str, height: int = 360) -> None:
+    """Customers per (R score, F score) cell, a 5 x 5 grid (scores 1 to 5, 5 best)."""
+    scores = [1, 2, 3, 4, 5]
+    counts = (frame.dropna(subset=["recency_score", "frequency_score"])
+              .groupby(["frequency_score", "recency_score"]).size()
+              .unstack(fill_value=0).reindex(index=scores, columns=scores, fill_value=0))
+    fig = go.Figure(go.Heatmap(
+        z=counts.values, x=[str(s) for s in scores], y=[str(s) for s in scores], colorscale="Blues",
+        text=counts.values, texttemplate="%{text}", colorbar=dict(title="Customers"),
+        hovertemplate="R %{x} · F %{y}: %{z} customers<extra></extra>",
+    ))
+    fig.update_xaxes(title="R score (5 = most recent)", type="category")
+    fig.update_yaxes(title="F score (5 = most frequent)", type="category")
+    chart(fig, key, title=title, height=height)
+
+
+def mark_month(fig: go.Figure, month: dt.date) -> go.Figure:
+    """A dotted vertical line at the selected report month."""
+    x = pd.Timestamp(month).to_pydatetime()
+    fig.add_shape(type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="paper",
+                  line=dict(color="#7F8C8D", dash="dot", width=1))
+    return fig
+
+
+def empty_note(frame: pd.DataFrame, message: str) -> bool:
+    """Show an info message and return True when the frame is empty."""
+    if frame.empty:
+        st.info(message)
+        return True
+    return False

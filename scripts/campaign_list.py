@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""Campaign lists: customers of a report month filtered for a CRM campaign, as CSV or Excel.
+
+    python scripts/campaign_list.py --out list.csv [--month YYYY-MM] [--status Active]
+        [--tier Gold] [--event New] [--segment Champions] [--channel email|sms|phone]
+        [--group Retail] [--city Nairobi] [--store S001] [--include-pii]
+
+Every filter but --month, --channel and --include-pii can be repeated (values are OR-ed; the
+filters are AND-ed). Rows are the customer monthly snapshot of the report month (default: the
+latest), joined to dim_customers. Anonymous walk-in customers are never in the snapshot, so never in
+a list.
+
+- status, tier, segment: the snapshot's activity_status, value_tier and rfm_segment of that month.
+  Customers without a tier or segment (Not Active) have the label `Not Active`.
+- event: lifecycle_event of that month (New, Lost, Reactivated).
+- group, city: dim_customers.customer_group / city, compared case-insensitively.
+- store: customers with at least one purchase line (not a return) in that store, any time up to
+  the end of the report month (fct_sales).
+- channel: keeps only customers who consented to the channel (opt_email / opt_sms / opt_phone = 1).
+  A list for a channel never contains a customer without that consent.
+- PII (customer_name, email, mobile_number) is left out unless --include-pii is given. With a
+  channel, only the name and that channel's contact column are added (email for email,
+  mobile_number for sms and phone).
+
+The data come from the serving DuckDB file (CRM_SERVING_PATH, default crm_serving.duckdb beside
+CRM_DUCKDB_PATH), opened read-only. mobile_number is text: leading zeros are kept in CSV and Excel.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from publish import default_paths  # noqa: E402
+
+CHANNELS = {"email": ("opt_email", "email"), "sms": ("opt_sms", "mobile_number"),
+            "phone": ("opt_phone", "mobile_number")}
+PII_COLUMNS = ("customer_name", "email", "mobile_number")
+TEXT_COLUMNS = ("customer_id", "mobile_number", "email", "customer_name", "rfm_cell")
+NOT_ACTIVE = "Not Active"
+
+# Non-PII columns of every list, in order.
+BASE_COLUMNS = (
+    "customer_id", "report_month", "customer_group", "city", "activity_status", "value_tier",
+    "lifecycle_event", "rfm_segment", "rfm_cell", "recency_days", "frequency_orders",
+    "monetary_value", "sales_12m", "tenure_months", "opt_email", "opt_sms", "opt_phone",
+)
+
+
+class ServingFileMissing(FileNotFoundError):
+    """The serving DuckDB file does not exist: the warehouse was never built and published."""
+
+
+def serving_path() -> Path:
+    """The serving DuckDB file (CRM_SERVING_PATH, or crm_serving.duckdb beside CRM_DUCKDB_PATH)."""
+    return default_paths()[1]
+
+
+def read_sql(sql: str, params: Sequence | dict | None = None, path: Path | str | None = None) -> pd.DataFrame:
+    """Run one query on the serving file, read-only, and close the connection at once."""
+    path = Path(path) if path else serving_path()
+    if not path.exists():
+        raise ServingFileMissing(f"serving warehouse {path} does not exist: run `make build` first")
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(sql, params or []).df()
+
+
+def parse_month(value: str | dt.date | None) -> dt.date | None:
+    """'2025-12', '2025-12-01' or a date -> first day of that month; None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.replace(day=1)
+    text = str(value).strip()
+    try:
+        return dt.datetime.strptime(text[:7], "%Y-%m").date()
+    except ValueError as error:
+        raise ValueError(f"invalid month {value!r}: expected YYYY-MM") from error
+
+
+def latest_month(path: Path | str | None = None) -> dt.date:
+    frame = read_sql("select max(report_month) as m from fct_customer_monthly_snapshot", path=path)
+    value = frame["m"].iloc[0]
+    if pd.isna(value):
+        raise ValueError("the customer monthly snapshot is empty")
+    return pd.Timestamp(value).date()
+
+
+def _values(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    return [item for item in value if item is not None and str(item).strip()]
+
+
+def build_campaign_list(
+    report_month: str | dt.date | None = None,
+    *,
+    activity_status: str | Iterable[str] | None = None,
+    value_tier: str | Iterable[str] | None = None,
+    lifecycle_event: str | Iterable[str] | None = None,
+    segment: str | Iterable[str] | None = None,
+    channel: str | None = None,
+    customer_group: str | Iterable[str] | None = None,
+    city: str | Iterable[str] | None = None,
+    store: str | Iterable[str] | None = None,
+    include_pii: bool = False,
+    path: Path | str | None = None,
+) -> pd.DataFrame:
+    """The campaign list as a DataFrame (one row per customer, ordered by customer_id).
+
+    Each filter takes one value or a list of values (OR); None or [] means no filter.
+    """
+    month = parse_month(report_month) or latest_month(path)
+    known = read_sql("select count(*) as n from fct_customer_monthly_snapshot where report_month = ?", [month],
+                     path=path)
+    if not int(known["n"].iloc[0]):
+        raise ValueError(f"{month:%Y-%m} is not a report month of the customer snapshot")
+    if channel is not None:
+        channel = channel.lower()
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}: expected one of {', '.join(CHANNELS)}")
+
+    conditions = ["snapshot.report_month = ?"]
+    params: list = [month]
+
+    def add_in(expression: str, values: list[str], lower: bool = False) -> None:
+        if not values:
+            return
+        if lower:
+            expression = f"lower({expression})"
+            values = [value.lower() for value in values]
+        conditions.append(f"{expression} in ({', '.join('?' for _ in values)})")
+        params.extend(values)
+
+    add_in("snapshot.activity_status", _values(activity_status))
+    add_in(f"coalesce(snapshot.value_tier, '{NOT_ACTIVE}')", _values(value_tier))
+    add_in("snapshot.lifecycle_event", _values(lifecycle_event))
+    add_in(f"coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}')", _values(segment))
+    add_in("customers.customer_group", _values(customer_group), lower=True)
+    add_in("customers.city", _values(city), lower=True)
+    stores = _values(store)
+    if stores:
+        conditions.append(
+            "snapshot.customer_id in (select sales.customer_id from fct_sales as sales "
+            f"where sales.store_id in ({', '.join('?' for _ in stores)}) and not sales.is_return "
+            "and sales.invoice_date <= last_day(snapshot.report_month))"
+        )
+        params.extend(stores)
+    if channel:
+        conditions.append(f"customers.{CHANNELS[channel][0]} = 1")
+
+    pii: list[str] = []
+    if include_pii:
+        pii = ["customer_name", CHANNELS[channel][1]] if channel else list(PII_COLUMNS)
+
+    sql = f"""
+        select
+            snapshot.customer_id,
+            {', '.join(f'customers.{column}' for column in pii) + ',' if pii else ''}
+            strftime(snapshot.report_month, '%Y-%m') as report_month,
+            customers.customer_group,
+            customers.city,
+            snapshot.activity_status,
+            coalesce(snapshot.value_tier, '{NOT_ACTIVE}') as value_tier,
+            snapshot.lifecycle_event,
+            coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}') as rfm_segment,
+            snapshot.rfm_cell,
+            snapshot.recency_days,
+            snapshot.frequency_orders,
+            cast(snapshot.monetary_value as double) as monetary_value,
+            cast(snapshot.sales_12m as double) as sales_12m,
+            snapshot.tenure_months,
+            customers.opt_email,
+            customers.opt_sms,
+            customers.opt_phone
+        from fct_customer_monthly_snapshot as snapshot
+        inner join dim_customers as customers
+            on snapshot.customer_id = customers.customer_id
+        where {' and '.join(conditions)}
+        order by snapshot.customer_id
+    """
+    frame = read_sql(sql, params, path=path)
+    columns = ["customer_id", *pii, *BASE_COLUMNS[1:]]
+    frame = frame[columns]
+    for column in TEXT_COLUMNS:
+        if column in frame:
+            frame[column] = frame[column].astype("object")
+    return frame
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with a BOM (so Excel detects the encoding); every text value written as is."""
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "Campaign list") -> bytes:
+    """An .xlsx workbook: bold frozen header, text cells for ids and phone numbers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_name
+    sheet.append(list(frame.columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in frame.itertuples(index=False):
+        sheet.append([None if _is_missing(value) else _plain(value) for value in row])
+    for index, column in enumerate(frame.columns, start=1):
+        letter = get_column_letter(index)
+        if column in TEXT_COLUMNS:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "@"
+                if cell.value is not None:
+                    cell.value = str(cell.value)
+        elif column in ("monetary_value", "sales_12m"):
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "#,##0.00"
+        width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(500) if not _is_missing(v)])
+        sheet.column_dimensions[letter].width = min(max(width + 2, 8), 50)
+    sheet.freeze_panes = "A2"
+    if len(frame.columns):
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _is_missing(value) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(value):
+    """numpy scalars -> Python scalars for openpyxl."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def export(frame: pd.DataFrame, out: Path | str) -> Path:
+    """Write the list to out: .csv or .xlsx, chosen by the extension."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        data = to_csv_bytes(frame)
+    elif suffix == ".xlsx":
+        data = to_xlsx_bytes(frame)
+    else:
+        raise ValueError(f"unsupported output {out.name}: use a .csv or .xlsx file name")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("--out", required=True, type=Path, help="output file, .csv or .xlsx")
+    parser.add_argument("--month", help="report month YYYY-MM (default: the latest)")
+    parser.add_argument("--status", action="append", help="activity status: Active, Not Active")
+    parser.add_argument("--tier", action="append",
+                        help="value tier: Diamond, Platinum, Gold, Silver, Bronze, Passive, Not Active")
+    parser.add_argument("--event", action="append", help="lifecycle event: New, Lost, Reactivated")
+    parser.add_argument("--segment", action="append", help="RFM segment, e.g. Champions, or Not Active")
+    parser.add_argument("--channel", choices=sorted(CHANNELS), help="keep only customers consenting to it")
+    parser.add_argument("--group", action="append", help="customer group (case-insensitive)")
+    parser.add_argument("--city", action="append", help="city (case-insensitive)")
+    parser.add_argument("--store", action="append", help="store id: customers who bought there")
+    parser.add_argument("--include-pii", action="store_true",
+                        help="add customer_name and contact columns (email, mobile_number)")
+    parser.add_argument("--serving-db", type=Path, help="serving DuckDB file (default: CRM_SERVING_PATH)")
+    args = parser.parse_args(argv)
+    try:
+        frame = build_campaign_list(
+            args.month, activity_status=args.status, value_tier=args.tier, lifecycle_event=args.event,
+            segment=args.segment, channel=args.channel, customer_group=args.group, city=args.city,
+            store=args.store, include_pii=args.include_pii, path=args.serving_db,
+        )
+        out = export(frame, args.out)
+    except (ServingFileMissing, ValueError) as error:
+        print(f"[crm] {error}", file=sys.stderr)
+        return 2
+    print(f"[crm] {len(frame)} customers written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
