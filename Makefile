@@ -1,7 +1,7 @@
 # Thin wrappers around scripts/tasks.py (which also runs on Windows without make).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: build test lint docs freshness app setup clean
+.PHONY: build test lint docs freshness app bench setup clean
 
 build: ## create .venv if needed and build the warehouse (CRM_RAW_DIR, CRM_DUCKDB_PATH)
 	$(PYTHON) scripts/tasks.py build $(ARGS)
@@ -20,6 +20,10 @@ freshness: ## is the raw landing folder up to date? (latest invoice < 45 days wa
 
 app: ## self-service Streamlit app on the serving file (http://localhost:8501)
 	$(PYTHON) scripts/tasks.py app
+
+SIZE ?= 1M
+bench: ## benchmark: make bench SIZE=1M (or 10M, 100M, a list 1M,10M)
+	$(PYTHON) scripts/tasks.py bench $(SIZE)
 
 setup:
 	$(PYTHON) scripts/tasks.py setup

@@ -6,6 +6,7 @@
     python scripts/tasks.py test                   sqlfluff + full dbt build with tests + pytest
     python scripts/tasks.py lint                   sqlfluff only
     python scripts/tasks.py docs                   dbt docs generate
+    python scripts/tasks.py bench [1M,10M,...]    benchmark full / incremental builds vs the raw floor
     python scripts/tasks.py app                    self-service Streamlit app on the serving file
     python scripts/tasks.py freshness              dbt source freshness of the raw landing folder
     python scripts/tasks.py setup                  create .venv and install requirements.txt
@@ -163,6 +164,13 @@ def app() -> None:
          "--browser.gatherUsageStats", "false"], env=env)
 
 
+def bench(extra: list[str]) -> None:
+    setup()
+    sizes = extra[0] if extra and not extra[0].startswith("-") else "1M"
+    rest = extra[1:] if extra and not extra[0].startswith("-") else extra
+    run([venv_tool("python"), str(ROOT / "scripts" / "benchmark.py"), "--sizes", sizes, *rest], env=project_env())
+
+
 def docs() -> None:
     setup()
     dbt(["docs", "generate"], project_env())
@@ -183,6 +191,8 @@ def main(argv: list[str]) -> None:
         lint()
     elif command == "docs":
         docs()
+    elif command == "bench":
+        bench(extra)
     elif command == "app":
         app()
     elif command == "freshness":
