@@ -35,7 +35,7 @@ recompute_range as (
     select
         {% if is_incremental() -%}
         coalesce(
-            (select max(existing.report_month_index) from {{ this }} as existing),
+            {{ crm_month_index(crm_latest_built_month()) }},
             min(case when is_report_month then report_month_index end)
         )
         {%- else -%}

@@ -14,7 +14,7 @@ with
 scored as (
     select * from {{ ref('int_customer_months__rfmt_scored') }}
     {% if is_incremental() -%}
-    where report_month >= (select max(existing.report_month) from {{ this }} as existing)
+    where report_month >= coalesce({{ crm_latest_built_month() }}, cast('0001-01-01' as date))
     {%- endif %}
 ),
 
