@@ -14,6 +14,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import generate_data  # noqa: E402
+from publish import default_paths  # noqa: E402
 
 
 # dbt build without its tests (the main `dbt build` of `make test` runs them): seeds and models.
@@ -69,3 +70,18 @@ def clean_warehouse(clean_raw, tmp_path_factory) -> Path:
     db_path = tmp_path_factory.mktemp("wh_clean") / "crm.duckdb"
     run_dbt(clean_raw, db_path, *MODELS_ONLY)
     return db_path
+
+
+@pytest.fixture(scope="session")
+def serving_db() -> Path:
+    """The serving file published by `make build` (CI builds and publishes before pytest)."""
+    path = default_paths()[1]
+    if not path.exists():
+        pytest.skip(f"serving warehouse {path} is missing: run `make build` first "
+                    "(CI builds and publishes it before pytest)")
+    return path
+
+
+def sql(path: Path, query: str, params=None):
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(query, params or []).fetchall()

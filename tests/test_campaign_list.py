@@ -14,23 +14,11 @@ if str(ROOT / "scripts") not in sys.path:
     sys.path.insert(0, str(ROOT / "scripts"))
 
 import campaign_list  # noqa: E402
-from publish import default_paths  # noqa: E402
+from conftest import sql  # noqa: E402
 
 PII = {"customer_name", "email", "mobile_number"}
 
 
-@pytest.fixture(scope="session")
-def serving_db() -> Path:
-    path = default_paths()[1]
-    if not path.exists():
-        pytest.skip(f"serving warehouse {path} is missing: run `make build` first "
-                    "(CI builds and publishes it before pytest)")
-    return path
-
-
-def sql(path: Path, query: str, params=None):
-    with duckdb.connect(str(path), read_only=True) as connection:
-        return connection.execute(query, params or []).fetchall()
 
 
 def ids(path: Path, where: str, params=None, month: dt.date | None = None) -> set[str]:

@@ -13,7 +13,7 @@ if str(ROOT / "scripts") not in sys.path:
     sys.path.insert(0, str(ROOT / "scripts"))
 
 import excel_report  # noqa: E402
-from publish import default_paths  # noqa: E402
+from conftest import sql  # noqa: E402
 
 HEADERS = {
     "KPI board": ["KPI", "Value", "Previous month", "MoM change", "Same month last year", "YoY change"],
@@ -24,18 +24,6 @@ HEADERS = {
 }
 
 
-@pytest.fixture(scope="session")
-def serving_db() -> Path:
-    path = default_paths()[1]
-    if not path.exists():
-        pytest.skip(f"serving warehouse {path} is missing: run `make build` first "
-                    "(CI builds and publishes it before pytest)")
-    return path
-
-
-def sql(path: Path, query: str, params=None):
-    with duckdb.connect(str(path), read_only=True) as connection:
-        return connection.execute(query, params or []).fetchall()
 
 
 @pytest.fixture(scope="session")
