@@ -84,15 +84,52 @@ checked as (
         on typed.product_id = products.product_id
 ),
 
-flagged as (
+duplicate_keys as (
     select
-        *,
+        invoice_id,
+        customer_id,
+        invoice_date_raw,
+        product_id,
+        quantity_raw,
+        revenue_raw,
+        store_id
+    from checked
+    group by invoice_id, customer_id, invoice_date_raw, product_id, quantity_raw, revenue_raw, store_id
+    having count(*) > 1
+),
+
+later_copies as (
+    -- ranking only the (few) lines that have an identical twin, not every line
+    select
+        checked.source_file,
+        checked.source_row_number,
         row_number() over (
             partition by
-                invoice_id, customer_id, invoice_date_raw, product_id, quantity_raw, revenue_raw, store_id
-            order by source_file, source_row_number
-        ) > 1 as is_exact_duplicate
+                checked.invoice_id, checked.customer_id, checked.invoice_date_raw, checked.product_id,
+                checked.quantity_raw, checked.revenue_raw, checked.store_id
+            order by checked.source_file, checked.source_row_number
+        ) > 1 as is_later_copy
     from checked
+    inner join duplicate_keys
+        on
+            checked.invoice_id is not distinct from duplicate_keys.invoice_id
+            and checked.customer_id is not distinct from duplicate_keys.customer_id
+            and checked.invoice_date_raw is not distinct from duplicate_keys.invoice_date_raw
+            and checked.product_id is not distinct from duplicate_keys.product_id
+            and checked.quantity_raw is not distinct from duplicate_keys.quantity_raw
+            and checked.revenue_raw is not distinct from duplicate_keys.revenue_raw
+            and checked.store_id is not distinct from duplicate_keys.store_id
+),
+
+flagged as (
+    select
+        checked.*,
+        coalesce(later_copies.is_later_copy, false) as is_exact_duplicate
+    from checked
+    left join later_copies
+        on
+            checked.source_file = later_copies.source_file
+            and checked.source_row_number = later_copies.source_row_number
 )
 
 select * from flagged
