@@ -12,7 +12,13 @@ customers as (
 
 lines as (
     select
-        sales.*,
+        sales.invoice_date,
+        sales.invoice_id,
+        sales.customer_id,
+        sales.revenue,
+        sales.quantity,
+        sales.units,
+        sales.is_return,
         customers.segment_label
     from sales
     inner join customers
