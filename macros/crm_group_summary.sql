@@ -4,10 +4,12 @@
     Active) form the group `Not Active`, so the shares of a month add up to 1.
 -#}
 {% macro crm_group_summary(group_column, group_label) %}
+{%- set changes = crm_changes() %}
 with
 
 snapshot as (
     select * from {{ ref('fct_customer_monthly_snapshot') }}
+    where {{ crm_recompute_date_filter('report_month', changes) }}
 ),
 
 grouped as (

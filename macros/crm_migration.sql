@@ -5,10 +5,17 @@
     exist yet, or the month is the first report month) comes from `Not in base`.
 -#}
 {% macro crm_migration(column) %}
+{%- set changes = crm_changes() %}
 with
 
-snapshot as (
+current_snapshot as (
     select * from {{ ref('fct_customer_monthly_snapshot') }}
+    where {{ crm_recompute_date_filter('report_month', changes) }}
+),
+
+previous_snapshot as (
+    select * from {{ ref('fct_customer_monthly_snapshot') }}
+    where {{ crm_recompute_date_filter('report_month', changes, lookback_months=1) }}
 ),
 
 moves as (
@@ -17,8 +24,8 @@ moves as (
         coalesce(previous_month.{{ column }}, case when previous_month.customer_id is not null then 'Not Active' end, 'Not in base')
             as from_{{ column }},
         coalesce(current_month.{{ column }}, 'Not Active') as to_{{ column }}
-    from snapshot as current_month
-    left join snapshot as previous_month
+    from current_snapshot as current_month
+    left join previous_snapshot as previous_month
         on
             current_month.customer_id = previous_month.customer_id
             and previous_month.report_month = {{ dbt.dateadd('month', -1, 'current_month.report_month') }}

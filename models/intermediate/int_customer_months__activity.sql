@@ -8,11 +8,27 @@
 -- (m + 6) or until the next month it is seen again, whichever is first. An invoice number that
 -- reappears in a later month is therefore counted once while both months are in the window, which
 -- is exactly count(distinct invoice_id) over the window's lines.
+--
+-- Incremental (macros/crm_incremental.sql): a run recomputes the months from the first month whose
+-- inputs changed, reading the lines of the 12 months before it too (their deltas land up to 12
+-- months later).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=["{{ crm_incremental_pre_hook(month_index_column='month_index') }}"],
+        post_hook=["{{ crm_incremental_post_hook() }}"]
+    )
+}}
+{%- set changes = crm_changes() %}
 with
 
 lines as (
     select * from {{ ref('int_sales_lines__enriched') }}
-    where is_crm_in_scope
+    where
+        is_crm_in_scope
+        and {{ crm_recompute_date_filter('invoice_date', changes, lookback_months=12) }}
 ),
 
 monthly_sums as (
@@ -82,7 +98,7 @@ monthly_deltas as (
     group by customer_id, month_index
 ),
 
-final as (
+combined as (
     select
         coalesce(monthly_sums.customer_id, monthly_deltas.customer_id) as customer_id,
         coalesce(monthly_sums.month_index, monthly_deltas.month_index) as month_index,
@@ -99,6 +115,11 @@ final as (
         on
             monthly_sums.customer_id = monthly_deltas.customer_id
             and monthly_sums.month_index = monthly_deltas.month_index
+),
+
+final as (
+    select * from combined
+    where {{ crm_recompute_filter('month_index', changes) }}
 )
 
 select * from final

@@ -1,11 +1,13 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='report_month_index',
-        on_schema_change='fail'
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=["{{ crm_incremental_pre_hook(month_index_column='report_month_index') }}"],
+        post_hook=["{{ crm_incremental_post_hook() }}"]
     )
 }}
+{%- set changes = crm_changes() %}
 -- One row per in-scope customer and report month from the month the customer exists: the
 -- point-in-time window aggregates of SPEC section 5, each made of whole calendar months ending
 -- with the report month and seeing no line dated after the month's last day.
@@ -13,9 +15,9 @@
 -- Cost grows with activity rows + customers x months: a dense customer x month spine carries
 -- running sums, and a window of k months is the running sum minus the running sum k rows earlier.
 --
--- Incremental runs recompute only the report months from the latest month already built (which
--- may have been partial) onward. They start the spine 25 months earlier and carry everything
--- older in per-customer baselines, so the rows are identical to a full refresh.
+-- Incremental runs (macros/crm_incremental.sql) recompute only the report months from the first
+-- month whose inputs changed. They start the spine 25 months earlier and carry everything older in
+-- per-customer baselines, so the rows are identical to a full refresh.
 with
 
 customers as (
@@ -33,13 +35,13 @@ calendar as (
 
 recompute_range as (
     select
-        {% if is_incremental() -%}
-        coalesce(
-            {{ crm_month_index(crm_latest_built_month()) }},
+        {% if changes.full or changes.nothing -%}
+        min(case when is_report_month then report_month_index end)
+        {%- else -%}
+        greatest(
+            {{ changes.from_month_index }},
             min(case when is_report_month then report_month_index end)
         )
-        {%- else -%}
-        min(case when is_report_month then report_month_index end)
         {%- endif %} as first_output_month_index,
         min(report_month_index) as first_calendar_month_index
     from calendar
@@ -185,6 +187,7 @@ final as (
     where
         windows.is_report_month
         and windows.report_month_index >= spine_range.first_output_month_index
+        and {{ 'false' if changes.nothing else 'true' }}
 )
 
 select * from final

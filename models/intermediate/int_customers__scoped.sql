@@ -18,9 +18,9 @@ lines as (
 first_purchases as (
     select
         customer_id,
-        min(invoice_date) as first_purchase_date
+        min(case when quantity > 0 then invoice_date end) as first_purchase_date,
+        min(invoice_date) as first_line_date
     from lines
-    where quantity > 0
     group by customer_id
 ),
 
@@ -30,10 +30,12 @@ scoped as (
         customers.customer_group,
         customers.created_date,
         first_purchases.first_purchase_date,
+        first_purchases.first_line_date,
         anonymous_groups.customer_group is not null as is_anonymous,
         anonymous_groups.customer_group is null as is_crm_in_scope,
         {{ crm_month_index('customers.created_date') }} as created_month_index,
-        {{ crm_month_index('first_purchases.first_purchase_date') }} as first_purchase_month_index
+        {{ crm_month_index('first_purchases.first_purchase_date') }} as first_purchase_month_index,
+        {{ crm_month_index('first_purchases.first_line_date') }} as first_line_month_index
     from customers
     left join anonymous_groups
         on lower(customers.customer_group) = lower(anonymous_groups.customer_group)

@@ -1,21 +1,22 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='report_month',
-        on_schema_change='fail'
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=["{{ crm_incremental_pre_hook(date_column='report_month') }}"],
+        post_hook=["{{ crm_incremental_post_hook() }}"]
     )
 }}
+{%- set changes = crm_changes() %}
 -- The point-in-time monthly CRM snapshot: one row per in-scope customer and report month
--- (SPEC sections 5 and 6). Incremental: a run recomputes the latest month already built and adds
--- the new ones; `--full-refresh` rebuilds every month and gives identical rows.
+-- (SPEC sections 5 and 6). Incremental (macros/crm_incremental.sql): a run recomputes the months
+-- from the first month whose inputs changed; `--full-refresh` rebuilds every month and gives
+-- identical rows.
 with
 
 scored as (
     select * from {{ ref('int_customer_months__rfmt_scored') }}
-    {% if is_incremental() -%}
-    where report_month >= coalesce({{ crm_latest_built_month() }}, cast('0001-01-01' as date))
-    {%- endif %}
+    where {{ crm_recompute_date_filter('report_month', changes) }}
 ),
 
 final as (

@@ -1,10 +1,23 @@
 -- Sales lines (line grain): every clean transaction line, anonymous customers included, with net
 -- revenue (returns negative), quantity, CRM units and the return flag. Joins dim_customers,
 -- dim_products and dim_dates on their keys.
+-- Incremental (macros/crm_incremental.sql): a run rewrites the lines dated from the first month
+-- whose inputs changed.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=["{{ crm_incremental_pre_hook(date_column='invoice_date') }}"],
+        post_hook=["{{ crm_incremental_post_hook() }}"]
+    )
+}}
+{%- set changes = crm_changes() %}
 with
 
 lines as (
     select * from {{ ref('int_sales_lines__enriched') }}
+    where {{ crm_recompute_date_filter('invoice_date', changes) }}
 ),
 
 final as (

@@ -2,21 +2,35 @@
 -- including anonymous walk-ins), orders (distinct invoices), buying customers, Active / New / Lost /
 -- Reactivated customers (CRM snapshot), average order value and sales per customer, each with its
 -- month-on-month and year-on-year change (ratio - 1; null when the earlier value is missing or 0).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=["{{ crm_incremental_pre_hook(date_column='report_month') }}"],
+        post_hook=["{{ crm_incremental_post_hook() }}"]
+    )
+}}
+-- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose inputs changed.
 {%- set measures = ['sales', 'orders', 'buying_customers', 'active_customers', 'new_customers',
     'lost_customers', 'reactivated_customers', 'average_order_value', 'sales_per_customer'] %}
+{%- set changes = crm_changes() %}
 with
 
 sales as (
+    -- 12 months before the first month rewritten too: the year-on-year changes compare with them
     select * from {{ ref('fct_sales') }}
+    where {{ crm_recompute_date_filter('invoice_date', changes, lookback_months=12) }}
 ),
 
 snapshot as (
     select * from {{ ref('fct_customer_monthly_snapshot') }}
+    where {{ crm_recompute_date_filter('report_month', changes, lookback_months=12) }}
 ),
 
 report_months as (
     select * from {{ ref('int_report_months') }}
-    where is_report_month
+    where is_report_month and {{ crm_recompute_filter('report_month_index', changes, lookback_months=12) }}
 ),
 
 sales_with_month as (
@@ -109,6 +123,7 @@ final as (
         {%- endfor %}
     -- noqa: enable=LT02
     from compared
+    where {{ crm_recompute_filter('report_month_index', changes) }}
 )
 
 select * from final

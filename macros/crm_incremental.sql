@@ -1,0 +1,172 @@
+{#-
+    Incremental refresh: which months a run must recompute.
+
+    Every input that can change a month of the warehouse has a digest in `int_source_digests`
+    (clean and rejected transaction lines per file and invoice month, the customers and products
+    masters bucketed by the first month they can affect, the reference seeds and the vars), with
+    the time of the run that last saw it change (`changed_at`). Every incremental model records in
+    `intermediate.crm_build_state` when it was last built successfully (`built_at`). A run
+    recomputes, for each incremental model, every month from the earliest month whose digest
+    changed after that model's last successful build; a change that is not tied to a month (a
+    seed, a var, a master row that is not tied to any month) recomputes every month. A model that
+    has no state row (new warehouse, older version) is rebuilt whole.
+
+    Because the state is per model and written only when its build succeeds, a run that fails half
+    way is caught up by the next one.
+-#}
+
+{#- is_incremental(), false in unit tests (where `this` is not a relation) -#}
+{% macro crm_is_incremental() -%}
+    {{ return(this is not none and is_incremental()) }}
+{%- endmacro %}
+
+{% macro crm_build_state_table() -%}
+    intermediate.crm_build_state
+{%- endmacro %}
+
+{#- on-run-start: the state table exists before any model reads it -#}
+{% macro crm_create_build_state() -%}
+    create table if not exists {{ crm_build_state_table() }} (
+        model_name varchar primary key,
+        run_started_at timestamp,
+        built_at timestamp,
+        recompute_from_month_index integer,
+        is_full boolean
+    )
+{%- endmacro %}
+
+{% macro crm_run_started_literal() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}
+
+{#-
+    What this run must recompute for the current model, as a dict:
+      full: every month (first build, --full-refresh, no state, or a change not tied to a month)
+      nothing: no input changed since the model's last successful build
+      from_month_index: the first month to recompute (when neither full nor nothing)
+-#}
+{% macro crm_changes() -%}
+    {%- set digests = ref('int_source_digests') -%}
+    {%- if not execute or not crm_is_incremental() -%}
+        {{ return({'full': true, 'nothing': false, 'from_month_index': none}) }}
+    {%- endif -%}
+    {%- set query -%}
+        with
+        state as (
+            select max(built_at) as built_at
+            from {{ crm_build_state_table() }}
+            where model_name = '{{ this.identifier }}'
+        ),
+        changed as (
+            select digests.month_index
+            from {{ digests }} as digests
+            cross join state
+            where state.built_at is null or digests.changed_at > state.built_at
+        )
+        select
+            (select built_at from state) is null as no_state,
+            coalesce(bool_or(month_index is null), false) as any_global,
+            min(month_index) as from_month_index,
+            count(*) as changes
+        from changed
+    {%- endset -%}
+    {%- set row = run_query(query).rows[0] -%}
+    {%- if row['no_state'] or row['any_global'] -%}
+        {{ return({'full': true, 'nothing': false, 'from_month_index': none}) }}
+    {%- elif row['changes'] == 0 -%}
+        {{ return({'full': false, 'nothing': true, 'from_month_index': none}) }}
+    {%- else -%}
+        {{ return({'full': false, 'nothing': false, 'from_month_index': row['from_month_index'] | int}) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- the first day of a month index, as a date literal -#}
+{% macro crm_month_start_literal(month_index) -%}
+    {%- set year = (month_index // 12) | int -%}
+    {%- set month = (month_index % 12 + 1) | int -%}
+    cast('{{ "%04d-%02d-01" | format(year, month) }}' as date)
+{%- endmacro %}
+
+{#-
+    A predicate keeping the rows this run recomputes: month_index_expression >= the first month to
+    recompute minus lookback_months (true on a full build, false when nothing changed).
+-#}
+{% macro crm_recompute_filter(month_index_expression, changes, lookback_months=0) -%}
+    {%- if changes.full -%}
+        true
+    {%- elif changes.nothing -%}
+        false
+    {%- else -%}
+        {{ month_index_expression }} >= {{ changes.from_month_index - lookback_months }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- the same on a date column, so that DuckDB can skip row groups by their min/max -#}
+{% macro crm_recompute_date_filter(date_expression, changes, lookback_months=0) -%}
+    {%- if changes.full -%}
+        true
+    {%- elif changes.nothing -%}
+        false
+    {%- else -%}
+        {{ date_expression }} >= {{ crm_month_start_literal(changes.from_month_index - lookback_months) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    pre-hook of an incremental model: note the run in the state table and delete the months it
+    recomputes (`date_column` / `month_index_column` of the model's table), so that an `append`
+    strategy then inserts them anew.
+-#}
+{% macro crm_incremental_pre_hook(date_column=none, month_index_column=none) -%}
+    {%- set changes = crm_changes() -%}
+    insert into {{ crm_build_state_table() }} (model_name, run_started_at, recompute_from_month_index, is_full)
+    values (
+        '{{ this.identifier }}',
+        {{ crm_run_started_literal() }},
+        {{ changes.from_month_index if changes.from_month_index is not none else 'null' }},
+        {{ 'true' if changes.full else 'false' }}
+    )
+    on conflict (model_name) do update set
+        run_started_at = excluded.run_started_at,
+        recompute_from_month_index = excluded.recompute_from_month_index,
+        is_full = excluded.is_full;
+    {%- if crm_is_incremental() and not changes.nothing %}
+    delete from {{ this }}
+    {%- if not changes.full %}
+    where
+        {%- if date_column %}
+        {{ crm_recompute_date_filter(date_column, changes) }}
+        {%- else %}
+        {{ crm_recompute_filter(month_index_column, changes) }}
+        {%- endif %}
+    {%- endif %};
+    {%- endif %}
+{%- endmacro %}
+
+{#- post-hook: the build succeeded -#}
+{% macro crm_incremental_post_hook() -%}
+    update {{ crm_build_state_table() }}
+    set built_at = run_started_at
+    where model_name = '{{ this.identifier }}'
+{%- endmacro %}
+
+{#-
+    For tests (see get_where_subquery): the first month index the current run rebuilt in `model_name`,
+    or none when the model was rebuilt whole or not built by this run (the test then reads every row).
+-#}
+{% macro crm_rebuilt_from_month_index(model_name) -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set query -%}
+        select recompute_from_month_index, is_full, built_at = {{ crm_run_started_literal() }} as built_now
+        from {{ crm_build_state_table() }}
+        where model_name = '{{ model_name }}'
+    {%- endset -%}
+    {%- set rows = run_query(query).rows -%}
+    {%- if rows | length == 0 or not rows[0]['built_now'] or rows[0]['is_full'] -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if rows[0]['recompute_from_month_index'] is none -%}
+        {{ return(999999) }}
+    {%- endif -%}
+    {{ return(rows[0]['recompute_from_month_index'] | int) }}
+{%- endmacro %}

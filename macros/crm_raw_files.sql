@@ -1,0 +1,105 @@
+{#-
+    File-level incremental loading of the transaction files (base_crm__sales_transaction_lines).
+    A file is parsed again when it is new, when its size or modification time changed, or when the
+    gate settings (vars crm_valid_id_regex, crm_min_valid_date) changed since it was loaded; the
+    lines of a file that left the folder are dropped. `dbt build --full-refresh` parses every file.
+-#}
+
+{#- size and modification time of the raw files matching `pattern`, without reading them -#}
+{% macro crm_raw_file_stats(pattern) -%}
+    {{ return(adapter.dispatch('crm_raw_file_stats', 'crm_warehouse')(pattern)) }}
+{%- endmacro %}
+
+{% macro default__crm_raw_file_stats(pattern) -%}
+    select
+        filename as file_path,
+        {{ crm_file_basename('filename') }} as source_file,
+        cast(size as bigint) as file_size,
+        cast(epoch_ms(last_modified) as bigint) as file_modified_at
+    from read_blob('{{ crm_raw_dir() }}/{{ pattern }}')
+{%- endmacro %}
+
+{% macro crm_gate_settings_fingerprint() -%}
+    {{- local_md5(var('crm_valid_id_regex') ~ '|' ~ var('crm_min_valid_date')) -}}
+{%- endmacro %}
+
+{#- {'all': parse every file, 'load': [[path, file name], ...] to parse, 'drop': [file names] to delete} -#}
+{% macro crm_raw_files_to_load() -%}
+    {%- if not execute or not crm_is_incremental() -%}
+        {{ return({'all': true, 'load': [], 'drop': []}) }}
+    {%- endif -%}
+    {%- set query -%}
+        with
+        current_files as (
+            {{ crm_raw_file_stats('sales_transactions_*.csv') }}
+        ),
+        loaded as (
+            select distinct source_file, source_file_size, source_file_modified_at, gate_settings
+            from {{ this }}
+        ),
+        unchanged as (
+            select current_files.source_file
+            from current_files
+            inner join loaded
+                on
+                    current_files.source_file = loaded.source_file
+                    and current_files.file_size = loaded.source_file_size
+                    and current_files.file_modified_at = loaded.source_file_modified_at
+                    and loaded.gate_settings = '{{ crm_gate_settings_fingerprint() }}'
+            group by current_files.source_file
+            having count(*) = (select count(*) from loaded as same_file where same_file.source_file = current_files.source_file)
+        )
+        select 'load' as action, file_path, source_file
+        from current_files
+        where source_file not in (select source_file from unchanged)
+        union all
+        select distinct 'drop' as action, null as file_path, source_file
+        from loaded
+        where source_file not in (select source_file from current_files)
+        order by 1, 3
+    {%- endset -%}
+    {%- set result = {'all': false, 'load': [], 'drop': []} -%}
+    {%- for row in run_query(query).rows -%}
+        {%- if row['action'] == 'load' -%}
+            {%- do result['load'].append([row['file_path'], row['source_file']]) -%}
+        {%- else -%}
+            {%- do result['drop'].append(row['source_file']) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(result) }}
+{%- endmacro %}
+
+{% macro crm_raw_files_filter(path_column, files) -%}
+    {%- if files['all'] -%}
+        true
+    {%- elif files['load'] | length == 0 -%}
+        false
+    {%- else -%}
+        {{ path_column }} in (
+            {%- for item in files['load'] %}'{{ item[0] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- pre-hook: delete the lines of the files parsed again or gone -#}
+{% macro crm_raw_files_pre_hook() -%}
+    {%- set files = crm_raw_files_to_load() -%}
+    {%- set names = [] -%}
+    {%- for item in files['load'] %}{% do names.append(item[1]) %}{% endfor -%}
+    {%- for name in files['drop'] %}{% do names.append(name) %}{% endfor -%}
+    {%- if crm_is_incremental() and names | length > 0 -%}
+        delete from {{ this }} where source_file in (
+            {%- for name in names %}'{{ name | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
+        )
+    {%- else -%}
+        select 1 as nothing_to_delete
+    {%- endif -%}
+{%- endmacro %}
+
+{#- the vars that change the rules of every month; a change recomputes every month -#}
+{% macro crm_rule_settings_fingerprint() -%}
+    {{- local_md5([
+        var('crm_first_report_month'), var('crm_last_report_month'), var('crm_monetary_measure'),
+        var('crm_score_bins'), var('crm_segment_scheme'), var('crm_valid_id_regex'), var('crm_min_valid_date')
+    ] | join('|')) -}}
+{%- endmacro %}

@@ -1,0 +1,159 @@
+{{ config(materialized='table') }}
+-- What changed since the previous run, for the incremental models (macros/crm_incremental.sql):
+-- one row per input that can change months of the warehouse, with a digest of its content, the
+-- first month it can affect (month_index; null = every month) and the start time of the run that
+-- last saw the digest change (changed_at). Rows whose input disappeared stay, with 0 rows.
+--   sales_lines:  transaction lines per file and invoice month, clean or rejected with their reason
+--                 (a line that changes, moves, appears, disappears or flips between clean and
+--                 rejected changes its month; lines without a valid date share month -1)
+--   customers:    each clean customer's scope and existence month, bucketed by the first month the
+--                 customer can affect (existence month or first line, whichever is earlier)
+--   products:     each clean product's role, unit size, category and brand, bucketed by its first sale
+--   settings:     the reference seeds and the vars that change the rules (every month)
+-- Reads its own previous content ({{ '{{ this }}' }}) before it is replaced.
+{%- set previous = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none %}
+with
+
+lines as (
+    select * from {{ ref('base_crm__sales_transactions') }}
+),
+
+parsed_lines as (
+    select * from {{ ref('base_crm__sales_transaction_lines') }}
+    where parse_reject_reason is null
+),
+
+customers as (
+    select * from {{ ref('int_customers__scoped') }}
+),
+
+products as (
+    select * from {{ ref('stg_crm__products') }}
+),
+
+{%- set seeds = ['anonymous_customer_groups', 'product_category_roles', 'value_tier_calibration',
+    'rfm_segments', 'rfm_segments_bank'] %}
+{%- for seed in seeds %}
+
+seed_{{ seed }} as (
+    select sum(hash(seed_row)) as digest from {{ ref(seed) }} as seed_row
+),
+{%- endfor %}
+
+line_digests as (
+    select
+        'sales_lines' as input_name,
+        source_file as input_key,
+        coalesce({{ crm_month_index('invoice_date') }}, -1) as month_index,
+        count(*) as row_count,
+        sum(hash(line_hash, reject_reason)) as digest
+    from lines
+    group by source_file, coalesce({{ crm_month_index('invoice_date') }}, -1)
+),
+
+customer_digests as (
+    select
+        'customers' as input_name,
+        'customers_master.csv' as input_key,
+        coalesce(least(exists_from_month_index, first_line_month_index), -1) as month_index,
+        count(*) as row_count,
+        sum(hash(customer_id, is_crm_in_scope, exists_from_month_index, created_month_index)) as digest
+    from customers
+    group by coalesce(least(exists_from_month_index, first_line_month_index), -1)
+),
+
+product_first_sales as (
+    select
+        product_id,
+        min(invoice_date) as first_sale_date
+    from parsed_lines
+    group by product_id
+),
+
+product_digests as (
+    select
+        'products' as input_name,
+        'products_master.csv' as input_key,
+        coalesce({{ crm_month_index('product_first_sales.first_sale_date') }}, -1) as month_index,
+        count(*) as row_count,
+        sum(hash(
+            products.product_id, products.crm_role, products.unit_size, products.category, products.brand
+        )) as digest
+    from products
+    left join product_first_sales
+        on products.product_id = product_first_sales.product_id
+    group by coalesce({{ crm_month_index('product_first_sales.first_sale_date') }}, -1)
+),
+
+settings_digest as (
+    select
+        'settings' as input_name,
+        'seeds and vars' as input_key,
+        cast(null as bigint) as month_index,
+        cast(1 as bigint) as row_count,
+        hash(
+            '{{ crm_rule_settings_fingerprint() }}'
+            {%- for seed in seeds %}, seed_{{ seed }}.digest{% endfor %}
+        ) as digest
+    from {% for seed in seeds %}seed_{{ seed }}{{ ', ' if not loop.last }}{% endfor %}
+),
+
+current_digests as (
+    select input_name, input_key, month_index, row_count, cast(digest as varchar) as digest from line_digests
+    union all
+    select input_name, input_key, month_index, row_count, cast(digest as varchar) as digest from customer_digests
+    union all
+    select input_name, input_key, month_index, row_count, cast(digest as varchar) as digest from product_digests
+    union all
+    select input_name, input_key, month_index, row_count, cast(digest as varchar) as digest from settings_digest
+),
+
+{%- if previous is not none and not flags.FULL_REFRESH %}
+
+previous_digests as (
+    select * from {{ previous }}
+),
+
+compared as (
+    select
+        coalesce(current_digests.input_name, previous_digests.input_name) as input_name,
+        coalesce(current_digests.input_key, previous_digests.input_key) as input_key,
+        coalesce(current_digests.month_index, previous_digests.month_index) as month_index,
+        coalesce(current_digests.row_count, 0) as row_count,
+        coalesce(current_digests.digest, '0') as digest,
+        case
+            when
+                coalesce(current_digests.row_count, 0) = previous_digests.row_count
+                and coalesce(current_digests.digest, '0') = previous_digests.digest
+                then previous_digests.changed_at
+            else {{ crm_run_started_literal() }}
+        end as changed_at
+    from current_digests
+    full outer join previous_digests
+        on
+            current_digests.input_name = previous_digests.input_name
+            and current_digests.input_key = previous_digests.input_key
+            and current_digests.month_index is not distinct from previous_digests.month_index
+),
+{%- else %}
+
+compared as (
+    select
+        *,
+        {{ crm_run_started_literal() }} as changed_at
+    from current_digests
+),
+{%- endif %}
+
+final as (
+    select
+        cast(input_name as varchar) as input_name,
+        cast(input_key as varchar) as input_key,
+        cast(month_index as integer) as month_index,
+        cast(row_count as bigint) as row_count,
+        cast(digest as varchar) as digest,
+        cast(changed_at as timestamp) as changed_at
+    from compared
+)
+
+select * from final

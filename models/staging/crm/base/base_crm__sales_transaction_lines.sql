@@ -1,0 +1,165 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=["{{ crm_raw_files_pre_hook() }}"]
+    )
+}}
+-- Every raw transaction line, typed, with the reason of the first parsing gate it fails (null =
+-- parsed), the exact-duplicate flag, a hash of the line and the size and modification time of its
+-- file. A table, so the CSV files are parsed once.
+--
+-- Incremental by file: a run parses only the files that are new or whose size or modification
+-- time changed since they were loaded (or that were loaded under other gate settings), and drops
+-- the lines of files that left the folder. The checks against the masters (unknown customer or
+-- product) are made afterwards, in base_crm__sales_transactions, so that a change of the masters
+-- applies to every file without parsing it again.
+{%- set files = crm_raw_files_to_load() %}
+with
+
+source as (
+    select * from {{ source('crm', 'sales_transactions') }}
+    where {{ crm_raw_files_filter('filename', files) }}
+),
+
+file_stats as (
+    {{ crm_raw_file_stats('sales_transactions_*.csv') }}
+),
+
+numbered as (
+    select
+        source.*,
+        row_number() over () as load_row_id
+    from source
+),
+
+file_offsets as (
+    select
+        filename,
+        min(load_row_id) - 1 as row_offset
+    from numbered
+    group by filename
+),
+
+trimmed as (
+    select
+        {{ crm_file_basename('numbered.filename') }} as source_file,
+        numbered.load_row_id - file_offsets.row_offset as source_row_number,
+        file_stats.file_size as source_file_size,
+        file_stats.file_modified_at as source_file_modified_at,
+        nullif(trim(numbered.invoice_id), '') as invoice_id,
+        nullif(trim(numbered.customer_id), '') as customer_id,
+        nullif(trim(numbered.invoice_date), '') as invoice_date_raw,
+        nullif(trim(numbered.product_id), '') as product_id,
+        nullif(trim(numbered.quantity), '') as quantity_raw,
+        nullif(trim(numbered.revenue), '') as revenue_raw,
+        nullif(trim(numbered.store_id), '') as store_id
+    from numbered
+    inner join file_offsets
+        on numbered.filename = file_offsets.filename
+    left join file_stats
+        on numbered.filename = file_stats.file_path
+),
+
+typed as (
+    select
+        *,
+        {{ crm_parse_iso_date('invoice_date_raw') }} as invoice_date,
+        {{ crm_parse_decimal('quantity_raw') }} as quantity,
+        {{ crm_parse_decimal('revenue_raw') }} as revenue
+    from trimmed
+),
+
+checked as (
+    select
+        *,
+        case
+            when invoice_id is null then 'missing_invoice_id'
+            when customer_id is null then 'missing_customer_id'
+            when not {{ crm_regexp_full_match('customer_id', "'" ~ var('crm_valid_id_regex') ~ "'") }}
+                then 'invalid_customer_id'
+            when product_id is null then 'missing_product_id'
+            when not {{ crm_regexp_full_match('product_id', "'" ~ var('crm_valid_id_regex') ~ "'") }}
+                then 'invalid_product_id'
+            when invoice_date_raw is null then 'missing_invoice_date'
+            when invoice_date is null then 'invalid_invoice_date'
+            when invoice_date < cast('{{ var("crm_min_valid_date") }}' as date)
+                or invoice_date > current_date then 'invoice_date_out_of_range'
+            when quantity is null then 'invalid_quantity'
+            when revenue is null then 'invalid_revenue'
+        end as parse_reject_reason,
+        '{{ crm_gate_settings_fingerprint() }}' as gate_settings
+    from typed
+),
+
+duplicate_keys as (
+    select
+        source_file,
+        invoice_id,
+        customer_id,
+        invoice_date_raw,
+        product_id,
+        quantity_raw,
+        revenue_raw,
+        store_id
+    from checked
+    group by source_file, invoice_id, customer_id, invoice_date_raw, product_id, quantity_raw, revenue_raw, store_id
+    having count(*) > 1
+),
+
+later_copies as (
+    -- ranking only the (few) lines that have an identical twin in their file, not every line
+    select
+        checked.source_file,
+        checked.source_row_number,
+        row_number() over (
+            partition by
+                checked.source_file, checked.invoice_id, checked.customer_id, checked.invoice_date_raw,
+                checked.product_id, checked.quantity_raw, checked.revenue_raw, checked.store_id
+            order by checked.source_row_number
+        ) > 1 as is_later_copy
+    from checked
+    inner join duplicate_keys
+        on
+            checked.source_file = duplicate_keys.source_file
+            and checked.invoice_id is not distinct from duplicate_keys.invoice_id
+            and checked.customer_id is not distinct from duplicate_keys.customer_id
+            and checked.invoice_date_raw is not distinct from duplicate_keys.invoice_date_raw
+            and checked.product_id is not distinct from duplicate_keys.product_id
+            and checked.quantity_raw is not distinct from duplicate_keys.quantity_raw
+            and checked.revenue_raw is not distinct from duplicate_keys.revenue_raw
+            and checked.store_id is not distinct from duplicate_keys.store_id
+),
+
+final as (
+    select
+        checked.source_file,
+        checked.source_row_number,
+        checked.source_file_size,
+        checked.source_file_modified_at,
+        checked.gate_settings,
+        checked.invoice_id,
+        checked.customer_id,
+        checked.invoice_date_raw,
+        checked.product_id,
+        checked.quantity_raw,
+        checked.revenue_raw,
+        checked.store_id,
+        checked.invoice_date,
+        checked.quantity,
+        checked.revenue,
+        checked.parse_reject_reason,
+        coalesce(later_copies.is_later_copy, false) as is_exact_duplicate,
+        hash(
+            checked.source_row_number, checked.invoice_id, checked.customer_id, checked.invoice_date_raw,
+            checked.product_id, checked.quantity_raw, checked.revenue_raw, checked.store_id
+        ) as line_hash
+    from checked
+    left join later_copies
+        on
+            checked.source_file = later_copies.source_file
+            and checked.source_row_number = later_copies.source_row_number
+)
+
+select * from final
