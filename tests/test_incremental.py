@@ -1,10 +1,12 @@
 """Incremental builds: a new month (and a month that was partial) gives the same rows as a full refresh."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from conftest import query, run_dbt
 
@@ -65,3 +67,144 @@ def test_two_new_months_incremental_equals_full_refresh(clean_raw, tmp_path):
             query(database, f"select * from {table} order by {order}"),
             query(full, f"select * from {table} order by {order}"),
         )
+
+
+# --- every kind of change: an incremental run equals a full refresh on every incremental table ---
+
+INCREMENTAL_TABLES = {
+    "staging.base_crm__sales_transaction_lines": "source_file, source_row_number",
+    "intermediate.int_customer_months__activity": "customer_id, month_index",
+    "intermediate.int_customer_months__windows": "customer_id, report_month",
+    "marts.fct_customer_monthly_snapshot": "customer_id, report_month",
+    "marts.fct_sales": "source_file, source_row_number",
+    "marts.kpi_monthly_board": "report_month",
+    "marts.kpi_segment_summary": "report_month, rfm_segment",
+    "marts.kpi_tier_summary": "report_month, value_tier",
+    "marts.kpi_segment_migration": "report_month, from_rfm_segment, to_rfm_segment",
+    "marts.kpi_tier_migration": "report_month, from_value_tier, to_value_tier",
+    "marts.kpi_rfm_score_bands": "report_month, dimension, score",
+    "marts.kpi_sales_by_period": "period_type, period_start, segment_label",
+    "marts.kpi_sales_by_category": "sales_month, category, brand, crm_role, segment_label",
+    "marts.dim_customers": "customer_id",
+}
+# columns that legitimately differ between two builds of the same data
+VOLATILE = {"source_file_modified_at", "source_file_size"}
+
+
+def copy_raw(source: Path, target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source.iterdir():
+        shutil.copy2(path, target / path.name)
+    return target
+
+
+def assert_same_tables(left: Path, right: Path) -> None:
+    for table, order in INCREMENTAL_TABLES.items():
+        a = query(left, f"select * from {table} order by {order}")
+        b = query(right, f"select * from {table} order by {order}")
+        keep = [c for c in a.columns if c not in VOLATILE]
+        pd.testing.assert_frame_equal(a[keep], b[keep], obj=table)
+
+
+def recompute_state(database: Path) -> dict:
+    rows = query(database, "select model_name, recompute_from_month_index, is_full from intermediate.crm_build_state")
+    return {r.model_name: (None if pd.isna(r.recompute_from_month_index) else int(r.recompute_from_month_index),
+                           bool(r.is_full)) for r in rows.itertuples()}
+
+
+def month_index(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def _edit_csv(path: Path, edit) -> None:
+    """Rewrite a raw file, as a later extract would: the change is seen by size or modification time
+    (like rsync's quick check, one-second resolution), so the edit is dated a minute later."""
+    stat = path.stat()
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    edit(frame).to_csv(path, index=False)
+    os.utime(path, (stat.st_atime + 60, stat.st_mtime + 60))
+
+
+def _an_active_customer(raw: Path) -> str:
+    lines = pd.read_csv(raw / "sales_transactions_2024.csv", dtype=str, keep_default_na=False)
+    customers = pd.read_csv(raw / "customers_master.csv", dtype=str, keep_default_na=False)
+    in_scope = set(customers.loc[customers["customer_group"].str.strip().str.lower() != "general", "customer_id"])
+    return next(c for c in lines["customer_id"].value_counts().index if c in in_scope)
+
+
+def _scenario(name: str, raw: Path):
+    """Edit the raw folder for a scenario; returns (vars for the second run, expected first month or 'full')."""
+    customers = raw / "customers_master.csv"
+    products = raw / "products_master.csv"
+    if name == "old_line_corrected":
+        def edit(frame):
+            row = frame.index[frame["invoice_date"].str.startswith("2024-06")][0]
+            frame.loc[row, "quantity"] = str(int(float(frame.loc[row, "quantity"])) + 3)
+            return frame
+        _edit_csv(raw / "sales_transactions_2024.csv", edit)
+        return None, month_index(2024, 6)
+    if name == "customer_leaves_scope":
+        customer = _an_active_customer(raw)
+        def edit(frame):
+            frame.loc[frame["customer_id"] == customer, "customer_group"] = "General"
+            return frame
+        _edit_csv(customers, edit)
+        return None, "month"
+    if name == "new_customer_row_adopts_orphan_lines":
+        return None, "month"          # the first run had the customer removed (see below)
+    if name == "product_changes_role":
+        def edit(frame):
+            row = frame.index[frame["category"].str.strip().str.lower() == "consumable"][0]
+            frame.loc[row, "category"] = "device"
+            return frame
+        _edit_csv(products, edit)
+        return None, "month"
+    if name == "file_removed":
+        (raw / "sales_transactions_2023.csv").unlink()
+        return None, "month"
+    if name == "var_changed":
+        return '{"crm_monetary_measure": "units"}', "full"
+    raise ValueError(name)
+
+
+SCENARIOS = ["old_line_corrected", "customer_leaves_scope", "new_customer_row_adopts_orphan_lines",
+             "product_changes_role", "file_removed", "var_changed"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_kind_of_change_incremental_equals_full_refresh(clean_raw, tmp_path, scenario):
+    before = copy_raw(clean_raw, tmp_path / "raw_before")
+    after = copy_raw(clean_raw, tmp_path / "raw_after")
+    if scenario == "new_customer_row_adopts_orphan_lines":
+        customer = _an_active_customer(before)
+        _edit_csv(before / "customers_master.csv", lambda f: f[f["customer_id"] != customer])
+    variables, expected = _scenario(scenario, after)
+    extra = ("--vars", variables) if variables else ()
+
+    database = tmp_path / "incremental" / "crm.duckdb"
+    run_dbt(before, database, *MODELS, "--full-refresh")
+    run_dbt(after, database, *MODELS, *extra)
+    state = recompute_state(database)
+
+    full = tmp_path / "full" / "crm.duckdb"
+    run_dbt(after, full, *MODELS, "--full-refresh", *extra)
+    assert_same_tables(database, full)
+
+    first_month, is_full = state["fct_customer_monthly_snapshot"]
+    if expected == "full":
+        assert is_full
+    else:
+        # the change was recomputed from a month, not by a whole rebuild
+        assert not is_full and first_month is not None
+        if isinstance(expected, int):
+            assert first_month == expected
+
+
+def test_a_run_without_changes_recomputes_nothing(clean_warehouse, clean_raw, tmp_path):
+    database = tmp_path / "again" / "crm.duckdb"
+    shutil.copy(clean_warehouse, database.parent.mkdir(parents=True) or database)
+    before = query(database, SNAPSHOT)
+    run_dbt(clean_raw, database, *MODELS)
+    state = recompute_state(database)
+    assert all(not is_full and first is None for first, is_full in state.values()), state
+    pd.testing.assert_frame_equal(before, query(database, SNAPSHOT))
