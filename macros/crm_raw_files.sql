@@ -69,16 +69,39 @@
     {{ return(result) }}
 {%- endmacro %}
 
-{% macro crm_raw_files_filter(path_column, files) -%}
+{#- a predicate on the file path (by_name: on the file name) keeping the files to load -#}
+{% macro crm_raw_files_filter(path_column, files, by_name=false) -%}
     {%- if files['all'] -%}
         true
     {%- elif files['load'] | length == 0 -%}
         false
     {%- else -%}
         {{ path_column }} in (
-            {%- for item in files['load'] %}'{{ item[0] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
+            {%- for item in files['load'] %}'{{ item[1 if by_name else 0] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
         )
     {%- endif -%}
+{%- endmacro %}
+
+{#- for the reconciliation test: the transaction files parsed by this run (`dbt build`), or all (`dbt test`) -#}
+{% macro crm_transaction_files_to_check() -%}
+    {%- set lines = ref('base_crm__sales_transaction_lines') -%}
+    {%- if not execute or flags.WHICH != 'build' or var('crm_test_every_row', false) -%}
+        {{ return({'all': true, 'load': [], 'drop': []}) }}
+    {%- endif -%}
+    {%- set query -%}
+        with loaded as (
+            select distinct source_file from {{ lines }} where loaded_at = {{ crm_run_started_literal() }}
+        )
+        select stats.file_path, stats.source_file
+        from ({{ crm_raw_file_stats('sales_transactions_*.csv') }}) as stats
+        where stats.source_file in (select source_file from loaded)
+        order by 2
+    {%- endset -%}
+    {%- set result = {'all': false, 'load': [], 'drop': []} -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do result['load'].append([row['file_path'], row['source_file']]) -%}
+    {%- endfor -%}
+    {{ return(result) }}
 {%- endmacro %}
 
 {#- pre-hook: delete the lines of the files parsed again or gone -#}

@@ -139,6 +139,7 @@ final as (
         checked.source_file_size,
         checked.source_file_modified_at,
         checked.gate_settings,
+        {{ crm_run_started_literal() }} as loaded_at,
         checked.invoice_id,
         checked.customer_id,
         checked.invoice_date_raw,
