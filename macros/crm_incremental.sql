@@ -117,13 +117,14 @@
     recomputes (`date_column` / `month_index_column` of the model's table), so that an `append`
     strategy then inserts them anew.
 -#}
-{% macro crm_incremental_pre_hook(date_column=none, month_index_column=none) -%}
+{% macro crm_incremental_pre_hook(date_column=none, month_index_column=none, from_year_start=false) -%}
     {%- set changes = crm_changes() -%}
+    {%- set lookback = changes.from_month_index % 12 if from_year_start and changes.from_month_index is not none else 0 -%}
     insert into {{ crm_build_state_table() }} (model_name, run_started_at, recompute_from_month_index, is_full)
     values (
         '{{ this.identifier }}',
         {{ crm_run_started_literal() }},
-        {{ changes.from_month_index if changes.from_month_index is not none else 'null' }},
+        {{ (changes.from_month_index - lookback) if changes.from_month_index is not none else 'null' }},
         {{ 'true' if changes.full else 'false' }}
     )
     on conflict (model_name) do update set
@@ -135,9 +136,9 @@
     {%- if not changes.full %}
     where
         {%- if date_column %}
-        {{ crm_recompute_date_filter(date_column, changes) }}
+        {{ crm_recompute_date_filter(date_column, changes, lookback_months=lookback) }}
         {%- else %}
-        {{ crm_recompute_filter(month_index_column, changes) }}
+        {{ crm_recompute_filter(month_index_column, changes, lookback_months=lookback) }}
         {%- endif %}
     {%- endif %};
     {%- endif %}

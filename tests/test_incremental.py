@@ -86,9 +86,11 @@ INCREMENTAL_TABLES = {
     "marts.kpi_sales_by_period": "period_type, period_start, segment_label",
     "marts.kpi_sales_by_category": "sales_month, category, brand, crm_role, segment_label",
     "marts.dim_customers": "customer_id",
+    "intermediate.int_customer_periods__sales": "period_type, period_start, customer_id",
+    "intermediate.int_customer_months__category_sales": "sales_month, category, brand, crm_role, customer_id",
 }
 # columns that legitimately differ between two builds of the same data
-VOLATILE = {"source_file_modified_at", "source_file_size"}
+VOLATILE = {"source_file_modified_at", "source_file_size", "loaded_at"}
 
 
 def copy_raw(source: Path, target: Path) -> Path:

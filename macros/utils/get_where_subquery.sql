@@ -29,6 +29,8 @@
         'int_customer_months__windows': ('report_month_index', 'index'),
         'fct_customer_monthly_snapshot': ('report_month', 'date'),
         'fct_sales': ('invoice_date', 'date'),
+        'int_customer_periods__sales': ('period_start', 'date'),
+        'int_customer_months__category_sales': ('sales_month', 'date'),
         'kpi_monthly_board': ('report_month', 'date'),
         'kpi_segment_summary': ('report_month', 'date'),
         'kpi_tier_summary': ('report_month', 'date'),

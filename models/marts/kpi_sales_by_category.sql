@@ -1,36 +1,32 @@
 -- Page 5, sales by business category and brand per month, split by the customer's current
--- segment_label so that a segment selection filters it.
+-- segment_label so that a segment selection filters it. Rebuilt every run (a customer's current
+-- segment changes every month) from the per-customer sums of int_customer_months__category_sales.
+-- Orders are distinct (customer, invoice) pairs.
 with
 
-sales as (
-    select * from {{ ref('fct_sales') }}
+customer_sales as (
+    select * from {{ ref('int_customer_months__category_sales') }}
 ),
 
 customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
-products as (
-    select * from {{ ref('dim_products') }}
-),
-
 aggregated as (
     select
-        cast({{ dbt.date_trunc('month', 'sales.invoice_date') }} as date) as sales_month,
-        products.category,
-        products.brand,
-        products.crm_role,
+        customer_sales.sales_month,
+        customer_sales.category,
+        customer_sales.brand,
+        customer_sales.crm_role,
         customers.segment_label,
-        sum(sales.revenue) as sales,
-        sum(sales.quantity) as quantity,
-        sum(coalesce(sales.units, 0)) as units,
-        count(distinct sales.invoice_id) as orders,
-        count(distinct sales.customer_id) as customers
-    from sales
-    inner join products
-        on sales.product_id = products.product_id
+        sum(customer_sales.sales) as sales,
+        sum(customer_sales.quantity) as quantity,
+        sum(customer_sales.units) as units,
+        sum(customer_sales.orders) as orders,
+        count(*) as customers
+    from customer_sales
     inner join customers
-        on sales.customer_id = customers.customer_id
+        on customer_sales.customer_id = customers.customer_id
     group by 1, 2, 3, 4, 5
 ),
 
@@ -38,7 +34,7 @@ final as (
     select
         cast(sales_month as date) as sales_month,
         cast(category as varchar) as category,
-        cast(coalesce(brand, '(no brand)') as varchar) as brand,
+        cast(brand as varchar) as brand,
         cast(crm_role as varchar) as crm_role,
         cast(segment_label as varchar) as segment_label,
         cast(sales as decimal(18, 4)) as sales,

@@ -1,47 +1,34 @@
 -- Page 4, sales trend: sales by day, month, quarter and year (period_type), split by the customer's
--- current segment_label (dim_customers) so that a segment selection filters the trend too.
+-- current segment_label (dim_customers) so that a segment selection filters the trend too. Rebuilt
+-- every run (a customer's current segment changes every month) from the per-customer period sums
+-- of int_customer_periods__sales. Orders are distinct (customer, invoice) pairs: an invoice number
+-- used by two customers counts as two orders.
 with
 
-sales as (
-    select * from {{ ref('fct_sales') }}
+customer_periods as (
+    select * from {{ ref('int_customer_periods__sales') }}
 ),
 
 customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
-lines as (
-    select
-        sales.invoice_date,
-        sales.invoice_id,
-        sales.customer_id,
-        sales.revenue,
-        sales.quantity,
-        sales.units,
-        sales.is_return,
-        customers.segment_label
-    from sales
-    inner join customers
-        on sales.customer_id = customers.customer_id
-),
-
 periods as (
-    {%- for period in ['day', 'month', 'quarter', 'year'] %}
     select
-        '{{ period }}' as period_type,
-        cast({{ dbt.date_trunc(period, 'invoice_date') }} as date) as period_start,
-        segment_label,
-        sum(revenue) as sales,
-        sum(case when is_return then revenue else 0 end) as returns_revenue,
-        sum(quantity) as quantity,
-        sum(coalesce(units, 0)) as units,
-        count(distinct invoice_id) as orders,
-        count(distinct customer_id) as customers,
-        count(*) as lines
-    from lines
-    group by 1, 2, 3
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+        customer_periods.period_type,
+        customer_periods.period_start,
+        customers.segment_label,
+        sum(customer_periods.sales) as sales,
+        sum(customer_periods.returns_revenue) as returns_revenue,
+        sum(customer_periods.quantity) as quantity,
+        sum(customer_periods.units) as units,
+        sum(customer_periods.orders) as orders,
+        count(*) as customers,
+        sum(customer_periods.lines) as lines
+    from customer_periods
+    inner join customers
+        on customer_periods.customer_id = customers.customer_id
+    group by customer_periods.period_type, customer_periods.period_start, customers.segment_label
 ),
 
 final as (

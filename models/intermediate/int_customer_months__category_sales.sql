@@ -1,0 +1,59 @@
+-- Sales of each customer per month and product category, brand and role, anonymous customers
+-- included: the pre-aggregate of kpi_sales_by_category, which splits it by the customer's current
+-- segment. Orders are the customer's distinct invoices in the month and group.
+--
+-- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose
+-- inputs changed.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=["{{ crm_incremental_pre_hook(date_column='sales_month') }}"],
+        post_hook=["{{ crm_incremental_post_hook() }}"]
+    )
+}}
+{%- set changes = crm_changes() %}
+with
+
+sales as (
+    select * from {{ ref('fct_sales') }}
+    where {{ crm_recompute_date_filter('invoice_date', changes) }}
+),
+
+products as (
+    select * from {{ ref('dim_products') }}
+),
+
+aggregated as (
+    select
+        cast({{ dbt.date_trunc('month', 'sales.invoice_date') }} as date) as sales_month,
+        products.category,
+        coalesce(products.brand, '(no brand)') as brand,
+        products.crm_role,
+        sales.customer_id,
+        sum(sales.revenue) as sales,
+        sum(sales.quantity) as quantity,
+        sum(coalesce(sales.units, 0)) as units,
+        count(distinct sales.invoice_id) as orders
+    from sales
+    inner join products
+        on sales.product_id = products.product_id
+    group by 1, 2, 3, 4, 5
+),
+
+final as (
+    select
+        cast(sales_month as date) as sales_month,
+        cast(category as varchar) as category,
+        cast(brand as varchar) as brand,
+        cast(crm_role as varchar) as crm_role,
+        cast(customer_id as varchar) as customer_id,
+        cast(sales as decimal(18, 4)) as sales,
+        cast(quantity as decimal(18, 4)) as quantity,
+        cast(units as decimal(18, 4)) as units,
+        cast(orders as bigint) as orders
+    from aggregated
+)
+
+select * from final

@@ -1,0 +1,57 @@
+-- Sales of each customer per day, month, quarter and year (period_type), anonymous customers
+-- included: the pre-aggregate of kpi_sales_by_period, which splits it by the customer's current
+-- segment. Orders are the customer's distinct invoices in the period.
+--
+-- Incremental (macros/crm_incremental.sql): a run rewrites the periods that contain a month from
+-- the first month whose inputs changed: every period from the start of that month's year.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=["{{ crm_incremental_pre_hook(date_column='period_start', from_year_start=true) }}"],
+        post_hook=["{{ crm_incremental_post_hook() }}"]
+    )
+}}
+{%- set changes = crm_changes() %}
+{%- set lookback = 0 if changes.full or changes.nothing else changes.from_month_index % 12 %}
+with
+
+sales as (
+    select * from {{ ref('fct_sales') }}
+    where {{ crm_recompute_date_filter('invoice_date', changes, lookback_months=lookback) }}
+),
+
+periods as (
+    {%- for period in ['day', 'month', 'quarter', 'year'] %}
+    select
+        '{{ period }}' as period_type,
+        cast({{ dbt.date_trunc(period, 'invoice_date') }} as date) as period_start,
+        customer_id,
+        sum(revenue) as sales,
+        sum(case when is_return then revenue else 0 end) as returns_revenue,
+        sum(quantity) as quantity,
+        sum(coalesce(units, 0)) as units,
+        count(distinct invoice_id) as orders,
+        count(*) as lines
+    from sales
+    group by 1, 2, customer_id
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+final as (
+    select
+        cast(period_type as varchar) as period_type,
+        cast(period_start as date) as period_start,
+        cast(customer_id as varchar) as customer_id,
+        cast(sales as decimal(18, 4)) as sales,
+        cast(returns_revenue as decimal(18, 4)) as returns_revenue,
+        cast(quantity as decimal(18, 4)) as quantity,
+        cast(units as decimal(18, 4)) as units,
+        cast(orders as bigint) as orders,
+        cast(lines as bigint) as lines
+    from periods
+)
+
+select * from final
