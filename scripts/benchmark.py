@@ -317,24 +317,36 @@ def measure(command: list[str], env: dict, log_path: Path, cwd: Path = ROOT) -> 
 # internal child modes (run with the .venv Python: duckdb / pandas available)
 # ---------------------------------------------------------------------------------------------
 def internal_cut(full: Path, cut: Path, last_date: str) -> None:
-    """Copy a raw folder keeping only the lines dated up to last_date (DuckDB COPY, deterministic)."""
+    """Split a generated raw folder the way a monthly landing grows: `cut` gets the lines dated up to
+    last_date, and the last year's file of `full` is rewritten as that cut followed by the later
+    lines (a new month is appended to the yearly file, earlier lines keep their row numbers).
+    DuckDB COPY with insertion order preserved: deterministic."""
     import duckdb
     cut.mkdir(parents=True, exist_ok=True)
     last_year = int(last_date[:4])
     con = duckdb.connect()
     con.execute("set preserve_insertion_order = true")
+    columns = ("{'invoice_id': 'VARCHAR', 'customer_id': 'VARCHAR', 'invoice_date': 'VARCHAR',"
+               " 'product_id': 'VARCHAR', 'quantity': 'VARCHAR', 'revenue': 'VARCHAR', 'store_id': 'VARCHAR'}")
     for f in sorted(full.glob("*.csv")):
         m = re.fullmatch(r"sales_transactions_(\d{4})\.csv", f.name)
         if not m or int(m.group(1)) < last_year:
             link_or_copy(f, cut / f.name)
         elif int(m.group(1)) == last_year:
             src, dst = str(f).replace("'", "''"), str(cut / f.name).replace("'", "''")
-            con.execute(
-                f"copy (select * from read_csv('{src}', header = true, all_varchar = true, auto_detect = false,"
-                f" columns = {{'invoice_id': 'VARCHAR', 'customer_id': 'VARCHAR', 'invoice_date': 'VARCHAR',"
-                f" 'product_id': 'VARCHAR', 'quantity': 'VARCHAR', 'revenue': 'VARCHAR', 'store_id': 'VARCHAR'}})"
-                f" where invoice_date <= '{last_date}') to '{dst}' (header true, delimiter ',')"
-            )
+            later = str(cut / (f.name + ".later")).replace("'", "''")
+            read = f"read_csv('{src}', header = true, all_varchar = true, auto_detect = false, columns = {columns})"
+            con.execute(f"copy (select * from {read} where invoice_date <= '{last_date}') to '{dst}'"
+                        " (header true, delimiter ',')")
+            con.execute(f"copy (select * from {read} where invoice_date > '{last_date}') to '{later}'"
+                        " (header false, delimiter ',')")
+            appended = f.with_name(f.name + ".appended")
+            with open(appended, "wb") as out:
+                for part in (cut / f.name, cut / (f.name + ".later")):
+                    with open(part, "rb") as src_file:
+                        shutil.copyfileobj(src_file, out, 16 * 2 ** 20)
+            (cut / (f.name + ".later")).unlink()
+            os.replace(appended, f)
     con.close()
 
 
@@ -469,7 +481,7 @@ class Bench:
         # 1. raw data: the full set and the November cut
         stamp = base / "raw_full.json"
         wanted = {"customers": customers, "lines": lines, "seed": SEED, "start_year": START_YEAR, "years": YEARS,
-                  "end_date": FULL_END}
+                  "end_date": FULL_END, "layout": "last month appended to its yearly file"}
         if a.reuse_data and stamp.exists() and json.loads(stamp.read_text()).get("args_wanted") == wanted \
                 and raw_cut.exists():
             summary = json.loads(stamp.read_text())
