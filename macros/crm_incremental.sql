@@ -117,7 +117,30 @@
     recomputes (`date_column` / `month_index_column` of the model's table), so that an `append`
     strategy then inserts them anew.
 -#}
-{% macro crm_incremental_pre_hook(date_column=none, month_index_column=none, from_year_start=false) -%}
+{#- the first month of the period (month, quarter, year) that holds a month index -#}
+{% macro crm_period_start_month_index(month_index, period) -%}
+    {%- if period == 'year' -%}
+        {{ return(month_index - month_index % 12) }}
+    {%- elif period == 'quarter' -%}
+        {{ return(month_index - month_index % 3) }}
+    {%- else -%}
+        {{ return(month_index) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- keeps the periods (period_type_column) that hold a recomputed month, by their start date -#}
+{% macro crm_recompute_period_filter(period_type, date_expression, changes) -%}
+    {%- if changes.full -%}
+        true
+    {%- elif changes.nothing -%}
+        false
+    {%- else -%}
+        {{ date_expression }} >= {{ crm_month_start_literal(crm_period_start_month_index(changes.from_month_index, period_type)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro crm_incremental_pre_hook(date_column=none, month_index_column=none, from_year_start=false,
+    period_type_column=none) -%}
     {%- set changes = crm_changes() -%}
     {%- set lookback = changes.from_month_index % 12 if from_year_start and changes.from_month_index is not none else 0 -%}
     insert into {{ crm_build_state_table() }} (model_name, run_started_at, recompute_from_month_index, is_full)
@@ -135,7 +158,12 @@
     delete from {{ this }}
     {%- if not changes.full %}
     where
-        {%- if date_column %}
+        {%- if period_type_column %}
+        {%- for period in ['day', 'month', 'quarter', 'year'] %}
+        ({{ period_type_column }} = '{{ period }}' and {{ crm_recompute_period_filter(period, date_column, changes) }})
+        {{- ' or' if not loop.last }}
+        {%- endfor %}
+        {%- elif date_column %}
         {{ crm_recompute_date_filter(date_column, changes, lookback_months=lookback) }}
         {%- else %}
         {{ crm_recompute_filter(month_index_column, changes, lookback_months=lookback) }}

@@ -83,8 +83,8 @@
 {%- endmacro %}
 
 {#- for the reconciliation test: the transaction files parsed by this run (`dbt build`), or all (`dbt test`) -#}
-{% macro crm_transaction_files_to_check() -%}
-    {%- set lines = ref('base_crm__sales_transaction_lines') -%}
+{% macro crm_transaction_files_to_check(lines_relation=none) -%}
+    {%- set lines = lines_relation if lines_relation is not none else ref('base_crm__sales_transaction_lines') -%}
     {%- if not execute or flags.WHICH != 'build' or var('crm_test_every_row', false) -%}
         {{ return({'all': true, 'load': [], 'drop': []}) }}
     {%- endif -%}

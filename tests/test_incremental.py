@@ -1,4 +1,4 @@
-"""Incremental builds: a new month (and a month that was partial) gives the same rows as a full refresh."""
+"""Incremental builds give the same rows as a full refresh, for every kind of change, and do only the work it calls for."""
 from __future__ import annotations
 
 import os

@@ -44,12 +44,18 @@
     {%- set row_local_tests = ['not_null', 'unique', 'accepted_values', 'relationships', 'accepted_range',
         'expression_is_true', 'unique_combination_of_columns', 'null_iff'] -%}
     {%- set columns = crm_incremental_month_columns() -%}
-    {%- if not execute or var('crm_test_every_row', false) or relation is not string and relation.identifier not in columns -%}
+    {%- set line_relations = ['base_crm__sales_transaction_lines', 'base_crm__sales_transactions',
+        'stg_crm__sales_transactions', 'stg_crm__sales_transactions_rejects', 'int_sales_lines__enriched'] -%}
+    {%- if not execute or var('crm_test_every_row', false) or relation is string
+        or (relation.identifier not in columns and relation.identifier not in line_relations) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- if model is not defined or model.test_metadata is not defined or model.test_metadata is none
         or model.test_metadata.name not in row_local_tests -%}
         {{ return(none) }}
+    {%- endif -%}
+    {%- if relation.identifier in line_relations -%}
+        {{ return(crm_line_test_scope_predicate()) }}
     {%- endif -%}
     {%- set first_month = crm_rebuilt_from_month_index(relation.identifier) -%}
     {%- if first_month is none -%}
@@ -63,4 +69,39 @@
     {%- else -%}
         {{ return(column ~ ' >= ' ~ crm_month_start_literal(first_month)) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Tests on the line-level models (parsed lines, their clean / rejected views, enriched lines) in a
+    `dbt build`: the lines of the files parsed by this run, unless a master or a setting changed in
+    this run (then the checks against the masters may have changed for any line: every row).
+-#}
+{% macro crm_line_test_scope_predicate() -%}
+    {%- if flags.WHICH != 'build' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {#- relations looked up, not ref'd: a ref here would make every test depend on them -#}
+    {%- set digests = adapter.get_relation(target.database, 'intermediate', 'int_source_digests') -%}
+    {%- set lines = adapter.get_relation(target.database, 'staging', 'base_crm__sales_transaction_lines') -%}
+    {%- if digests is none or lines is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        select
+            (
+                select count(*) from {{ digests }}
+                where input_name in ('customers', 'products', 'settings')
+                    and changed_at = {{ crm_run_started_literal() }}
+            ) as master_changes,
+            (
+                select count(*) from {{ lines }}
+                where loaded_at <> {{ crm_run_started_literal() }}
+            ) as older_lines
+    {%- endset -%}
+    {%- set row = run_query(query).rows[0] -%}
+    {%- if row['master_changes'] > 0 or row['older_lines'] == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set files = crm_transaction_files_to_check(lines) -%}
+    {{ return(crm_raw_files_filter('source_file', files, by_name=true)) }}
 {%- endmacro %}

@@ -3,23 +3,22 @@
 -- segment. Orders are the customer's distinct invoices in the period.
 --
 -- Incremental (macros/crm_incremental.sql): a run rewrites the periods that contain a month from
--- the first month whose inputs changed: every period from the start of that month's year.
+-- the first month whose inputs changed: each period (day, month, quarter, year) that holds it or
+-- starts after it.
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(date_column='period_start', from_year_start=true) }}"],
+        pre_hook=["{{ crm_incremental_pre_hook(date_column='period_start', from_year_start=true, period_type_column='period_type') }}"],
         post_hook=["{{ crm_incremental_post_hook() }}"]
     )
 }}
 {%- set changes = crm_changes() %}
-{%- set lookback = 0 if changes.full or changes.nothing else changes.from_month_index % 12 %}
 with
 
 sales as (
     select * from {{ ref('fct_sales') }}
-    where {{ crm_recompute_date_filter('invoice_date', changes, lookback_months=lookback) }}
 ),
 
 periods as (
@@ -35,6 +34,7 @@ periods as (
         count(distinct invoice_id) as orders,
         count(*) as lines
     from sales
+    where {{ crm_recompute_period_filter(period, 'invoice_date', changes) }}
     group by 1, 2, customer_id
     {{ 'union all' if not loop.last }}
     {%- endfor %}
