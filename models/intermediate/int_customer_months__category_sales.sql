@@ -25,21 +25,37 @@ products as (
     select * from {{ ref('dim_products') }}
 ),
 
-aggregated as (
+invoice_groups as (
+    -- invoices first: distinct invoices are then counted with count(*)
     select
         cast({{ dbt.date_trunc('month', 'sales.invoice_date') }} as date) as sales_month,
         products.category,
         coalesce(products.brand, '(no brand)') as brand,
         products.crm_role,
         sales.customer_id,
+        sales.invoice_id,
         sum(sales.revenue) as sales,
         sum(sales.quantity) as quantity,
-        sum(coalesce(sales.units, 0)) as units,
-        count(distinct sales.invoice_id) as orders
+        sum(coalesce(sales.units, 0)) as units
     from sales
     inner join products
         on sales.product_id = products.product_id
-    group by 1, 2, 3, 4, 5
+    group by 1, 2, 3, 4, 5, 6
+),
+
+aggregated as (
+    select
+        sales_month,
+        category,
+        brand,
+        crm_role,
+        customer_id,
+        sum(sales) as sales,
+        sum(quantity) as quantity,
+        sum(units) as units,
+        count(*) as orders
+    from invoice_groups
+    group by sales_month, category, brand, crm_role, customer_id
 ),
 
 final as (

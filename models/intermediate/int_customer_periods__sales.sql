@@ -19,23 +19,57 @@ with
 
 sales as (
     select * from {{ ref('fct_sales') }}
+    where {{ crm_recompute_period_filter('year', 'invoice_date', changes) }}
 ),
+
+invoice_dates as (
+    -- invoices first: distinct invoices are then counted with count(*), much cheaper than
+    -- count(distinct) over lines
+    select
+        customer_id,
+        invoice_id,
+        invoice_date,
+        sum(revenue) as sales,
+        sum(case when is_return then revenue else 0 end) as returns_revenue,
+        sum(quantity) as quantity,
+        sum(coalesce(units, 0)) as units,
+        count(*) as lines
+    from sales
+    group by customer_id, invoice_id, invoice_date
+),
+
+{%- for period in ['day', 'month', 'quarter', 'year'] %}
+
+invoice_{{ period }}s as (
+    select
+        cast({{ dbt.date_trunc(period, 'invoice_date') }} as date) as period_start,
+        customer_id,
+        invoice_id,
+        sum(sales) as sales,
+        sum(returns_revenue) as returns_revenue,
+        sum(quantity) as quantity,
+        sum(units) as units,
+        sum(lines) as lines
+    from invoice_dates
+    where {{ crm_recompute_period_filter(period, 'invoice_date', changes) }}
+    group by 1, customer_id, invoice_id
+),
+{%- endfor %}
 
 periods as (
     {%- for period in ['day', 'month', 'quarter', 'year'] %}
     select
         '{{ period }}' as period_type,
-        cast({{ dbt.date_trunc(period, 'invoice_date') }} as date) as period_start,
+        period_start,
         customer_id,
-        sum(revenue) as sales,
-        sum(case when is_return then revenue else 0 end) as returns_revenue,
+        sum(sales) as sales,
+        sum(returns_revenue) as returns_revenue,
         sum(quantity) as quantity,
-        sum(coalesce(units, 0)) as units,
-        count(distinct invoice_id) as orders,
-        count(*) as lines
-    from sales
-    where {{ crm_recompute_period_filter(period, 'invoice_date', changes) }}
-    group by 1, 2, customer_id
+        sum(units) as units,
+        count(*) as orders,
+        sum(lines) as lines
+    from invoice_{{ period }}s
+    group by period_start, customer_id
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
