@@ -55,7 +55,7 @@ aggregated as (
         sum(units) as units,
         count(*) as orders
     from invoice_groups
-    group by sales_month, category, brand, crm_role, customer_id
+    group by 1, 2, 3, 4, 5
 ),
 
 final as (

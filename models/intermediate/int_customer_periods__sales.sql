@@ -35,7 +35,7 @@ invoice_dates as (
         sum(coalesce(units, 0)) as units,
         count(*) as lines
     from sales
-    group by customer_id, invoice_id, invoice_date
+    group by 1, 2, 3
 ),
 
 {%- for period in ['day', 'month', 'quarter', 'year'] %}
@@ -52,7 +52,7 @@ invoice_{{ period }}s as (
         sum(lines) as lines
     from invoice_dates
     where {{ crm_recompute_period_filter(period, 'invoice_date', changes) }}
-    group by 1, customer_id, invoice_id
+    group by 1, 2, 3
 ),
 {%- endfor %}
 
@@ -69,7 +69,7 @@ periods as (
         count(*) as orders,
         sum(lines) as lines
     from invoice_{{ period }}s
-    group by period_start, customer_id
+    group by 2, 3
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),

@@ -36,7 +36,7 @@ products as (
 {%- for seed in seeds %}
 
 seed_{{ seed }} as (
-    select sum(hash(seed_row)) as digest from {{ ref(seed) }} as seed_row
+    select sum(hash(seed_row)) as digest from {{ ref(seed) }} as seed_row  -- noqa: AL05
 ),
 {%- endfor %}
 
@@ -92,20 +92,24 @@ settings_digest as (
         cast(null as bigint) as month_index,
         cast(1 as bigint) as row_count,
         hash(
-            '{{ crm_rule_settings_fingerprint() }}'
-            {%- for seed in seeds %}, seed_{{ seed }}.digest{% endfor %}
+            '{{ crm_rule_settings_fingerprint() }}',
+            {%- for seed in seeds %}
+            (select seed_{{ seed }}.digest from seed_{{ seed }}){{ ',' if not loop.last }}
+            {%- endfor %}
         ) as digest
-    from {% for seed in seeds %}seed_{{ seed }}{{ ', ' if not loop.last }}{% endfor %}
 ),
 
 current_digests as (
-    select input_name, input_key, month_index, row_count, cast(digest as varchar) as digest from line_digests
-    union all
-    select input_name, input_key, month_index, row_count, cast(digest as varchar) as digest from customer_digests
-    union all
-    select input_name, input_key, month_index, row_count, cast(digest as varchar) as digest from product_digests
-    union all
-    select input_name, input_key, month_index, row_count, cast(digest as varchar) as digest from settings_digest
+    {%- for digests in ['line_digests', 'customer_digests', 'product_digests', 'settings_digest'] %}
+    select
+        input_name,
+        input_key,
+        month_index,
+        row_count,
+        cast(digest as varchar) as digest
+    from {{ digests }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 {%- if previous is not none and not flags.FULL_REFRESH %}
