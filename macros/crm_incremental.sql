@@ -199,3 +199,21 @@
     {%- endif -%}
     {{ return(rows[0]['recompute_from_month_index'] | int) }}
 {%- endmacro %}
+
+{#-
+    The latest report month of the snapshot as a date literal (read at run time), so that a filter
+    on it skips the other months' row groups instead of scanning the whole snapshot.
+-#}
+{% macro crm_latest_snapshot_month() -%}
+    {%- set snapshot = ref('fct_customer_monthly_snapshot') -%}
+    {%- if not execute -%}
+        cast(null as date)
+    {%- else -%}
+        {%- set latest = run_query("select max(report_month) from " ~ snapshot).columns[0].values()[0] -%}
+        {%- if latest is none -%}
+            cast(null as date)
+        {%- else -%}
+            cast('{{ latest }}' as date)
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

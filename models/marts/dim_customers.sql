@@ -17,16 +17,10 @@ snapshot as (
     select * from {{ ref('fct_customer_monthly_snapshot') }}
 ),
 
-latest_month as (
-    select max(report_month) as report_month
-    from snapshot
-),
-
 latest_snapshot as (
-    select snapshot.*
-    from snapshot
-    inner join latest_month
-        on snapshot.report_month = latest_month.report_month
+    -- the latest report month, as a literal: only its row groups are read
+    select * from snapshot
+    where report_month = {{ crm_latest_snapshot_month() }}
 ),
 
 final as (

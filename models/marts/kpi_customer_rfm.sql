@@ -4,6 +4,7 @@ with
 
 snapshot as (
     select * from {{ ref('fct_customer_monthly_snapshot') }}
+    where report_month = {{ crm_latest_snapshot_month() }}
 ),
 
 customers as (
