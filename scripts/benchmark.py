@@ -8,7 +8,8 @@ For every size (transaction lines L; customers = L / 20; 3 years 2023-2025, so ~
 customer and year) the project generator writes a clean raw folder, and a copy without December
 2025 is cut from it (DuckDB COPY of the lines dated up to 2025-11-30). Phases (--phases):
 
-    full         `dbt build --full-refresh` (models, seeds, unit and data tests) into a fresh
+    full         `dbt build --full-refresh` (seeds, models and data tests, as `make build`; unit
+                 tests run in `make test`) into a fresh
                  warehouse file, then the publish step (serving file + Parquet), timed separately
     incremental  the November cut built with --full-refresh (not timed), then the December lines
                  land in the same raw folder and a normal (incremental) `dbt build` is timed
