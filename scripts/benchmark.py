@@ -720,7 +720,7 @@ PHASE_NAMES = [
 
 def markdown(results: list[dict]) -> str:
     head = ("| size | lines | customers | months | snapshot rows | phase | wall s (median) | min-max s "
-            "| peak RSS MB |\n|---|---:|---:|---:|---:|---|---:|---:|---:|")
+            "| s per M lines | peak RSS MB |\n|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     rows = [head]
     for r in results:
         for key, name in PHASE_NAMES:
@@ -729,12 +729,13 @@ def markdown(results: list[dict]) -> str:
                 continue
             if "skipped" in p:
                 rows.append(f"| {r['label']} | {r['lines']:,} | {r['customers']:,} | {r['months']} | "
-                            f"{r.get('snapshot_rows') or 0:,} | {name} | n/a | n/a | n/a |")
+                            f"{r.get('snapshot_rows') or 0:,} | {name} | n/a | n/a | n/a | n/a |")
                 continue
             spread = f"{fmt_s(p['min_s'])}-{fmt_s(p['max_s'])}" if p["n"] > 1 else ""
             rss = f"{p['peak_rss_mb']:,.0f}" if p.get("peak_rss_mb") else "n/a"
             rows.append(f"| {r['label']} | {r['lines']:,} | {r['customers']:,} | {r['months']} | "
-                        f"{r.get('snapshot_rows') or 0:,} | {name} | {fmt_s(p['median_s'])} | {spread} | {rss} |")
+                        f"{r.get('snapshot_rows') or 0:,} | {name} | {fmt_s(p['median_s'])} | {spread} "
+                        f"| {p['median_s'] / (r['lines'] / 1e6):.2f} | {rss} |")
     rows.append("")
     rows.append("| size | full build / floor | incremental / full build | pandas / full build "
                 "| floor = warehouse (mismatching rows) | incremental = full (mismatching rows) |")
