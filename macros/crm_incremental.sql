@@ -208,6 +208,9 @@
     {%- set snapshot = ref('fct_customer_monthly_snapshot') -%}
     {%- if not execute -%}
         cast(null as date)
+    {%- elif load_relation(snapshot) is none -%}
+        {#- not built yet (dbt compile, sqlfluff on a fresh clone): the same value as a subquery -#}
+        (select max(report_month) from {{ snapshot }})
     {%- else -%}
         {%- set latest = run_query("select max(report_month) from " ~ snapshot).columns[0].values()[0] -%}
         {%- if latest is none -%}

@@ -1,8 +1,9 @@
 {#-
     File-level incremental loading of the transaction files (base_crm__sales_transaction_lines).
-    A file is parsed again when it is new, when its size or modification time changed, or when the
-    gate settings (vars crm_valid_id_regex, crm_min_valid_date) changed since it was loaded; the
-    lines of a file that left the folder are dropped. `dbt build --full-refresh` parses every file.
+    A file is parsed again when it is new, when its size or modification time changed, when the
+    gate settings (vars crm_valid_id_regex, crm_min_valid_date) changed since it was loaded, or when
+    it holds lines rejected as dated in the future whose date has come since (the gate compares
+    with current_date); the lines of a file that left the folder are dropped. `dbt build --full-refresh` parses every file.
 -#}
 
 {#- size and modification time of the raw files matching `pattern`, without reading them -#}
@@ -37,6 +38,16 @@
             select distinct source_file, source_file_size, source_file_modified_at, gate_settings
             from {{ this }}
         ),
+        dated_in_range_now as (
+            -- lines rejected as dated in the future whose date has come since: their file is
+            -- parsed again, as a full refresh today would accept them
+            select distinct source_file
+            from {{ this }}
+            where
+                parse_reject_reason = 'invoice_date_out_of_range'
+                and invoice_date <= current_date
+                and invoice_date >= cast('{{ var("crm_min_valid_date") }}' as date)
+        ),
         unchanged as (
             select current_files.source_file
             from current_files
@@ -46,6 +57,7 @@
                     and current_files.file_size = loaded.source_file_size
                     and current_files.file_modified_at = loaded.source_file_modified_at
                     and loaded.gate_settings = '{{ crm_gate_settings_fingerprint() }}'
+            where current_files.source_file not in (select source_file from dated_in_range_now)
             group by current_files.source_file
             having count(*) = (select count(*) from loaded as same_file where same_file.source_file = current_files.source_file)
         )

@@ -210,3 +210,37 @@ def test_a_run_without_changes_recomputes_nothing(clean_warehouse, clean_raw, tm
     state = recompute_state(database)
     assert all(not is_full and first is None for first, is_full in state.values()), state
     pd.testing.assert_frame_equal(before, query(database, SNAPSHOT))
+
+
+def test_a_line_rejected_as_future_dated_is_parsed_again_once_its_date_has_come(clean_warehouse, clean_raw, tmp_path):
+    """The date gate compares with current_date, so a line dated after the day its file was parsed is
+    rejected then and valid later, while its file does not change. The next build must parse that
+    file again, as a full refresh that day would accept the line. Simulated by marking a parsed
+    2024-06 line as it was stored when its date was still in the future."""
+    import duckdb
+
+    database = tmp_path / "incremental" / "crm.duckdb"
+    shutil.copy(clean_warehouse, database.parent.mkdir(parents=True) or database)
+    with duckdb.connect(str(database)) as connection:
+        marked = connection.execute(
+            """
+            update staging.base_crm__sales_transaction_lines
+            set parse_reject_reason = 'invoice_date_out_of_range'
+            where (source_file, source_row_number) in (
+                select (source_file, source_row_number) from staging.base_crm__sales_transaction_lines
+                where parse_reject_reason is null and invoice_date >= date '2024-06-01'
+                    and invoice_date < date '2024-07-01' and quantity > 0
+                order by source_file, source_row_number
+                limit 1
+            )
+            returning source_file, source_row_number
+            """).fetchall()
+    assert len(marked) == 1
+    source_file, row_number = marked[0]
+
+    run_dbt(clean_raw, database, *MODELS)
+    reason = query(database, f"""
+        select parse_reject_reason from staging.base_crm__sales_transaction_lines
+        where source_file = '{source_file}' and source_row_number = {row_number}""")
+    assert reason["parse_reject_reason"].isna().all(), "the stale rejection was kept: the file was not parsed again"
+    assert_same_tables(database, clean_warehouse)
