@@ -11,7 +11,8 @@
 -- file. A table, so the CSV files are parsed once.
 --
 -- Incremental by file: a run parses only the files that are new or whose size or modification
--- time changed since they were loaded (or that were loaded under other gate settings), and drops
+-- time changed since they were loaded (or that were loaded under other gate settings, or that hold
+-- a line rejected as future-dated whose date has come), and drops
 -- the lines of files that left the folder. The checks against the masters (unknown customer or
 -- product) are made afterwards, in base_crm__sales_transactions, so that a change of the masters
 -- applies to every file without parsing it again.
