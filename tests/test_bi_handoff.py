@@ -638,3 +638,17 @@ def test_exposures_cover_the_five_pages_and_the_app():
         refs = [re.fullmatch(r"ref\('(\w+)'\)", dependency).group(1) for dependency in exposure["depends_on"]]
         assert refs and set(refs) <= set(MARTS), exposure["name"]
     assert len(by_type["dashboard"]) == 5 and len(by_type["application"]) == 1
+
+
+def test_publish_uses_the_build_memory_limit_threads_and_spill_folder(monkeypatch, tmp_path):
+    """Publishing opens DuckDB with the build's limits, not DuckDB's default of 80% of the RAM."""
+    monkeypatch.setenv("CRM_DUCKDB_MEMORY", "1GB")
+    monkeypatch.setenv("CRM_DUCKDB_THREADS", "1")
+    monkeypatch.setenv("CRM_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    with duckdb.connect(config=publish.connection_config()) as connection:
+        memory, threads, temp = connection.execute(
+            "select current_setting('memory_limit'), current_setting('threads'), "
+            "current_setting('temp_directory')").fetchone()
+    assert memory == "953.6 MiB", memory            # 1GB = 10^9 bytes, shown in MiB
+    assert int(threads) == 1
+    assert temp == str(tmp_path / "spill")
