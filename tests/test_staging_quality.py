@@ -4,6 +4,7 @@ folder stops the build with a message naming the file."""
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -48,6 +49,24 @@ def test_every_transaction_bad_class_gets_its_reason(bad_build):
     assert reasons(database, "stg_crm__sales_transactions_rejects") == expected
     duplicates = query(database, "select count(*) as n from staging.stg_crm__sales_transactions where is_exact_duplicate")
     assert duplicates["n"][0] == bad["exact_duplicate"]
+
+
+@pytest.mark.parametrize("warn_share, error_share, status, exit_code", [
+    (0.5, 0.9, "pass", 0),      # share under both levels
+    (0.0, 0.9, "warn", 0),      # above warn only: the build goes on
+    (0.0, 0.0, "fail", 1),      # above error: the build stops
+])
+def test_the_reject_share_gate_warns_then_fails(bad_build, warn_share, error_share, status, exit_code):
+    _, _, database = bad_build
+    share = query(database, "select avg(case when reject_reason is null then 0 else 1 end) as s "
+                            "from staging.base_crm__sales_transactions")["s"][0]
+    assert 0 < share < 0.5
+    result = run_dbt(bad_build[0], database, "test", "--select", "sales_transactions_reject_share",
+                     "--vars", f"{{crm_reject_share_warn: {warn_share}, crm_reject_share_error: {error_share}}}",
+                     check=False)
+    assert result.returncode == exit_code, result.stdout[-3000:]
+    results = json.loads((database.parent / "target" / "run_results.json").read_text())["results"]
+    assert [r["status"] for r in results if r["unique_id"].startswith("test.")] == [status]
 
 
 def test_master_bad_classes(bad_build):

@@ -94,17 +94,32 @@ cross join other_side
 where abs(coalesce(this_side.measure, 0) - coalesce(other_side.measure, 0)) > {{ tolerance }}
 {% endtest %}
 
-{#- a quality gate: rejected rows (this model) stay under a share of all raw rows (base_model) -#}
-{% test reject_share_below(model, base_model, max_share) %}
+{#- a quality gate: rejected rows (this model) stay under a share of all raw rows (base_model).
+    One query for both levels: it returns the gate level (1 = above warn_share, 2 = above
+    error_share) and dbt warns on 1 and fails on 2. -#}
+{% test reject_share_below(model, base_model, warn_share, error_share) %}
+{{ config(fail_calc='coalesce(max(gate_level), 0)', warn_if='>=1', error_if='>=2') }}
 with
 
 counts as (
     select
         (select count(*) from {{ model }}) as rejected_rows,
         (select count(*) from {{ base_model }}) as raw_rows
+),
+
+levels as (
+    select
+        rejected_rows,
+        raw_rows,
+        case
+            when rejected_rows > {{ error_share }} * raw_rows then 2
+            when rejected_rows > {{ warn_share }} * raw_rows then 1
+            else 0
+        end as gate_level
+    from counts
 )
 
 select *
-from counts
-where rejected_rows > {{ max_share }} * raw_rows
+from levels
+where gate_level > 0
 {% endtest %}

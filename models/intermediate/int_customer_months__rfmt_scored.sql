@@ -1,5 +1,11 @@
 {{ config(materialized='view') }}
 {%- set bins = var('crm_score_bins') | int -%}
+{%- set rank_measures = [
+    ('recency', 'recency_days', 'desc'),
+    ('frequency', 'frequency_orders', 'asc'),
+    ('monetary', 'monetary_value', 'asc'),
+    ('tenure', 'tenure_months', 'asc'),
+] -%}
 -- RFMT scores (SPEC section 6) on the classified snapshot rows: quintiles (var crm_score_bins)
 -- over each report month's Active customers only; a Not Active customer (no purchase in 12 months,
 -- or never) is never ranked and gets null scores and segment.
@@ -38,23 +44,67 @@ measured as (
     from classified
 ),
 
-ranked as (
+{%- for name, column, direction in rank_measures %}
+
+{{ name }}_ranks as (
+    -- rank() of each value among the month's scored customers, computed once per distinct value:
+    -- 1 + the number of scored customers placed before it (ties share the rank). Cheaper than
+    -- sorting every snapshot row: most measures have few distinct values per month.
     select
-        *,
-        case
-            when is_scored then rank() over (partition by report_month, is_scored order by recency_days desc)
-        end as recency_rank,
-        case
-            when is_scored then rank() over (partition by report_month, is_scored order by frequency_orders)
-        end as frequency_rank,
-        case
-            when is_scored then rank() over (partition by report_month, is_scored order by monetary_value)
-        end as monetary_rank,
-        case
-            when is_scored then rank() over (partition by report_month, is_scored order by tenure_months)
-        end as tenure_rank,
-        sum(case when is_scored then 1 else 0 end) over (partition by report_month) as scored_customers
+        report_month,
+        {{ column }},
+        1 + coalesce(sum(count(*)) over (
+            partition by report_month
+            order by {{ column }} {{ direction }}
+            rows between unbounded preceding and 1 preceding
+        ), 0) as {{ name }}_rank
     from measured
+    where is_scored
+    group by report_month, {{ column }}
+),
+{%- endfor %}
+
+scored_counts as (
+    select
+        report_month,
+        count(*) as scored_customers
+    from measured
+    where is_scored
+    group by report_month
+),
+
+ranked as (
+    -- a Not Active row joins no rank (its tenure is known, but it is not ranked)
+    select
+        measured.*,
+        recency_ranks.recency_rank,
+        frequency_ranks.frequency_rank,
+        monetary_ranks.monetary_rank,
+        tenure_ranks.tenure_rank,
+        coalesce(scored_counts.scored_customers, 0) as scored_customers
+    from measured
+    left join recency_ranks
+        on
+            measured.is_scored
+            and measured.report_month = recency_ranks.report_month
+            and measured.recency_days = recency_ranks.recency_days
+    left join frequency_ranks
+        on
+            measured.is_scored
+            and measured.report_month = frequency_ranks.report_month
+            and measured.frequency_orders = frequency_ranks.frequency_orders
+    left join monetary_ranks
+        on
+            measured.is_scored
+            and measured.report_month = monetary_ranks.report_month
+            and measured.monetary_value = monetary_ranks.monetary_value
+    left join tenure_ranks
+        on
+            measured.is_scored
+            and measured.report_month = tenure_ranks.report_month
+            and measured.tenure_months = tenure_ranks.tenure_months
+    left join scored_counts
+        on measured.report_month = scored_counts.report_month
 ),
 
 scored as (

@@ -151,31 +151,49 @@ final as (
 {%- else %}
 
 baselines as (
+    -- everything before the spine, per customer: it only adds to the running totals (m_total, o6,
+    -- o12, last core purchase); a k-month window never reaches before the spine
     select
         activity.customer_id,
         sum(activity.core_units) as core_units,
-        sum(activity.core_revenue) as core_revenue,
-        sum(activity.net_revenue) as net_revenue,
         sum(activity.o6_delta) as o6_delta,
         sum(activity.o12_delta) as o12_delta,
-        min(activity.first_core_purchase_date) as first_core_purchase_date,
-        max(activity.last_core_purchase_date) as last_core_purchase_date,
-        min(activity.first_entry_purchase_date) as first_entry_purchase_date
+        max(activity.last_core_purchase_date) as last_core_purchase_date
     from activity
     cross join spine_range
     where activity.month_index < spine_range.first_spine_month_index
     group by activity.customer_id
 ),
 
+first_purchases as (
+    -- a running minimum is the customer's first date from the month it falls in
+    select
+        customer_id,
+        min(first_core_purchase_date) as first_core_purchase_date,
+        min(case when first_core_purchase_date is not null then month_index end) as first_core_month_index,
+        min(first_entry_purchase_date) as first_entry_purchase_date,
+        min(case when first_entry_purchase_date is not null then month_index end) as first_entry_month_index
+    from activity
+    group by customer_id
+),
+
 customer_months as (
+    -- narrow rows (the window sorts them): the calendar and the baselines are joined afterwards
     select
         customers.customer_id,
-        calendar.report_month,
         calendar.report_month_index,
-        calendar.report_month_end,
-        calendar.is_report_month
+        case
+            when calendar.report_month_index >= first_purchases.first_entry_month_index
+                then first_purchases.first_entry_purchase_date
+        end as first_entry_purchase_date,
+        case
+            when calendar.report_month_index >= first_purchases.first_core_month_index
+                then first_purchases.first_core_purchase_date
+        end as first_core_purchase_date
     from customers
     cross join spine_range
+    left join first_purchases
+        on customers.customer_id = first_purchases.customer_id
     inner join calendar
         on
             calendar.report_month_index
@@ -184,15 +202,16 @@ customer_months as (
 
 spine_activity as (
     select
-        customer_months.*,
+        customer_months.customer_id,
+        customer_months.report_month_index,
+        customer_months.first_entry_purchase_date,
+        customer_months.first_core_purchase_date,
         coalesce(activity.core_units, 0) as core_units,
         coalesce(activity.core_revenue, 0) as core_revenue,
         coalesce(activity.net_revenue, 0) as net_revenue,
         coalesce(activity.o6_delta, 0) as o6_delta,
         coalesce(activity.o12_delta, 0) as o12_delta,
-        activity.first_core_purchase_date,
-        activity.last_core_purchase_date,
-        activity.first_entry_purchase_date
+        activity.last_core_purchase_date
     from customer_months
     left join activity
         on
@@ -201,58 +220,37 @@ spine_activity as (
 ),
 
 running as (
+    -- running sums since the start of the spine, in one sort
     select
-        spine_activity.customer_id,
-        spine_activity.report_month,
-        spine_activity.report_month_index,
-        spine_activity.report_month_end,
-        spine_activity.is_report_month,
-        coalesce(baselines.core_units, 0) as baseline_units,
-        coalesce(baselines.core_revenue, 0) as baseline_revenue,
-        coalesce(baselines.net_revenue, 0) as baseline_net_revenue,
-        coalesce(baselines.core_units, 0) + sum(spine_activity.core_units) over customer_history
-            as cumulative_units,
-        coalesce(baselines.core_revenue, 0) + sum(spine_activity.core_revenue) over customer_history
-            as cumulative_revenue,
-        coalesce(baselines.net_revenue, 0) + sum(spine_activity.net_revenue) over customer_history
-            as cumulative_net_revenue,
-        coalesce(baselines.o6_delta, 0) + sum(spine_activity.o6_delta) over customer_history as o6,
-        coalesce(baselines.o12_delta, 0) + sum(spine_activity.o12_delta) over customer_history as o12,
-        coalesce(
-            baselines.first_core_purchase_date,
-            min(spine_activity.first_core_purchase_date) over customer_history
-        ) as first_core_purchase_date,
-        coalesce(
-            max(spine_activity.last_core_purchase_date) over customer_history,
-            baselines.last_core_purchase_date
-        ) as last_core_purchase_date,
-        coalesce(
-            baselines.first_entry_purchase_date,
-            min(spine_activity.first_entry_purchase_date) over customer_history
-        ) as first_entry_purchase_date
+        customer_id,
+        report_month_index,
+        first_entry_purchase_date,
+        first_core_purchase_date,
+        sum(core_units) over customer_history as cumulative_units,
+        sum(core_revenue) over customer_history as cumulative_revenue,
+        sum(net_revenue) over customer_history as cumulative_net_revenue,
+        sum(o6_delta) over customer_history as cumulative_o6_delta,
+        sum(o12_delta) over customer_history as cumulative_o12_delta,
+        max(last_core_purchase_date) over customer_history as last_core_purchase_date
     from spine_activity
-    left join baselines
-        on spine_activity.customer_id = baselines.customer_id
     window customer_history as (
-        partition by spine_activity.customer_id
-        order by spine_activity.report_month_index
+        partition by customer_id
+        order by report_month_index
         rows between unbounded preceding and current row
     )
 ),
 
 windows as (
+    -- a k-month window is the running sum minus the running sum k rows earlier (0 before the
+    -- spine starts: the baseline cancels out)
     select
         *,
         {%- for months in [1, 6, 12, 13, 24, 25] %}
-        cumulative_units
-        - coalesce(lag(cumulative_units, {{ months }}) over customer_order, baseline_units) as m{{ months }},
+        cumulative_units - coalesce(lag(cumulative_units, {{ months }}) over customer_order, 0) as m{{ months }},
         {%- endfor %}
-        cumulative_revenue
-        - coalesce(lag(cumulative_revenue, 12) over customer_order, baseline_revenue) as r12,
-        cumulative_net_revenue
-        - coalesce(lag(cumulative_net_revenue, 1) over customer_order, baseline_net_revenue) as sales_month,
-        cumulative_net_revenue
-        - coalesce(lag(cumulative_net_revenue, 12) over customer_order, baseline_net_revenue) as sales_12m
+        cumulative_revenue - coalesce(lag(cumulative_revenue, 12) over customer_order, 0) as r12,
+        cumulative_net_revenue - coalesce(lag(cumulative_net_revenue, 1) over customer_order, 0) as sales_month,
+        cumulative_net_revenue - coalesce(lag(cumulative_net_revenue, 12) over customer_order, 0) as sales_12m
     from running
     window customer_order as (partition by customer_id order by report_month_index)
 ),
@@ -260,28 +258,32 @@ windows as (
 final as (
     select
         windows.customer_id,
-        windows.report_month,
+        calendar.report_month,
         windows.report_month_index,
-        windows.report_month_end,
-        cast(windows.cumulative_units as decimal(18, 4)) as m_total,
+        calendar.report_month_end,
+        cast(coalesce(baselines.core_units, 0) + windows.cumulative_units as decimal(18, 4)) as m_total,
         cast(windows.m1 as decimal(18, 4)) as m1,
         cast(windows.m6 as decimal(18, 4)) as m6,
         cast(windows.m12 as decimal(18, 4)) as m12,
         cast(windows.m13 as decimal(18, 4)) as m13,
         cast(windows.m24 as decimal(18, 4)) as m24,
         cast(windows.m25 as decimal(18, 4)) as m25,
-        cast(windows.o6 as integer) as o6,
-        cast(windows.o12 as integer) as o12,
+        cast(coalesce(baselines.o6_delta, 0) + windows.cumulative_o6_delta as integer) as o6,
+        cast(coalesce(baselines.o12_delta, 0) + windows.cumulative_o12_delta as integer) as o12,
         cast(windows.r12 as decimal(18, 4)) as r12,
         cast(windows.sales_month as decimal(18, 4)) as sales_month,
         cast(windows.sales_12m as decimal(18, 4)) as sales_12m,
         windows.first_entry_purchase_date,
         windows.first_core_purchase_date,
-        windows.last_core_purchase_date
+        coalesce(windows.last_core_purchase_date, baselines.last_core_purchase_date) as last_core_purchase_date
     from windows
     cross join spine_range
+    inner join calendar
+        on windows.report_month_index = calendar.report_month_index
+    left join baselines
+        on windows.customer_id = baselines.customer_id
     where
-        windows.is_report_month
+        calendar.is_report_month
         and windows.report_month_index >= spine_range.first_output_month_index
         and {{ 'false' if changes.nothing else 'true' }}
 )

@@ -38,7 +38,22 @@ invoice_dates as (
     group by 1, 2, 3
 ),
 
-{%- for period in ['day', 'month', 'quarter', 'year'] %}
+invoice_days as (
+    -- invoice_dates is already one row per customer, invoice and day
+    select
+        invoice_date as period_start,
+        customer_id,
+        invoice_id,
+        sales,
+        returns_revenue,
+        quantity,
+        units,
+        lines
+    from invoice_dates
+    where {{ crm_recompute_period_filter('day', 'invoice_date', changes) }}
+),
+
+{%- for period in ['month', 'quarter', 'year'] %}
 
 invoice_{{ period }}s as (
     select

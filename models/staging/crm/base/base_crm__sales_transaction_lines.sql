@@ -38,6 +38,7 @@ numbered as (
 file_offsets as (
     select
         filename,
+        {{ crm_file_basename('filename') }} as source_file,
         min(load_row_id) - 1 as row_offset
     from numbered
     group by filename
@@ -45,7 +46,7 @@ file_offsets as (
 
 trimmed as (
     select
-        {{ crm_file_basename('numbered.filename') }} as source_file,
+        file_offsets.source_file,
         numbered.load_row_id - file_offsets.row_offset as source_row_number,
         file_stats.file_size as source_file_size,
         file_stats.file_modified_at as source_file_modified_at,
@@ -94,43 +95,42 @@ checked as (
     from typed
 ),
 
-duplicate_keys as (
+content_hashes as (
+    select
+        *,
+        hash(invoice_id, customer_id, invoice_date_raw, product_id, quantity_raw, revenue_raw, store_id)
+            as content_hash
+    from checked
+),
+
+repeated_hashes as (
+    -- candidates only: grouping on a hash is much cheaper than on the seven text columns; a hash
+    -- collision adds a candidate, never a duplicate (later_copies compares the columns themselves)
     select
         source_file,
-        invoice_id,
-        customer_id,
-        invoice_date_raw,
-        product_id,
-        quantity_raw,
-        revenue_raw,
-        store_id
-    from checked
-    group by source_file, invoice_id, customer_id, invoice_date_raw, product_id, quantity_raw, revenue_raw, store_id
+        content_hash
+    from content_hashes
+    group by source_file, content_hash
     having count(*) > 1
 ),
 
 later_copies as (
-    -- ranking only the (few) lines that have an identical twin in their file, not every line
+    -- ranking only the (few) lines whose hash repeats in their file, not every line
     select
-        checked.source_file,
-        checked.source_row_number,
+        content_hashes.source_file,
+        content_hashes.source_row_number,
         row_number() over (
             partition by
-                checked.source_file, checked.invoice_id, checked.customer_id, checked.invoice_date_raw,
-                checked.product_id, checked.quantity_raw, checked.revenue_raw, checked.store_id
-            order by checked.source_row_number
+                content_hashes.source_file, content_hashes.invoice_id, content_hashes.customer_id,
+                content_hashes.invoice_date_raw, content_hashes.product_id, content_hashes.quantity_raw,
+                content_hashes.revenue_raw, content_hashes.store_id
+            order by content_hashes.source_row_number
         ) > 1 as is_later_copy
-    from checked
-    inner join duplicate_keys
+    from content_hashes
+    inner join repeated_hashes
         on
-            checked.source_file = duplicate_keys.source_file
-            and checked.invoice_id is not distinct from duplicate_keys.invoice_id
-            and checked.customer_id is not distinct from duplicate_keys.customer_id
-            and checked.invoice_date_raw is not distinct from duplicate_keys.invoice_date_raw
-            and checked.product_id is not distinct from duplicate_keys.product_id
-            and checked.quantity_raw is not distinct from duplicate_keys.quantity_raw
-            and checked.revenue_raw is not distinct from duplicate_keys.revenue_raw
-            and checked.store_id is not distinct from duplicate_keys.store_id
+            content_hashes.source_file = repeated_hashes.source_file
+            and content_hashes.content_hash = repeated_hashes.content_hash
 ),
 
 final as (
