@@ -4,39 +4,104 @@
     gate settings (vars crm_valid_id_regex, crm_min_valid_date) changed since it was loaded, or when
     it holds lines rejected as dated in the future whose date has come since (the gate compares
     with current_date); the lines of a file that left the folder are dropped. `dbt build --full-refresh` parses every file.
+
+    A file that only grew (lines appended, as a monthly extract adds to the current year's file)
+    keeps its loaded lines and only the new lines are parsed. "Only grew" is checked on the bytes:
+    the file is longer than when it was last loaded, its first bytes up to the old length have the
+    MD5 recorded then (source_file_md5), and the old part ended with a line break (so no old line was
+    continued). Anything else is parsed again whole.
 -#}
 
 {#- size and modification time of the raw files matching `pattern`, without reading them -#}
-{% macro crm_raw_file_stats(pattern) -%}
-    {{ return(adapter.dispatch('crm_raw_file_stats', 'crm_warehouse')(pattern)) }}
+{#- with_md5: also the MD5 of each file's bytes, read only for the files whose path passes
+    path_filter (a predicate on `filename`) -#}
+{% macro crm_raw_file_stats(pattern, with_md5=false, path_filter='true') -%}
+    {{ return(adapter.dispatch('crm_raw_file_stats', 'crm_warehouse')(pattern, with_md5, path_filter)) }}
 {%- endmacro %}
 
-{% macro default__crm_raw_file_stats(pattern) -%}
+{% macro default__crm_raw_file_stats(pattern, with_md5=false, path_filter='true') -%}
     select
         filename as file_path,
         {{ crm_file_basename('filename') }} as source_file,
         cast(size as bigint) as file_size,
         cast(epoch_ms(last_modified) as bigint) as file_modified_at
+        {%- if with_md5 %},
+        md5(content) as file_md5
+        {%- endif %}
     from read_blob('{{ crm_raw_dir() }}/{{ pattern }}')
+    where {{ path_filter }}
+{%- endmacro %}
+
+{#- for files that grew ([[path, file name, old size, old md5], ...]): the names of those whose first
+    old-size bytes still have the recorded MD5 and end with a line break -#}
+{% macro crm_raw_files_that_only_grew(candidates) -%}
+    {{ return(adapter.dispatch('crm_raw_files_that_only_grew', 'crm_warehouse')(candidates)) }}
+{%- endmacro %}
+
+{% macro default__crm_raw_files_that_only_grew(candidates) -%}
+    {%- set query -%}
+        with
+        candidates as (
+            {%- for item in candidates %}
+            select
+                '{{ item[0] | replace("'", "''") }}' as file_path,
+                '{{ item[1] | replace("'", "''") }}' as source_file,
+                cast({{ item[2] | int }} as bigint) as old_size,
+                '{{ item[3] }}' as old_md5
+            {{ 'union all' if not loop.last }}
+            {%- endfor %}
+        ),
+        blobs as (
+            -- a literal path list, so that only these files are read
+            select filename, content
+            from read_blob('{{ crm_raw_dir() }}/sales_transactions_*.csv')
+            where filename in (
+                {%- for item in candidates %}'{{ item[0] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
+            )
+        )
+        select candidates.source_file
+        from candidates
+        inner join blobs
+            on candidates.file_path = blobs.filename
+        where
+            md5(blobs.content[1:candidates.old_size]) = candidates.old_md5
+            and blobs.content[candidates.old_size:candidates.old_size] = cast('\x0A' as blob)
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
 
 {% macro crm_gate_settings_fingerprint() -%}
     {{- local_md5(var('crm_valid_id_regex') ~ '|' ~ var('crm_min_valid_date')) -}}
 {%- endmacro %}
 
-{#- {'all': parse every file, 'load': [[path, file name], ...] to parse, 'drop': [file names] to delete} -#}
+{#- {'all': parse every file,
+     'load': [[path, file name, lines kept], ...] to parse (lines kept > 0: only the lines after
+             them, the file grew), 'drop': [file names] to delete} -#}
 {% macro crm_raw_files_to_load() -%}
     {%- if not execute or not crm_is_incremental() -%}
         {{ return({'all': true, 'load': [], 'drop': []}) }}
     {%- endif -%}
+    {#- a warehouse built before source_file_md5 existed gets the column in this run (on_schema_change
+        append_new_columns); until then its files are parsed whole when they change -#}
+    {%- set loaded_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- set md5_column = 'source_file_md5' if 'source_file_md5' in loaded_columns else 'cast(null as varchar)' -%}
     {%- set query -%}
         with
         current_files as (
             {{ crm_raw_file_stats('sales_transactions_*.csv') }}
         ),
         loaded as (
-            select distinct source_file, source_file_size, source_file_modified_at, gate_settings
+            -- each file as it was when its last line was loaded (appended lines carry the newer
+            -- size, time and MD5)
+            select
+                source_file,
+                max(source_row_number) as loaded_rows,
+                arg_max(source_file_size, source_row_number) as loaded_size,
+                arg_max(source_file_modified_at, source_row_number) as loaded_modified_at,
+                arg_max_null({{ md5_column }}, source_row_number) as loaded_md5,
+                bool_and(gate_settings = '{{ crm_gate_settings_fingerprint() }}') as same_gates
             from {{ this }}
+            group by source_file
         ),
         dated_in_range_now as (
             -- lines rejected as dated in the future whose date has come since: their file is
@@ -48,36 +113,57 @@
                 and invoice_date <= current_date
                 and invoice_date >= cast('{{ var("crm_min_valid_date") }}' as date)
         ),
-        unchanged as (
-            select current_files.source_file
+        compared as (
+            select
+                current_files.file_path,
+                current_files.source_file,
+                loaded.loaded_rows,
+                loaded.loaded_size,
+                loaded.loaded_md5,
+                case
+                    when
+                        loaded.source_file is null
+                        or not loaded.same_gates
+                        or current_files.source_file in (select source_file from dated_in_range_now)
+                        then 'load'
+                    when
+                        current_files.file_size = loaded.loaded_size
+                        and current_files.file_modified_at = loaded.loaded_modified_at
+                        then 'keep'
+                    when current_files.file_size > loaded.loaded_size and loaded.loaded_md5 is not null
+                        then 'grew'
+                    else 'load'
+                end as action
             from current_files
-            inner join loaded
-                on
-                    current_files.source_file = loaded.source_file
-                    and current_files.file_size = loaded.source_file_size
-                    and current_files.file_modified_at = loaded.source_file_modified_at
-                    and loaded.gate_settings = '{{ crm_gate_settings_fingerprint() }}'
-            where current_files.source_file not in (select source_file from dated_in_range_now)
-            group by current_files.source_file
-            having count(*) = (select count(*) from loaded as same_file where same_file.source_file = current_files.source_file)
+            left join loaded
+                on current_files.source_file = loaded.source_file
         )
-        select 'load' as action, file_path, source_file
-        from current_files
-        where source_file not in (select source_file from unchanged)
+        select action, file_path, source_file, loaded_rows, loaded_size, loaded_md5
+        from compared
+        where action <> 'keep'
         union all
-        select distinct 'drop' as action, null as file_path, source_file
+        select distinct 'drop' as action, null as file_path, source_file, null, null, null
         from loaded
         where source_file not in (select source_file from current_files)
         order by 1, 3
     {%- endset -%}
     {%- set result = {'all': false, 'load': [], 'drop': []} -%}
+    {%- set grown = [] -%}
     {%- for row in run_query(query).rows -%}
         {%- if row['action'] == 'load' -%}
-            {%- do result['load'].append([row['file_path'], row['source_file']]) -%}
+            {%- do result['load'].append([row['file_path'], row['source_file'], 0]) -%}
+        {%- elif row['action'] == 'grew' -%}
+            {%- do grown.append([row['file_path'], row['source_file'], row['loaded_size'], row['loaded_md5'], row['loaded_rows']]) -%}
         {%- else -%}
             {%- do result['drop'].append(row['source_file']) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if grown | length > 0 -%}
+        {%- set only_grew = crm_raw_files_that_only_grew(grown) -%}
+        {%- for item in grown -%}
+            {%- do result['load'].append([item[0], item[1], (item[4] | int) if item[1] in only_grew else 0]) -%}
+        {%- endfor -%}
+    {%- endif -%}
     {{ return(result) }}
 {%- endmacro %}
 
@@ -120,7 +206,8 @@
 {% macro crm_raw_files_pre_hook() -%}
     {%- set files = crm_raw_files_to_load() -%}
     {%- set names = [] -%}
-    {%- for item in files['load'] %}{% do names.append(item[1]) %}{% endfor -%}
+    {#- a file that only grew keeps its lines -#}
+    {%- for item in files['load'] if item[2] == 0 %}{% do names.append(item[1]) %}{% endfor -%}
     {%- for name in files['drop'] %}{% do names.append(name) %}{% endfor -%}
     {%- if crm_is_incremental() and names | length > 0 -%}
         delete from {{ this }} where source_file in (

@@ -90,7 +90,7 @@ INCREMENTAL_TABLES = {
     "intermediate.int_customer_months__category_sales": "sales_month, category, brand, crm_role, customer_id",
 }
 # columns that legitimately differ between two builds of the same data
-VOLATILE = {"source_file_modified_at", "source_file_size", "loaded_at"}
+VOLATILE = {"source_file_modified_at", "source_file_size", "source_file_md5", "loaded_at"}
 
 
 def copy_raw(source: Path, target: Path) -> Path:
@@ -244,3 +244,75 @@ def test_a_line_rejected_as_future_dated_is_parsed_again_once_its_date_has_come(
         where source_file = '{source_file}' and source_row_number = {row_number}""")
     assert reason["parse_reject_reason"].isna().all(), "the stale rejection was kept: the file was not parsed again"
     assert_same_tables(database, clean_warehouse)
+
+
+# --- lines appended to a file: only the new lines are parsed, unless the old part changed ---
+
+def _append(path: Path, text: str) -> None:
+    stat = path.stat()
+    with path.open("a", newline="") as handle:
+        handle.write(text)
+    os.utime(path, (stat.st_atime + 60, stat.st_mtime + 60))
+
+
+def _december_lines(path: Path) -> list[str]:
+    lines = path.read_text().splitlines()
+    return [line for line in lines[1:] if ",2025-12-" in line]
+
+
+@pytest.mark.parametrize("case", ["only_appended", "old_line_edited_too", "old_last_line_continued",
+                                  "warehouse_from_before_the_md5_column"])
+def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(clean_raw, tmp_path, case):
+    before = copy_raw(clean_raw, tmp_path / "raw_before")
+    after = copy_raw(clean_raw, tmp_path / "raw_after")
+    name = "sales_transactions_2025.csv"
+    if case == "old_last_line_continued":
+        # an extract written without a final line break: the next one continues its last line
+        for folder in (before, after):
+            text = (folder / name).read_text()
+            (folder / name).write_text(text.rstrip("\n"), newline="")
+            os.utime(folder / name, (1_700_000_000, 1_700_000_000))
+    december = _december_lines(after / name)
+    new_lines = [f"APPENDED-{number}," + line.split(",", 1)[1] for number, line in enumerate(december[:25])]
+    new_lines.append(december[30])                        # a copy of a line already loaded: a duplicate
+    new_lines.append(new_lines[0])                        # and of a line appended in the same run
+    text = "\n".join(new_lines) + "\n"
+    if case == "old_last_line_continued":
+        text = "9\n" + text                               # the old last line's store id gets a 9
+    if case == "old_line_edited_too":
+        content = (after / name).read_text()
+        first_line_end = content.index("\n", content.index("\n") + 1)
+        edited = content[:first_line_end - 1] + ("8" if content[first_line_end - 1] != "8" else "7") + content[first_line_end:]
+        (after / name).write_text(edited, newline="")
+    _append(after / name, text)
+
+    database = tmp_path / "incremental" / "crm.duckdb"
+    run_dbt(before, database, *MODELS, "--full-refresh")
+    lines_sql = (f"select source_row_number, loaded_at, is_exact_duplicate from staging.base_crm__sales_transaction_lines "
+                 f"where source_file = '{name}' order by source_row_number")
+    first = query(database, lines_sql)
+    if case == "warehouse_from_before_the_md5_column":
+        # as a warehouse built by an earlier version: the next build adds the column and, having
+        # no MD5 to check the old part against, parses the grown file whole
+        import duckdb
+        with duckdb.connect(str(database)) as connection:
+            connection.execute("alter table staging.base_crm__sales_transaction_lines drop column source_file_md5")
+    run_dbt(after, database, *MODELS)
+    second = query(database, lines_sql)
+    state = recompute_state(database)
+
+    full = tmp_path / "full" / "crm.duckdb"
+    run_dbt(after, full, *MODELS, "--full-refresh")
+    assert_same_tables(database, full)
+
+    assert len(second) == len(first) + len(new_lines)
+    old_rows = second[second["source_row_number"] <= len(first)]
+    kept = (old_rows["loaded_at"].values == first["loaded_at"].values).all()
+    assert kept == (case == "only_appended")               # otherwise the whole file was parsed again
+    assert (second["loaded_at"] > first["loaded_at"].max()).sum() == (len(new_lines) if kept else len(second))
+    # the two copies are flagged, in the incremental build as in the full refresh
+    assert second["is_exact_duplicate"].tail(2).tolist() == [True, True]
+    first_month, is_full = state["fct_customer_monthly_snapshot"]
+    assert not is_full and first_month is not None
+    if case == "only_appended":
+        assert first_month == month_index(2025, 12)

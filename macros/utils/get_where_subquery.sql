@@ -73,9 +73,10 @@
 
 {#-
     Tests on the line-level models (parsed lines, their clean / rejected views, enriched lines) in a
-    `dbt build`: the lines of the files parsed by this run. The lines of the other files have not
-    changed; a change of the masters can only move them between the clean and rejected views,
-    whose checks hold by construction (the masters are tested whole at every run).
+    `dbt build`: the lines parsed by this run (every line of a file parsed again; only the appended
+    lines of a file that grew). The other lines have not changed; a change of the masters can only
+    move them between the clean and rejected views, whose checks hold by construction (the masters
+    are tested whole at every run).
 -#}
 {% macro crm_line_test_scope_predicate() -%}
     {%- if flags.WHICH != 'build' or flags.FULL_REFRESH -%}
@@ -87,6 +88,19 @@
     {%- if lines is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set files = crm_transaction_files_to_check(lines) -%}
-    {{ return(crm_raw_files_filter('source_file', files, by_name=true)) }}
+    {%- set query -%}
+        select source_file, min(source_row_number) as first_row
+        from {{ lines }}
+        where loaded_at = {{ crm_run_started_literal() }}
+        group by source_file
+        order by source_file
+    {%- endset -%}
+    {%- set predicates = [] -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do predicates.append("(source_file = '" ~ (row['source_file'] | replace("'", "''")) ~ "' and source_row_number >= " ~ (row['first_row'] | int) ~ ")") -%}
+    {%- endfor -%}
+    {%- if predicates | length == 0 -%}
+        {{ return('false') }}
+    {%- endif -%}
+    {{ return('(' ~ predicates | join(' or ') ~ ')') }}
 {%- endmacro %}

@@ -2,21 +2,26 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         pre_hook=["{{ crm_raw_files_pre_hook() }}"]
     )
 }}
 -- Every raw transaction line, typed, with the reason of the first parsing gate it fails (null =
--- parsed), the exact-duplicate flag, a hash of the line and the size and modification time of its
--- file. A table, so the CSV files are parsed once.
+-- parsed), the exact-duplicate flag, a hash of the line and the size, modification time and MD5 of
+-- its file when the line was loaded. A table, so the CSV files are parsed once.
 --
 -- Incremental by file: a run parses only the files that are new or whose size or modification
 -- time changed since they were loaded (or that were loaded under other gate settings, or that hold
 -- a line rejected as future-dated whose date has come), and drops
--- the lines of files that left the folder. The checks against the masters (unknown customer or
--- product) are made afterwards, in base_crm__sales_transactions, so that a change of the masters
--- applies to every file without parsing it again.
+-- the lines of files that left the folder. A file that only grew (same first bytes, lines
+-- appended: macros/crm_raw_files.sql) keeps its lines and only the appended lines are parsed; an
+-- appended line that repeats a line already loaded from the file is an exact duplicate. The checks
+-- against the masters (unknown customer or product) are made afterwards, in
+-- base_crm__sales_transactions, so that a change of the masters applies to every file without
+-- parsing it again.
 {%- set files = crm_raw_files_to_load() %}
+{%- set grown_files = [] %}
+{%- for item in files['load'] if item[2] > 0 %}{% do grown_files.append(item) %}{% endfor %}
 with
 
 source as (
@@ -25,7 +30,24 @@ source as (
 ),
 
 file_stats as (
-    {{ crm_raw_file_stats('sales_transactions_*.csv') }}
+    {{ crm_raw_file_stats(
+        'sales_transactions_*.csv', with_md5=true, path_filter=crm_raw_files_filter('filename', files)
+    ) }}
+),
+
+kept_lines as (
+    -- the lines already loaded from each file that only grew
+    {%- for item in grown_files %}
+    select
+        '{{ item[1] | replace("'", "''") }}' as source_file,
+        {{ item[2] | int }} as kept_rows
+    {{ 'union all' if not loop.last }}
+    {%- else %}
+    select
+        cast(null as varchar) as source_file,
+        0 as kept_rows
+    where false
+    {%- endfor %}
 ),
 
 numbered as (
@@ -50,6 +72,7 @@ trimmed as (
         numbered.load_row_id - file_offsets.row_offset as source_row_number,
         file_stats.file_size as source_file_size,
         file_stats.file_modified_at as source_file_modified_at,
+        file_stats.file_md5 as source_file_md5,
         nullif(trim(numbered.invoice_id), '') as invoice_id,
         nullif(trim(numbered.customer_id), '') as customer_id,
         nullif(trim(numbered.invoice_date), '') as invoice_date_raw,
@@ -62,6 +85,9 @@ trimmed as (
         on numbered.filename = file_offsets.filename
     left join file_stats
         on numbered.filename = file_stats.file_path
+    left join kept_lines
+        on file_offsets.source_file = kept_lines.source_file
+    where numbered.load_row_id - file_offsets.row_offset > coalesce(kept_lines.kept_rows, 0)
 ),
 
 typed as (
@@ -95,12 +121,49 @@ checked as (
     from typed
 ),
 
+{%- if grown_files | length > 0 %}
+
+earlier_lines as (
+    -- the lines kept from the files that grew: an appended line may repeat one of them
+    select
+        source_file,
+        source_row_number,
+        invoice_id,
+        customer_id,
+        invoice_date_raw,
+        product_id,
+        quantity_raw,
+        revenue_raw,
+        store_id
+    from {{ this }}
+    where source_file in (
+        {%- for item in grown_files %}'{{ item[1] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
+    )
+),
+{%- endif %}
+
 content_hashes as (
+    select
+        source_file,
+        source_row_number,
+        invoice_id,
+        customer_id,
+        invoice_date_raw,
+        product_id,
+        quantity_raw,
+        revenue_raw,
+        store_id,
+        hash(invoice_id, customer_id, invoice_date_raw, product_id, quantity_raw, revenue_raw, store_id)
+            as content_hash
+    from checked
+    {%- if grown_files | length > 0 %}
+    union all
     select
         *,
         hash(invoice_id, customer_id, invoice_date_raw, product_id, quantity_raw, revenue_raw, store_id)
             as content_hash
-    from checked
+    from earlier_lines
+    {%- endif %}
 ),
 
 repeated_hashes as (
@@ -139,6 +202,7 @@ final as (
         checked.source_row_number,
         checked.source_file_size,
         checked.source_file_modified_at,
+        checked.source_file_md5,
         checked.gate_settings,
         {{ crm_run_started_literal() }} as loaded_at,
         checked.invoice_id,
