@@ -77,32 +77,18 @@ ranked as (
     -- a Not Active row joins no rank (its tenure is known, but it is not ranked)
     select
         measured.*,
-        recency_ranks.recency_rank,
-        frequency_ranks.frequency_rank,
-        monetary_ranks.monetary_rank,
-        tenure_ranks.tenure_rank,
+        {% for name, column, direction in rank_measures -%}
+        {{ name }}_ranks.{{ name }}_rank,
+        {% endfor -%}
         coalesce(scored_counts.scored_customers, 0) as scored_customers
     from measured
-    left join recency_ranks
+    {% for name, column, direction in rank_measures -%}
+    left join {{ name }}_ranks
         on
             measured.is_scored
-            and measured.report_month = recency_ranks.report_month
-            and measured.recency_days = recency_ranks.recency_days
-    left join frequency_ranks
-        on
-            measured.is_scored
-            and measured.report_month = frequency_ranks.report_month
-            and measured.frequency_orders = frequency_ranks.frequency_orders
-    left join monetary_ranks
-        on
-            measured.is_scored
-            and measured.report_month = monetary_ranks.report_month
-            and measured.monetary_value = monetary_ranks.monetary_value
-    left join tenure_ranks
-        on
-            measured.is_scored
-            and measured.report_month = tenure_ranks.report_month
-            and measured.tenure_months = tenure_ranks.tenure_months
+            and measured.report_month = {{ name }}_ranks.report_month
+            and measured.{{ column }} = {{ name }}_ranks.{{ column }}
+    {% endfor -%}
     left join scored_counts
         on measured.report_month = scored_counts.report_month
 ),

@@ -22,6 +22,10 @@
 {%- set files = crm_raw_files_to_load() %}
 {%- set grown_files = [] %}
 {%- for item in files['load'] if item[2] > 0 %}{% do grown_files.append(item) %}{% endfor %}
+{#- the raw text of a line: what makes two lines of a file exact duplicates #}
+{%- set raw_columns = [
+    'invoice_id', 'customer_id', 'invoice_date_raw', 'product_id', 'quantity_raw', 'revenue_raw', 'store_id'
+] %}
 with
 
 source as (
@@ -121,49 +125,32 @@ checked as (
     from typed
 ),
 
-{%- if grown_files | length > 0 %}
-
-earlier_lines as (
-    -- the lines kept from the files that grew: an appended line may repeat one of them
+line_contents as (
+    -- the lines parsed now and, from a file that grew, the lines kept: an appended line may
+    -- repeat one of them
     select
         source_file,
         source_row_number,
-        invoice_id,
-        customer_id,
-        invoice_date_raw,
-        product_id,
-        quantity_raw,
-        revenue_raw,
-        store_id
-    from {{ this }}
-    where source_file in (
-        {%- for item in grown_files %}'{{ item[1] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
-    )
-),
-{%- endif %}
-
-content_hashes as (
-    select
-        source_file,
-        source_row_number,
-        invoice_id,
-        customer_id,
-        invoice_date_raw,
-        product_id,
-        quantity_raw,
-        revenue_raw,
-        store_id,
-        hash(invoice_id, customer_id, invoice_date_raw, product_id, quantity_raw, revenue_raw, store_id)
-            as content_hash
+        {{ raw_columns | join(',\n        ') }}
     from checked
     {%- if grown_files | length > 0 %}
     union all
     select
-        *,
-        hash(invoice_id, customer_id, invoice_date_raw, product_id, quantity_raw, revenue_raw, store_id)
-            as content_hash
-    from earlier_lines
+        source_file,
+        source_row_number,
+        {{ raw_columns | join(',\n        ') }}
+    from {{ this }}
+    where source_file in (
+        {%- for item in grown_files %}'{{ item[1] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
+    )
     {%- endif %}
+),
+
+content_hashes as (
+    select
+        *,
+        hash({{ raw_columns | join(', ') }}) as content_hash
+    from line_contents
 ),
 
 repeated_hashes as (
@@ -184,9 +171,8 @@ later_copies as (
         content_hashes.source_row_number,
         row_number() over (
             partition by
-                content_hashes.source_file, content_hashes.invoice_id, content_hashes.customer_id,
-                content_hashes.invoice_date_raw, content_hashes.product_id, content_hashes.quantity_raw,
-                content_hashes.revenue_raw, content_hashes.store_id
+                content_hashes.source_file,
+                content_hashes.{{ raw_columns | join(',\n                content_hashes.') }}
             order by content_hashes.source_row_number
         ) > 1 as is_later_copy
     from content_hashes
