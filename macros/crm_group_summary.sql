@@ -24,7 +24,7 @@ grouped as (
     group by report_month, coalesce({{ group_column }}, 'Not Active')
 ),
 
-final as (
+summarised as (
     select
         cast(report_month as date) as report_month,
         cast({{ group_label }} as varchar) as {{ group_label }},
@@ -38,6 +38,19 @@ final as (
             as share_of_sales_12m,
         cast(units_12m as decimal(18, 4)) as units_12m
     from grouped
+),
+
+calendar as (
+    select * from {{ ref('int_report_months') }}
+),
+
+final as (
+    select
+        summarised.*,
+        calendar.is_history_complete
+    from summarised
+    inner join calendar
+        on summarised.report_month = calendar.report_month
 )
 
 select * from final

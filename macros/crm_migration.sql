@@ -31,7 +31,7 @@ moves as (
             and previous_month.report_month = {{ dbt.dateadd('month', -1, 'current_month.report_month') }}
 ),
 
-final as (
+migrations as (
     select
         cast(report_month as date) as report_month,
         cast(from_{{ column }} as varchar) as from_{{ column }},
@@ -39,6 +39,19 @@ final as (
         cast(count(*) as bigint) as customers
     from moves
     group by report_month, from_{{ column }}, to_{{ column }}
+),
+
+calendar as (
+    select * from {{ ref('int_report_months') }}
+),
+
+final as (
+    select
+        migrations.*,
+        calendar.is_history_complete
+    from migrations
+    inner join calendar
+        on migrations.report_month = calendar.report_month
 )
 
 select * from final

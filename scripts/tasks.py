@@ -85,8 +85,45 @@ def project_env() -> dict[str, str]:
     return env
 
 
+GATE_MARKER = "crm gate "
+
+
 def dbt(args: list[str], env: dict[str, str]) -> None:
-    run([venv_tool("dbt"), *args], env=env)
+    """Run dbt, echoing its output; the quality gates that warned or failed are repeated at the end.
+
+    The on-run-end hook crm_explain_test_failures writes one "crm gate" line per failed or warning
+    test (what failed, where, how many, examples, the fix); they are easy to miss among hundreds of
+    nodes, so they are printed again as the build's own summary, before the exit code is passed on.
+    """
+    command = [venv_tool("dbt"), *args]
+    log("$ " + " ".join(command))
+    gate_lines: list[str] = []
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, encoding="utf-8", errors="replace", bufsize=1) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            if GATE_MARKER in line:
+                gate_lines.append(line.split(GATE_MARKER, 1)[1].rstrip())
+        code = process.wait()
+    if gate_lines:
+        # one group per test (its header line, then its indented detail lines); failures first
+        groups: list[list[str]] = []
+        for line in gate_lines:
+            if line.startswith(" ") and groups:
+                groups[-1].append(line)
+            else:
+                groups.append([line])
+        groups.sort(key=lambda group: 0 if group[0].startswith(("FAIL", "ERROR")) else 1)
+        failed = groups[0][0].startswith(("FAIL", "ERROR"))
+        log("quality gates that " + ("failed or warned" if failed else "warned") + " (details above in the dbt log):")
+        for group in groups:
+            for line in group:
+                print(f"[crm]   {line}", flush=True)
+    if code != 0:
+        log(f"failed with exit code {code}: {' '.join(command)}")
+        sys.exit(code)
 
 
 def check_not_locked(env: dict[str, str]) -> None:

@@ -95,15 +95,27 @@ where abs(coalesce(this_side.measure, 0) - coalesce(other_side.measure, 0)) > {{
 {% endtest %}
 
 {#- a quality gate: rejected rows (this model) stay under a share of all raw rows (base_model).
-    One query for both levels: it returns the gate level (1 = above warn_share, 2 = above
-    error_share) and dbt warns on 1 and fails on 2. -#}
-{% test reject_share_below(model, base_model, warn_share, error_share) %}
+    One query for both levels: every row carries the gate level (1 = above warn_share, 2 = above
+    error_share); dbt warns on 1 and fails on 2. When the gate trips, the rows explain it: one row
+    per top reason (at most 5) with its count, the first file and row number that has it, and the
+    fix from seed reject_reasons; `explanation` says it in one line, and the on-run-end hook
+    crm_explain_test_failures prints it. -#}
+{% test reject_share_below(model, base_model, warn_share, error_share, raw_source) %}
 {{ config(fail_calc='coalesce(max(gate_level), 0)', warn_if='>=1', error_if='>=2') }}
 with
 
+rejects as (
+    select * from {{ model }}
+),
+
+reasons as (
+    select * from {{ ref('reject_reasons') }}
+    where raw_source = '{{ raw_source }}' and disposition = 'rejected'
+),
+
 counts as (
     select
-        (select count(*) from {{ model }}) as rejected_rows,
+        (select count(*) from rejects) as rejected_rows,
         (select count(*) from {{ base_model }}) as raw_rows
 ),
 
@@ -117,9 +129,70 @@ levels as (
             else 0
         end as gate_level
     from counts
+),
+
+numbered_rejects as (
+    select
+        reject_reason,
+        source_file,
+        source_row_number,
+        count(*) over (partition by reject_reason) as reason_rows,
+        row_number() over (partition by reject_reason order by source_file, source_row_number) as occurrence
+    from rejects
+    where (select gate_level from levels) > 0
+),
+
+top_reasons as (
+    select
+        reject_reason,
+        reason_rows,
+        source_file as example_file,
+        source_row_number as example_row_number,
+        row_number() over (order by reason_rows desc, reject_reason) as reason_rank
+    from numbered_rejects
+    where occurrence = 1
+),
+
+final as (
+    select
+        '{{ raw_source }}' as raw_source,
+        case levels.gate_level when 2 then 'error' else 'warn' end as gate,
+        levels.rejected_rows,
+        levels.raw_rows,
+        round(100.0 * levels.rejected_rows / levels.raw_rows, 2) as rejected_percent,
+        top_reasons.reject_reason,
+        top_reasons.reason_rows,
+        top_reasons.example_file,
+        top_reasons.example_row_number,
+        coalesce(reasons.fix, 'see seed reject_reasons') as fix,
+        levels.gate_level,
+        {{ dbt.concat([
+            "'" ~ raw_source ~ ": '",
+            "cast(levels.rejected_rows as " ~ dbt.type_string() ~ ")",
+            "' of '",
+            "cast(levels.raw_rows as " ~ dbt.type_string() ~ ")",
+            "' rows rejected ('",
+            "cast(round(100.0 * levels.rejected_rows / levels.raw_rows, 2) as " ~ dbt.type_string() ~ ")",
+            "'%, '",
+            "case levels.gate_level when 2 then 'over the error threshold " ~ (error_share | float * 100) ~ "% of var crm_reject_share_error' else 'over the warn threshold " ~ (warn_share | float * 100) ~ "% of var crm_reject_share_warn' end",
+            "'); reason '",
+            "top_reasons.reject_reason",
+            "': '",
+            "cast(top_reasons.reason_rows as " ~ dbt.type_string() ~ ")",
+            "' rows, e.g. '",
+            "top_reasons.example_file",
+            "' row '",
+            "cast(top_reasons.example_row_number as " ~ dbt.type_string() ~ ")",
+            "'. Fix: '",
+            "coalesce(reasons.fix, 'see seed reject_reasons')",
+        ]) }} as explanation
+    from levels
+    inner join top_reasons
+        on top_reasons.reason_rank <= 5
+    left join reasons
+        on top_reasons.reject_reason = reasons.reject_reason
+    where levels.gate_level > 0
 )
 
-select *
-from levels
-where gate_level > 0
+select * from final
 {% endtest %}

@@ -76,3 +76,26 @@
         date_format({{ expression }}, '{{ formats[label] }}')
     {%- endif -%}
 {%- endmacro %}
+
+{#- One row per integer from start_expression to stop_expression (both included), column
+    `series_value`. The bounds are SQL expressions over `from_relation_sql` (a one-row relation),
+    so a date spine is sized by the data itself: no calendar bound is written in the SQL. -#}
+{% macro crm_integer_series(start_expression, stop_expression, from_relation_sql) -%}
+    {{ return(adapter.dispatch('crm_integer_series', 'crm_warehouse')(start_expression, stop_expression, from_relation_sql)) }}
+{%- endmacro %}
+
+{% macro default__crm_integer_series(start_expression, stop_expression, from_relation_sql) -%}
+    select generate_series({{ start_expression }}, {{ stop_expression }}) as series_value
+    from {{ from_relation_sql }}
+{%- endmacro %}
+
+{% macro duckdb__crm_integer_series(start_expression, stop_expression, from_relation_sql) -%}
+    select unnest(range({{ start_expression }}, {{ stop_expression }} + 1)) as series_value
+    from {{ from_relation_sql }}
+{%- endmacro %}
+
+{% macro spark__crm_integer_series(start_expression, stop_expression, from_relation_sql) -%}
+    select explode(sequence({{ start_expression }}, {{ stop_expression }})) as series_value
+    from {{ from_relation_sql }}
+{%- endmacro %}
+

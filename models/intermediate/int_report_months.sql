@@ -1,52 +1,65 @@
--- Every calendar month from the first month of data (or the first report month, if earlier) to the
--- last report month, flagged is_report_month from the first report month on (SPEC section 5).
+-- Every calendar month from the first month of data (or the first report month, if earlier) to
+-- the last report month, flagged is_report_month from the first report month on (SPEC section 5).
 -- Defaults: the month of the first / latest clean invoice line; vars crm_first_report_month and
 -- crm_last_report_month (YYYY-MM-01) override them. Months before the first report month are kept
 -- so that the window aggregates of the first report months still see earlier purchases.
+--
+-- The spine is generated from the data's own bounds (no calendar bound is written here), so data
+-- of any era builds. is_history_complete is false while the longest window (m25: the report month
+-- and the 24 months before it) still reaches before the first month of data.
 with
 
 lines as (
     select * from {{ ref('stg_crm__sales_transactions') }}
 ),
 
-calendar_months as (
-    {{ dbt.date_spine('month', "cast('2000-01-01' as date)", "cast('2101-01-01' as date)") }}
-),
-
 data_range as (
     select
         {% if var('crm_first_report_month') -%}
-        {{ crm_month_index("cast('" ~ var('crm_first_report_month') ~ "' as date)") }}
+        cast('{{ var("crm_first_report_month") }}' as date)
         {%- else -%}
-        min({{ crm_month_index('invoice_date') }})
-        {%- endif %} as first_report_month_index,
+        cast({{ dbt.date_trunc('month', 'min(invoice_date)') }} as date)
+        {%- endif %} as first_report_month,
         {% if var('crm_last_report_month') -%}
-        {{ crm_month_index("cast('" ~ var('crm_last_report_month') ~ "' as date)") }}
+        cast('{{ var("crm_last_report_month") }}' as date)
         {%- else -%}
-        max({{ crm_month_index('invoice_date') }})
-        {%- endif %} as last_report_month_index,
-        min({{ crm_month_index('invoice_date') }}) as first_data_month_index
+        cast({{ dbt.date_trunc('month', 'max(invoice_date)') }} as date)
+        {%- endif %} as last_report_month,
+        cast({{ dbt.date_trunc('month', 'min(invoice_date)') }} as date) as first_data_month
     from lines
+),
+
+calendar_range as (
+    select
+        first_report_month,
+        last_report_month,
+        first_data_month,
+        least(first_report_month, coalesce(first_data_month, first_report_month)) as first_calendar_month
+    from data_range
+),
+
+month_offsets as (
+    {{ crm_integer_series('0', dbt.datediff('first_calendar_month', 'last_report_month', 'month'), 'calendar_range') }}
 ),
 
 months as (
     select
-        cast(calendar_months.date_month as date) as report_month,
-        {{ crm_month_index('calendar_months.date_month') }} as report_month_index
-    from calendar_months
+        cast({{ dbt.dateadd('month', 'month_offsets.series_value', 'calendar_range.first_calendar_month') }} as date)
+            as report_month,
+        calendar_range.first_report_month,
+        calendar_range.first_data_month
+    from month_offsets
+    cross join calendar_range
 ),
 
 final as (
     select
-        months.report_month,
-        months.report_month_index,
-        {{ crm_month_end('months.report_month') }} as report_month_end,
-        months.report_month_index >= data_range.first_report_month_index as is_report_month
+        report_month,
+        {{ crm_month_index('report_month') }} as report_month_index,
+        {{ crm_month_end('report_month') }} as report_month_end,
+        report_month >= first_report_month as is_report_month,
+        coalesce({{ dbt.datediff('first_data_month', 'report_month', 'month') }} >= 24, false) as is_history_complete
     from months
-    cross join data_range
-    where months.report_month_index
-        between least(data_range.first_report_month_index, data_range.first_data_month_index)
-        and data_range.last_report_month_index
 )
 
 select * from final

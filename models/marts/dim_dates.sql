@@ -1,6 +1,6 @@
 -- Calendar days from the first of January of the first year of data (or report months) to
 -- the 31st of December of the year of the last invoice (or report month): day, ISO week, month,
--- quarter and year attributes for BI.
+-- quarter and year attributes for BI. The spine is sized by those bounds, read from the data.
 with
 
 report_months as (
@@ -13,25 +13,23 @@ lines as (
 
 bounds as (
     select
-        least(
-            (select min(report_month) from report_months), (select min(invoice_date) from lines)
-        ) as first_month,
-        greatest(
-            (select max(report_month) from report_months), (select max(invoice_date) from lines)
-        ) as last_month
+        cast({{ dbt.date_trunc('year', 'least(report_range.first_month, line_range.first_day)') }} as date)
+            as first_day,
+        cast({{ dbt.dateadd('day', -1, dbt.dateadd('year', 1, dbt.date_trunc('year',
+            'greatest(report_range.last_month, line_range.last_day)'))) }} as date) as last_day
+    from (select min(report_month) as first_month, max(report_month) as last_month from report_months) as report_range
+    cross join (select min(invoice_date) as first_day, max(invoice_date) as last_day from lines) as line_range
 ),
 
-days as (
-    {{ dbt.date_spine('day', "cast('2000-01-01' as date)", "cast('2101-01-01' as date)") }}
+day_offsets as (
+    -- sized by the data's own bounds: no calendar bound is written here
+    {{ crm_integer_series('0', dbt.datediff('first_day', 'last_day', 'day'), 'bounds') }}
 ),
 
 in_range as (
-    select cast(days.date_day as date) as date_day
-    from days
+    select cast({{ dbt.dateadd('day', 'day_offsets.series_value', 'bounds.first_day') }} as date) as date_day
+    from day_offsets
     cross join bounds
-    where
-        extract(year from days.date_day) >= extract(year from bounds.first_month)
-        and extract(year from days.date_day) <= extract(year from bounds.last_month)
 ),
 
 final as (

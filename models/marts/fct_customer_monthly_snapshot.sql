@@ -19,6 +19,20 @@ scored as (
     where {{ crm_recompute_date_filter('report_month', changes) }}
 ),
 
+calendar as (
+    select * from {{ ref('int_report_months') }}
+),
+
+scored_with_calendar as (
+    -- the month's flag of windows that reach before the first month of data
+    select
+        scored.*,
+        calendar.is_history_complete
+    from scored
+    inner join calendar
+        on scored.report_month = calendar.report_month
+),
+
 final as (
     select
         customer_id,
@@ -50,8 +64,9 @@ final as (
         cast(rfm_cell as varchar) as rfm_cell,
         cast(rfm_segment as varchar) as rfm_segment,
         cast(sales_month as decimal(18, 4)) as sales_month,
-        cast(sales_12m as decimal(18, 4)) as sales_12m
-    from scored
+        cast(sales_12m as decimal(18, 4)) as sales_12m,
+        is_history_complete
+    from scored_with_calendar
 )
 
 select * from final

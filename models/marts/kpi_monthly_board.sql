@@ -66,6 +66,7 @@ board as (
     select
         report_months.report_month,
         report_months.report_month_index,
+        report_months.is_history_complete,
         coalesce(monthly_sales.sales, 0) as sales,
         coalesce(monthly_sales.orders, 0) as orders,
         coalesce(monthly_sales.buying_customers, 0) as buying_customers,
@@ -113,6 +114,7 @@ final as (
         cast(average_order_value as decimal(18, 4)) as average_order_value,
         -- noqa: disable=LT02
         cast(sales_per_customer as decimal(18, 4)) as sales_per_customer,
+        is_history_complete,
         {%- for measure in measures %}
         cast(
             {{ measure }} / nullif({{ measure }}_previous_month, 0) - 1 as double

@@ -29,6 +29,7 @@ bands as (
     {%- for dimension, measure, score, meaning in dimensions %}
     select
         report_month,
+        is_history_complete,
         '{{ dimension }}' as dimension,
         '{{ meaning }}' as measure_name,
         {{ score }} as score,
@@ -36,7 +37,7 @@ bands as (
         max({{ measure }}) as highest_measure,
         count(*) as customers
     from snapshot
-    group by report_month, {{ score }}
+    group by report_month, is_history_complete, {{ score }}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
@@ -49,7 +50,8 @@ final as (
         cast(score as integer) as score,
         cast(lowest_measure as decimal(18, 4)) as lowest_measure,
         cast(highest_measure as decimal(18, 4)) as highest_measure,
-        cast(customers as bigint) as customers
+        cast(customers as bigint) as customers,
+        is_history_complete
     from bands
 )
 
