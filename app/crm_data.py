@@ -105,6 +105,19 @@ def report_months() -> list[dt.date]:
     return [to_date(value) for value in frame["report_month"]]
 
 
+def incomplete_history() -> tuple[dt.date, dt.date] | None:
+    """First and last report month whose windows still reach before the first month of data.
+
+    Read from kpi_monthly_board.is_history_complete (the rule lives in int_report_months); None
+    when every month has complete history.
+    """
+    frame = query("select min(report_month) as first_month, max(report_month) as last_month "
+                  "from kpi_monthly_board where not is_history_complete")
+    if frame.empty or pd.isna(frame["first_month"][0]):
+        return None
+    return to_date(frame["first_month"][0]), to_date(frame["last_month"][0])
+
+
 def segments() -> pd.DataFrame:
     """dim_rfm_segments ordered by priority (RFM segments, then Not Active and Anonymous)."""
     return query("select * from dim_rfm_segments order by segment_priority, segment_label")
@@ -331,7 +344,7 @@ def sales_trend(period_type: str, month: dt.date, segment: str | None) -> pd.Dat
     if period_type not in PERIOD_TYPES:
         raise ValueError(f"unknown period type {period_type!r}")
     condition, params = customer_filter("customer_id", month, segment)
-    first_day = add_months(month, -2) if period_type == "day" else dt.date(1900, 1, 1)
+    first_day = add_months(month, -2) if period_type == "day" else dt.date.min
     return query(
         f"""
         select
@@ -360,7 +373,7 @@ SALES_WINDOWS = {
 
 
 def sales_window(month: dt.date, window: str) -> tuple[dt.date, dt.date]:
-    first = {"month": month, "12m": add_months(month, -11), "all": dt.date(1900, 1, 1)}[window]
+    first = {"month": month, "12m": add_months(month, -11), "all": dt.date.min}[window]
     return first, month_end(month)
 
 

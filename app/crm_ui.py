@@ -158,12 +158,33 @@ def score_heatmap(frame: pd.DataFrame, key: str, title: str, height: int = 360) 
     chart(fig, key, title=title, height=height)
 
 
+INCOMPLETE_HISTORY_NOTE = "History incomplete: windows reach before the first month of data"
+
+
+def shade_incomplete_history(fig: go.Figure) -> go.Figure:
+    """Grey band over the report months whose windows reach before the data (is_history_complete).
+
+    There every first buyer counts as New and nobody can be Lost yet: the band keeps readers from
+    taking the start-up spike for a business event (docs/powerbi.md explains it).
+    """
+    months = data.incomplete_history()
+    if months is not None:
+        first, last = months
+        fig.add_vrect(
+            x0=pd.Timestamp(first) - pd.Timedelta(days=15), x1=pd.Timestamp(last) + pd.Timedelta(days=15),
+            fillcolor="#BDC3C7", opacity=0.25, line_width=0, layer="below",
+            annotation_text=INCOMPLETE_HISTORY_NOTE, annotation_position="top left",
+            annotation_font_size=10, annotation_font_color="#566573",
+        )
+    return fig
+
+
 def mark_month(fig: go.Figure, month: dt.date) -> go.Figure:
-    """A dotted vertical line at the selected report month."""
+    """A dotted vertical line at the selected report month, over the incomplete-history band."""
     x = pd.Timestamp(month).to_pydatetime()
     fig.add_shape(type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="paper",
                   line=dict(color="#7F8C8D", dash="dot", width=1))
-    return fig
+    return shade_incomplete_history(fig)
 
 
 def empty_note(frame: pd.DataFrame, message: str) -> bool:

@@ -22,7 +22,7 @@ line_months as (
 calendar_summary as (
     select
         count(*) as calendar_months,
-        sum(case when is_report_month then 1 else 0 end) as report_months,
+        coalesce(sum(case when is_report_month then 1 else 0 end), 0) as report_months,
         max(report_month) as last_report_month
     from calendar
 ),
@@ -37,7 +37,8 @@ missing_months as (
         on line_months.line_month = calendar.report_month
     where
         calendar.report_month is null
-        and (calendar_summary.last_report_month is null or line_months.line_month <= calendar_summary.last_report_month)
+        and calendar_summary.report_months > 0
+        and line_months.line_month <= calendar_summary.last_report_month
 ),
 
 no_report_month as (

@@ -322,3 +322,22 @@ def test_recomputed_migration_equals_the_mart(serving_db, latest, column):
         computed = crm_data.migration_computed(column, month, None).sort_values(["from_state", "to_state"])
         mart = crm_data.migration(column, month, None).sort_values(["from_state", "to_state"])
         assert computed.reset_index(drop=True).astype(str).equals(mart.reset_index(drop=True).astype(str))
+
+
+def test_time_charts_shade_the_months_whose_history_is_incomplete(serving_db):
+    """The first 24 months of data (is_history_complete false) are shaded on the CRM time charts."""
+    first, last = sql(serving_db, "select min(report_month), max(report_month) from kpi_monthly_board "
+                                  "where not is_history_complete")[0]
+    assert first is not None, "the demo data starts within the served history: its first months are incomplete"
+    for page, chart_count in (("views/kpi_board.py", 2), ("views/lifecycle.py", 3), ("views/segments.py", 1)):
+        at = goto(new_app(), page)
+        shaded = []
+        for figure in figures(at):
+            for shape in figure["layout"].get("shapes", []):
+                if shape.get("type") == "rect" and shape.get("xref") == "x":
+                    shaded.append((str(shape["x0"])[:7], str(shape["x1"])[:7]))
+        # the band starts half a month before the first incomplete month and ends half a month after the last
+        expected = ((first - dt.timedelta(days=15)).strftime("%Y-%m"), (last + dt.timedelta(days=15)).strftime("%Y-%m"))
+        assert shaded.count(expected) == chart_count, (page, shaded)
+        notes = [a.get("text") for f in figures(at) for a in f["layout"].get("annotations", [])]
+        assert notes.count("History incomplete: windows reach before the first month of data") == chart_count

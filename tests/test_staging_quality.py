@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -67,6 +68,41 @@ def test_the_reject_share_gate_warns_then_fails(bad_build, warn_share, error_sha
     assert result.returncode == exit_code, result.stdout[-3000:]
     results = json.loads((database.parent / "target" / "run_results.json").read_text())["results"]
     assert [r["status"] for r in results if r["unique_id"].startswith("test.")] == [status]
+    explained = re.findall(
+        r"crm gate   - sales_transactions: (\d+) of (\d+) rows rejected \([0-9.]+%, over the (warn|error) threshold "
+        r"[0-9.]+% of var crm_reject_share_(warn|error)\); reason (\w+): (\d+) rows, e\.g\. "
+        r"(sales_transactions_\d{4}\.csv) row (\d+)\. Fix: (.+)", result.stdout)
+    if status == "pass":
+        assert not explained and "crm gate" not in result.stdout
+    else:
+        # the gate names the source, the share, its top reasons with counts, an example row and the fix
+        assert f"crm gate {status.upper()} sales_transactions_reject_share" in result.stdout, result.stdout[-3000:]
+        assert 1 <= len(explained) <= 5, result.stdout[-3000:]
+        assert {row[2] for row in explained} == {"warn" if status == "warn" else "error"}
+        reasons_shown = {row[4]: int(row[5]) for row in explained}
+        actual = reasons(database, "stg_crm__sales_transactions_rejects")
+        top = sorted(actual.items(), key=lambda item: (-item[1], item[0]))[:5]
+        assert reasons_shown == dict(top)
+        file, row = explained[0][6], int(explained[0][7])
+        first = query(database, f"""select min(source_row_number) as r from staging.stg_crm__sales_transactions_rejects
+                                    where reject_reason = '{explained[0][4]}' and source_file = '{file}'""")["r"][0]
+        assert row == first
+        assert all(row[8] and row[8] != "see seed reject_reasons" for row in explained)
+
+
+def test_orphan_lines_over_the_error_share_name_the_missing_customers_fix(tmp_path):
+    """A customers master that lacks most customers: the build stops and says why and what to do."""
+    raw = tmp_path / "raw"
+    generate_data.generate(raw, customers=60, start_year=2024, years=1, seed=21, clean=True, verbose=False)
+    master = raw / "customers_master.csv"
+    lines = master.read_text().splitlines()
+    master.write_text("\n".join(lines[:11]) + "\n")  # header + 10 customers of 60
+    result = run_dbt(raw, tmp_path / "wh" / "crm.duckdb", "build", "--exclude-resource-type", "unit_test", check=False)
+    assert result.returncode == 1
+    assert "crm gate FAIL sales_transactions_reject_share" in result.stdout, result.stdout[-3000:]
+    match = re.search(r"reason unknown_customer_id: (\d+) rows, e\.g\. sales_transactions_2024\.csv row (\d+)\. "
+                      r"Fix: Deliver the missing customers in customers_master\.csv", result.stdout)
+    assert match, result.stdout[-3000:]
 
 
 def test_master_bad_classes(bad_build):

@@ -52,7 +52,7 @@ with right:
                     mode="lines+markers", line=dict(color="#1E8449"))
     fig.add_scatter(x=crm["report_month"], y=crm["buying_customers"], name="Buying customers",
                     mode="lines", line=dict(color="#5DADE2", dash="dash"))
-    ui.chart(fig, "kpi_customers", title="Active and buying customers")
+    ui.chart(ui.shade_incomplete_history(fig), "kpi_customers", title="Active and buying customers")
 
 left, right = st.columns(2)
 with left:
@@ -61,7 +61,7 @@ with left:
                            ("lost_customers", "Lost")):
         fig.add_bar(x=crm["report_month"], y=crm[measure], name=label, marker_color=ui.EVENT_COLORS[label])
     fig.update_layout(barmode="group")
-    ui.chart(fig, "kpi_events", title="New, reactivated and lost customers")
+    ui.chart(ui.shade_incomplete_history(fig), "kpi_events", title="New, reactivated and lost customers")
 with right:
     fig = go.Figure()
     fig.add_scatter(x=history["report_month"], y=history["average_order_value"], name="Average order value",

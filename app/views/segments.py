@@ -85,7 +85,7 @@ history = data.segment_history(month)
 history["report_month"] = pd.to_datetime(history["report_month"])
 fig = px.area(history, x="report_month", y="customers", color="rfm_segment", color_discrete_map=colors,
               category_orders={"rfm_segment": summary["rfm_segment"].tolist()})
-ui.chart(fig, "seg_history", title="Customers by segment over time", height=420)
+ui.chart(ui.shade_incomplete_history(fig), "seg_history", title="Customers by segment over time", height=420)
 
 table = summary[["rfm_segment", "customers", "share_of_customers", "sales_month", "share_of_sales_month",
                  "sales_12m", "share_of_sales_12m", "segment_description", "segment_suggested_action"]]
