@@ -45,16 +45,19 @@ checks as (
         case
             when needed.first_needed_day is not null and date_range.first_day is null
                 then 'dim_dates is empty although fct_sales / the report months need dates'
-            when needed.first_needed_day < date_range.first_day or needed.last_needed_day > date_range.last_day
-                then 'dim_dates spans ' || cast(date_range.first_day as {{ dbt.type_string() }}) || ' to '
-                || cast(date_range.last_day as {{ dbt.type_string() }}) || ' but the facts need '
-                || cast(needed.first_needed_day as {{ dbt.type_string() }}) || ' to '
-                || cast(needed.last_needed_day as {{ dbt.type_string() }})
-            when date_range.days != date_range.distinct_days
-                or date_range.days != {{ dbt.datediff('date_range.first_day', 'date_range.last_day', 'day') }} + 1
+            when
+                needed.first_needed_day < date_range.first_day
+                or needed.last_needed_day > date_range.last_day
+                then 'dim_dates spans ' || cast(date_range.first_day as {{ dbt.type_string() }})
+                    || ' to ' || cast(date_range.last_day as {{ dbt.type_string() }})
+                    || ' but the facts need ' || cast(needed.first_needed_day as {{ dbt.type_string() }})
+                    || ' to ' || cast(needed.last_needed_day as {{ dbt.type_string() }})
+            when
+                date_range.days != date_range.distinct_days
+                or date_range.days != {{ dbt.datediff('date_range.first_day', 'date_range.last_day', 'day') }} + 1  -- noqa: LT05
                 then 'dim_dates has gaps or repeated days: ' || cast(date_range.days as {{ dbt.type_string() }})
-                || ' rows between ' || cast(date_range.first_day as {{ dbt.type_string() }}) || ' and '
-                || cast(date_range.last_day as {{ dbt.type_string() }})
+                    || ' rows between ' || cast(date_range.first_day as {{ dbt.type_string() }})
+                    || ' and ' || cast(date_range.last_day as {{ dbt.type_string() }})
         end as explanation
     from needed
     cross join date_range

@@ -44,7 +44,7 @@ missing_months as (
 no_report_month as (
     select
         cast(null as date) as line_month,
-        (select sum(clean_lines) from line_months) as clean_lines,
+        (select sum(line_months.clean_lines) from line_months) as clean_lines,
         'no report month at all although there are clean lines: check vars crm_first_report_month and '
         || 'crm_last_report_month (YYYY-MM-01, first <= last) and int_report_months' as explanation
     from calendar_summary

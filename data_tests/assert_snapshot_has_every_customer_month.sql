@@ -40,7 +40,7 @@ existing_customers as (
         coalesce(sum(customers_by_existence_month.customers), 0) as expected_rows
     from calendar
     left join customers_by_existence_month
-        on customers_by_existence_month.exists_from_month_index <= calendar.report_month_index
+        on calendar.report_month_index >= customers_by_existence_month.exists_from_month_index
     group by calendar.report_month
 ),
 
@@ -94,7 +94,7 @@ final as (
         0 as snapshot_rows,
         cast(customers as {{ dbt.type_string() }})
         || ' in-scope customers with a clean core purchase have no existence month in int_customers__scoped'
-        as explanation
+            as explanation
     from core_buyers_without_existence
     where customers > 0
 )

@@ -55,7 +55,7 @@ VENV_BIN = ROOT / ".venv" / ("Scripts" if os.name == "nt" else "bin")
 GNU_TIME = Path("/usr/bin/time")
 PHASES = ("full", "incremental", "floor", "pandas")
 START_YEAR, YEARS, SEED = 2023, 3, 42
-FULL_END, CUT_END = "2025-12-31", "2025-11-30"
+FULL_END, CUT_END = f"{START_YEAR + YEARS - 1}-12-31", f"{START_YEAR + YEARS - 1}-11-30"
 # what `make build` runs (scripts/tasks.py): models and data tests, no unit tests
 PRODUCTION_BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
 PROJECT_ITEMS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data_tests", "analyses",

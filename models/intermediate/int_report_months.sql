@@ -58,7 +58,9 @@ final as (
         {{ crm_month_index('report_month') }} as report_month_index,
         {{ crm_month_end('report_month') }} as report_month_end,
         report_month >= first_report_month as is_report_month,
-        coalesce({{ dbt.datediff('first_data_month', 'report_month', 'month') }} >= 24, false) as is_history_complete
+        coalesce(
+            {{ dbt.datediff('first_data_month', 'report_month', 'month') }} >= 24, false  -- noqa: LT05
+        ) as is_history_complete
     from months
 )
 

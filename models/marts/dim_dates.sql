@@ -11,14 +11,28 @@ lines as (
     select * from {{ ref('stg_crm__sales_transactions') }}
 ),
 
+report_range as (
+    select
+        min(report_month) as first_month,
+        max(report_month) as last_month
+    from report_months
+),
+
+line_range as (
+    select
+        min(invoice_date) as first_day,
+        max(invoice_date) as last_day
+    from lines
+),
+
 bounds as (
     select
         cast({{ dbt.date_trunc('year', 'least(report_range.first_month, line_range.first_day)') }} as date)
             as first_day,
         cast({{ dbt.dateadd('day', -1, dbt.dateadd('year', 1, dbt.date_trunc('year',
             'greatest(report_range.last_month, line_range.last_day)'))) }} as date) as last_day
-    from (select min(report_month) as first_month, max(report_month) as last_month from report_months) as report_range
-    cross join (select min(invoice_date) as first_day, max(invoice_date) as last_day from lines) as line_range
+    from report_range
+    cross join line_range
 ),
 
 day_offsets as (
