@@ -22,9 +22,19 @@
             {%- set rows = none -%}
             {%- set count = none -%}
             {%- if node.compiled_code -%}
-                {%- set counted = run_query('select count(*) from (' ~ node.compiled_code ~ '\n) as failing_rows') -%}
+                {%- set failing = '(' ~ node.compiled_code ~ '\n) as failing_rows' -%}
+                {%- set counted = run_query('select count(*) from ' ~ failing) -%}
                 {%- set count = counted.columns[0].values()[0] -%}
-                {%- set rows = run_query('select * from (' ~ node.compiled_code ~ '\n) as failing_rows limit ' ~ max_rows) -%}
+                {%- set columns = run_query('select * from ' ~ failing ~ ' limit 0').column_names -%}
+                {%- if 'explanation' in columns -%}
+                    {%- set rows = run_query('select * from ' ~ failing ~ ' limit ' ~ max_rows) -%}
+                {%- else -%}
+                    {#- identical failing rows (e.g. one orphan key on many lines) are shown once, with their count -#}
+                    {%- set quoted = [] -%}
+                    {%- for name in columns %}{% do quoted.append(adapter.quote(name)) %}{% endfor -%}
+                    {%- set rows = run_query('select ' ~ quoted | join(', ') ~ ', count(*) as failing_rows from ' ~ failing
+                        ~ ' group by ' ~ quoted | join(', ') ~ ' order by count(*) desc limit ' ~ max_rows) -%}
+                {%- endif -%}
             {%- endif -%}
             {{ log('crm gate ' ~ level ~ ' ' ~ node.name ~ ' (' ~ kind ~ (' on ' ~ where_text if where_text else '') ~ '): '
                 ~ (count if count is not none else result.failures) ~ ' failing row(s)', info=true) }}
