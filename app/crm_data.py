@@ -547,3 +547,15 @@ def _cached_campaign_list(path: str, mtime_ns: int, month: dt.date, key: tuple) 
     del mtime_ns
     filters = {name: list(value) if isinstance(value, tuple) else value for name, value in key}
     return campaign_list.build_campaign_list(month, path=path, **filters)
+
+
+def campaign_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The "Download CSV" file: safe to open in a spreadsheet (formula-looking text gets a leading ';
+    scripts/safe_export.py). The app offers no raw CSV: a raw file is for machine imports (CLI
+    --csv-raw), and people who download from the app open the file in Excel."""
+    return campaign_list.to_csv_bytes(frame)
+
+
+def campaign_xlsx_bytes(frame: pd.DataFrame) -> bytes:
+    """The "Download Excel" file: every text value a text cell, never a formula."""
+    return campaign_list.to_xlsx_bytes(frame)

@@ -24,12 +24,17 @@ a list.
 
 The data come from the serving DuckDB file (CRM_SERVING_PATH, default crm_serving.duckdb beside
 CRM_DUCKDB_PATH), opened read-only. mobile_number is text: leading zeros are kept in CSV and Excel.
+
+Exports are safe to open in a spreadsheet (scripts/safe_export.py): in .xlsx every text value is a
+text cell, never a formula; in CSV a text value that a spreadsheet would evaluate (leading = + - @,
+tab, carriage return, unless it is only a number such as +254712345678) gets a leading ' and text
+fields are quoted; numbers are written as they are. --csv-raw writes the CSV values unchanged, for
+machine imports only.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -39,6 +44,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import safe_export  # noqa: E402
 from publish import default_paths  # noqa: E402
 
 CHANNELS = {"email": ("opt_email", "email"), "sms": ("opt_sms", "mobile_number"),
@@ -200,13 +206,16 @@ def build_campaign_list(
     return frame
 
 
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV with a BOM (so Excel detects the encoding); every text value written as is."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+def to_csv_bytes(frame: pd.DataFrame, *, raw: bool = False) -> bytes:
+    """UTF-8 CSV with a BOM (so Excel detects the encoding), safe to open in a spreadsheet: formula-
+    looking text gets a leading ' (safe_export.csv_bytes). raw=True: every value as is, for machine
+    imports."""
+    return safe_export.csv_bytes(frame, raw=raw)
 
 
 def to_xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "Campaign list") -> bytes:
-    """An .xlsx workbook: bold frozen header, text cells for ids and phone numbers."""
+    """An .xlsx workbook: bold frozen header, text cells for ids and phone numbers; every text value
+    stored as text, never as a formula (safe_export.workbook_bytes)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -234,9 +243,7 @@ def to_xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "Campaign list") -> byt
     sheet.freeze_panes = "A2"
     if len(frame.columns):
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return safe_export.workbook_bytes(workbook)
 
 
 def _is_missing(value) -> bool:
@@ -251,12 +258,15 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def export(frame: pd.DataFrame, out: Path | str) -> Path:
-    """Write the list to out: .csv or .xlsx, chosen by the extension."""
+def export(frame: pd.DataFrame, out: Path | str, *, csv_raw: bool = False) -> Path:
+    """Write the list to out: .csv or .xlsx, chosen by the extension. csv_raw (CSV only): values
+    unchanged, for machine imports (see to_csv_bytes)."""
     out = Path(out)
     suffix = out.suffix.lower()
+    if csv_raw and suffix != ".csv":
+        raise ValueError(f"--csv-raw applies to a .csv output only, not {out.name}")
     if suffix == ".csv":
-        data = to_csv_bytes(frame)
+        data = to_csv_bytes(frame, raw=csv_raw)
     elif suffix == ".xlsx":
         data = to_xlsx_bytes(frame)
     else:
@@ -283,15 +293,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", action="append", help="store id: customers who bought there")
     parser.add_argument("--include-pii", action="store_true",
                         help="add customer_name and contact columns (email, mobile_number)")
+    parser.add_argument("--csv-raw", action="store_true",
+                        help="CSV for machine imports: values written unchanged, without the ' that keeps "
+                             "formula-looking text (= + - @ ...) from running in a spreadsheet; never open "
+                             "such a file in Excel")
     parser.add_argument("--serving-db", type=Path, help="serving DuckDB file (default: CRM_SERVING_PATH)")
     args = parser.parse_args(argv)
     try:
+        if args.csv_raw and args.out.suffix.lower() != ".csv":
+            raise ValueError(f"--csv-raw applies to a .csv output only, not {args.out.name}")
         frame = build_campaign_list(
             args.month, activity_status=args.status, value_tier=args.tier, lifecycle_event=args.event,
             segment=args.segment, channel=args.channel, customer_group=args.group, city=args.city,
             store=args.store, include_pii=args.include_pii, path=args.serving_db,
         )
-        out = export(frame, args.out)
+        out = export(frame, args.out, csv_raw=args.csv_raw)
     except (ServingFileMissing, ValueError) as error:
         print(f"[crm] {error}", file=sys.stderr)
         return 2

@@ -15,7 +15,8 @@ DuckDB file (read-only):
   activity status, lifecycle event (New, Lost, Reactivated) and value tier.
 
 Every sheet has a bold, frozen header row in row 1, number formats for money and percentages, and
-column widths fitted to the content.
+column widths fitted to the content. Text (segment names, descriptions, actions from the seeds) is
+stored as text cells, never as formulas (scripts/safe_export.py).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from openpyxl.utils import get_column_letter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import safe_export  # noqa: E402
 from campaign_list import ServingFileMissing, latest_month, parse_month, read_sql  # noqa: E402
 
 MONEY = "#,##0.00"
@@ -223,10 +225,7 @@ def build_report(month: str | dt.date | None = None, out: Path | str = "report.x
                  {column: INTEGER for column in lifecycle.columns if column != "Report month"})
 
     workbook.properties.title = f"CRM summary {month:%Y-%m}"
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(out)
-    return out
+    return safe_export.save_workbook(workbook, out)
 
 
 def main(argv: list[str] | None = None) -> int:

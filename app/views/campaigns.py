@@ -2,7 +2,6 @@
 import streamlit as st
 
 import crm_data as data
-from crm_data import campaign_list
 import crm_ui as ui
 
 month, segment = ui.current_filters()
@@ -27,6 +26,9 @@ cities = c3.multiselect("City", options.get("city", []), key="camp_city")
 stores = c4.multiselect("Store (bought there up to the month end)", options.get("store", []), key="camp_store")
 include_pii = st.checkbox("Include personal data (name and contact columns)", key="camp_pii", value=False,
                           help="Without it the list holds customer ids and attributes only.")
+st.caption("Both files are safe to open in Excel: text such as a name starting with `=`, `+`, `-` or `@` "
+           "is kept as text, never run as a formula (in the CSV it starts with an apostrophe `'`). "
+           "Numbers, and phone numbers like `+254712345678`, are written unchanged.")
 
 filters = dict(
     activity_status=status, value_tier=tiers, lifecycle_event=events, segment=chosen_segments,
@@ -42,10 +44,10 @@ if len(frame) > 500:
 stem = f"campaign_{ui.month_label(month)}" + (f"_{filters['channel']}" if filters["channel"] else "")
 left, right, _ = st.columns([1, 1, 3])
 # Files are generated when a button is clicked (deferred), not on every rerun.
-left.download_button("Download CSV", lambda: campaign_list.to_csv_bytes(frame), file_name=f"{stem}.csv",
+left.download_button("Download CSV", lambda: data.campaign_csv_bytes(frame), file_name=f"{stem}.csv",
                      mime="text/csv", key="camp_csv", icon=":material/download:", on_click="ignore")
 right.download_button(
-    "Download Excel", lambda: campaign_list.to_xlsx_bytes(frame), file_name=f"{stem}.xlsx",
+    "Download Excel", lambda: data.campaign_xlsx_bytes(frame), file_name=f"{stem}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="camp_xlsx",
     icon=":material/download:", on_click="ignore",
 )
