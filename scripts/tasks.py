@@ -147,6 +147,19 @@ def check_not_locked(env: dict[str, str]) -> None:
         )
 
 
+def project_fingerprint() -> str:
+    """SHA-256 of everything that decides the warehouse's rows: models, macros, seeds, tests' SQL
+    and dbt_project.yml (file names and contents, line endings normalised)."""
+    digest = hashlib.sha256()
+    files = [ROOT / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds"):
+        files += sorted(path for path in (ROOT / folder).rglob("*") if path.is_file())
+    for path in files:
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n"))
+    return digest.hexdigest()
+
+
 # A production build runs the models and the data tests (the quality gates) but not the unit tests:
 # their inputs are fixed, so they prove the code, not the data; `make test` (CI) runs them. This is
 # dbt's own recommendation for unit tests.
@@ -160,15 +173,25 @@ def build(extra: list[str], publish: bool = True) -> None:
     log(f"raw folder {env['CRM_RAW_DIR']} -> warehouse {env['CRM_DUCKDB_PATH']}")
     # The incremental models keep published months; history built from another raw folder would
     # silently mix with this one, so a change of raw folder forces a full refresh.
+    # Likewise rows written by an older version of the project's SQL (an upgrade, a changed rule or
+    # a new column) must not stay beside new ones: a change of models, macros, seeds or
+    # dbt_project.yml since the last build forces a full refresh too.
     marker = Path(env["CRM_DUCKDB_PATH"] + ".raw_dir")
+    project_marker = Path(env["CRM_DUCKDB_PATH"] + ".project")
+    fingerprint = project_fingerprint()
     if Path(env["CRM_DUCKDB_PATH"]).exists() and "--full-refresh" not in extra:
         previous = marker.read_text().strip() if marker.exists() else None
+        previous_project = project_marker.read_text().strip() if project_marker.exists() else None
         if previous != env["CRM_RAW_DIR"]:
             log(f"warehouse was last built from {previous or 'an unknown folder'}: full refresh")
+            extra = [*extra, "--full-refresh"]
+        elif previous_project != fingerprint:
+            log("the project's models, macros, seeds or settings changed since the last build: full refresh")
             extra = [*extra, "--full-refresh"]
     started = time.perf_counter()
     dbt(["build", *PRODUCTION_BUILD_ARGS, *extra], env)
     marker.write_text(env["CRM_RAW_DIR"] + "\n")
+    project_marker.write_text(fingerprint + "\n")
     log(f"warehouse built in {time.perf_counter() - started:.1f} s")
     if publish:
         run([venv_tool("python"), str(ROOT / "scripts" / "publish.py")], env=env)
