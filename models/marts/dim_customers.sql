@@ -13,6 +13,10 @@ scoped as (
     select * from {{ ref('int_customers__scoped') }}
 ),
 
+cohorts as (
+    select * from {{ ref('int_customers__cohorts') }}
+),
+
 snapshot as (
     select * from {{ ref('fct_customer_monthly_snapshot') }}
 ),
@@ -54,12 +58,15 @@ final as (
                 case when scoped.is_anonymous then 'Anonymous' else 'Not Active' end
             ) as varchar
         ) as segment_label,
-        cast(customers.dq_flags as varchar) as dq_flags
+        cast(customers.dq_flags as varchar) as dq_flags,
+        cast(cohorts.cohort_month as date) as cohort_month
     from customers
     inner join scoped
         on customers.customer_id = scoped.customer_id
     left join latest_snapshot
         on customers.customer_id = latest_snapshot.customer_id
+    left join cohorts
+        on customers.customer_id = cohorts.customer_id
 )
 
 select * from final
