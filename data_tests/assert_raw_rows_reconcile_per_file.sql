@@ -3,6 +3,8 @@
 -- In `dbt build`, the transaction files checked are those parsed by this run (the others have not
 -- changed since the run that parsed and checked them); `dbt test` checks every file.
 {%- set files = crm_transaction_files_to_check() %}
+{#- campaign files: an absent or empty campaigns folder has nothing to reconcile -#}
+{%- set campaign_files = crm_campaign_files() %}
 with
 
 raw_counts as (
@@ -18,6 +20,15 @@ raw_counts as (
     group by filename
     {{ 'union all' if not loop.last }}
     {%- endfor %}
+    {%- if campaign_files is none or campaign_files | length > 0 %}
+    union all
+    select
+        'campaign_members' as raw_source,
+        {{ crm_file_basename('filename') }} as source_file,
+        count(*) as raw_rows
+    from {{ source('crm_campaigns', 'campaign_members') }}
+    group by filename
+    {%- endif %}
 ),
 
 landed_rows as (
@@ -52,6 +63,16 @@ landed_rows as (
         'products_master' as raw_source,
         source_file
     from {{ ref('stg_crm__products_rejects') }}
+    union all
+    select
+        'campaign_members' as raw_source,
+        source_file
+    from {{ ref('stg_crm__campaign_members') }}
+    union all
+    select
+        'campaign_members' as raw_source,
+        source_file
+    from {{ ref('stg_crm__campaign_members_rejects') }}
 ),
 
 landed_counts as (

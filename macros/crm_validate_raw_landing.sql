@@ -17,11 +17,13 @@
                 "Raw landing folder '" ~ raw_dir ~ "' does not exist or is empty. Set CRM_RAW_DIR to a folder "
                 ~ "holding sales_transactions_YYYY.csv files, customers_master.csv and products_master.csv (SPEC section 1).") }}
         {%- endif -%}
-        {%- for node in graph.sources.values() if node.source_name == 'crm' -%}
-            {%- set pattern = raw_dir ~ '/' ~ node.meta.raw_file -%}
+        {#- crm_campaigns: the campaigns folder (macros/crm_campaigns.sql), optional -#}
+        {%- for node in graph.sources.values() if node.source_name in ('crm', 'crm_campaigns') -%}
+            {%- set folder = crm_campaign_dir() if node.source_name == 'crm_campaigns' else raw_dir -%}
+            {%- set pattern = folder ~ '/' ~ node.meta.raw_file -%}
             {%- set files = run_query("select file from glob('" ~ pattern ~ "') order by file").columns[0].values() -%}
-            {%- if files | length == 0 -%}
-                {%- do problems.append("missing file: no '" ~ node.meta.raw_file ~ "' in '" ~ raw_dir ~ "' (source crm." ~ node.name ~ ")") -%}
+            {%- if files | length == 0 and not node.meta.get('optional', false) -%}
+                {%- do problems.append("missing file: no '" ~ node.meta.raw_file ~ "' in '" ~ folder ~ "' (source " ~ node.source_name ~ "." ~ node.name ~ ")") -%}
             {%- endif -%}
             {%- set expected = node.columns.keys() | reject('equalto', 'filename') | list -%}
             {%- for file in files -%}

@@ -23,7 +23,7 @@
 {#-- Project change: a source read from files (dbt-duckdb external_location) is no relation, so
       dbt cannot introspect it. Every column of those sources is read as VARCHAR by design, so the
       fixture's own columns are typed varchar. --#}
-{%- if not column_name_to_data_types and model.name in ('sales_transactions', 'customers_master', 'products_master') -%}
+{%- if not column_name_to_data_types and model.name in ('sales_transactions', 'customers_master', 'products_master', 'campaign_members') -%}
 {%-   for row in rows -%}
 {%-     for column_name in row.keys() -%}
 {%-       do column_name_to_data_types.update({column_name | lower: 'varchar'}) -%}

@@ -22,6 +22,10 @@ products as (
     select * from {{ ref('base_crm__products') }}
 ),
 
+campaign_members as (
+    select * from {{ ref('base_crm__campaign_members') }}
+),
+
 classified_rows as (
     select
         'sales_transactions' as raw_source,
@@ -58,6 +62,14 @@ classified_rows as (
         coalesce(reject_reason, dq_flags, 'ok') as reason,
         null as revenue
     from products
+    union all
+    select
+        'campaign_members' as raw_source,
+        source_file,
+        case when reject_reason is not null then 'rejected' else 'clean' end as disposition,
+        coalesce(reject_reason, 'ok') as reason,
+        null as revenue
+    from campaign_members
 ),
 
 final as (

@@ -1,0 +1,30 @@
+{#-
+    The campaigns folder (SPEC section 11): CRM_CAMPAIGN_DIR, by default the `campaigns` folder inside
+    the raw landing folder CRM_RAW_DIR. It may be absent or empty (no campaigns): DuckDB's read_csv
+    fails on a glob that matches nothing, so base_crm__campaign_members asks crm_campaign_files()
+    first and reads an empty relation of the same columns when there is no file.
+-#}
+{% macro crm_campaign_dir() -%}
+    {%- set configured = env_var('CRM_CAMPAIGN_DIR', '') -%}
+    {%- set folder = configured if configured else crm_raw_dir() ~ '/campaigns' -%}
+    {{ return(folder.replace('\\', '/').rstrip('/')) }}
+{%- endmacro %}
+
+{#- the campaign files of the folder (a list), or none when unknown (parsing, unit tests): the
+    model then reads the source, so that dbt sees the dependency and unit tests can mock it -#}
+{% macro crm_campaign_files() -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query = "select file from glob('" ~ crm_campaign_dir() ~ "/*.csv') order by file" -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- the response window of a campaign in days (var crm_campaign_response_window_days, default 30) -#}
+{% macro crm_campaign_response_window_days() -%}
+    {%- set days = var('crm_campaign_response_window_days', 30) | int -%}
+    {%- if days < 1 -%}
+        {{ exceptions.raise_compiler_error("var crm_campaign_response_window_days must be a positive number of days, got " ~ days) }}
+    {%- endif -%}
+    {{ return(days) }}
+{%- endmacro %}
