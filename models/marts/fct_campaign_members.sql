@@ -19,10 +19,17 @@ lines as (
     select * from {{ ref('int_sales_lines__enriched') }}
 ),
 
+first_send as (
+    select min(send_date) as first_send_date
+    from members
+),
+
 campaign_lines as (
     -- only the lines a window can hold
-    select * from lines
-    where lines.invoice_date > (select min(members.send_date) from members)
+    select lines.*
+    from lines
+    inner join first_send
+        on lines.invoice_date > first_send.first_send_date
 ),
 
 customers as (
