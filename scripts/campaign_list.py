@@ -22,6 +22,13 @@ a list.
   channel, only the name and that channel's contact column are added (email for email,
   mobile_number for sms and phone).
 
+Recording a campaign (SPEC section 11): with --campaign-name (and --send-date, default today;
+--holdout-share, default 0.10) the list is recorded as a campaign: its members are split
+reproducibly into a contacted group and a held-out group (scripts/campaign_record.py: a SHA-256
+hash of campaign id and customer id), the record is written as a CSV file into the campaigns folder
+(CRM_CAMPAIGN_DIR, default the `campaigns` folder of CRM_RAW_DIR; --campaign-dir overrides it), and
+the exported list holds only the contacted group. The next `make build` measures the response.
+
 The data come from the serving DuckDB file (CRM_SERVING_PATH, default crm_serving.duckdb beside
 CRM_DUCKDB_PATH), opened read-only. mobile_number is text: leading zeros are kept in CSV and Excel.
 
@@ -44,6 +51,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import campaign_record  # noqa: E402
 import safe_export  # noqa: E402
 from publish import default_paths  # noqa: E402
 
@@ -276,6 +284,28 @@ def export(frame: pd.DataFrame, out: Path | str, *, csv_raw: bool = False) -> Pa
     return out
 
 
+def record_list_as_campaign(
+    frame: pd.DataFrame,
+    report_month: str | dt.date,
+    *,
+    campaign_name: str,
+    channel: str | None,
+    send_date: str | dt.date | None = None,
+    holdout_share: float = campaign_record.DEFAULT_HOLDOUT_SHARE,
+    folder: Path | str | None = None,
+) -> tuple[pd.DataFrame, campaign_record.Campaign, Path]:
+    """Record a list (build_campaign_list) as a campaign: write the record into the campaigns folder
+    and return (the contacted part of the list, the campaign, the record file)."""
+    campaign = campaign_record.draw_campaign(
+        frame.to_dict("records"), campaign_name=campaign_name, channel=channel,
+        send_date=send_date or dt.date.today(), report_month=parse_month(report_month),
+        holdout_share=holdout_share,
+    )
+    path = campaign_record.write_campaign(campaign, folder)
+    contacted = frame[frame["customer_id"].astype(str).isin(set(campaign.contacted))].reset_index(drop=True)
+    return contacted, campaign, path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -298,7 +328,16 @@ def main(argv: list[str] | None = None) -> int:
                              "formula-looking text (= + - @ ...) from running in a spreadsheet; never open "
                              "such a file in Excel")
     parser.add_argument("--serving-db", type=Path, help="serving DuckDB file (default: CRM_SERVING_PATH)")
+    parser.add_argument("--campaign-name", help="record the list as a campaign with a holdout (the file "
+                        "written then holds only the contacted group)")
+    parser.add_argument("--send-date", help="campaign send date YYYY-MM-DD (default: today)")
+    parser.add_argument("--holdout-share", type=float, default=campaign_record.DEFAULT_HOLDOUT_SHARE,
+                        help="share of the members held out, not contacted (default 0.10)")
+    parser.add_argument("--campaign-dir", type=Path,
+                        help="campaigns folder (default: CRM_CAMPAIGN_DIR, or campaigns/ in CRM_RAW_DIR)")
     args = parser.parse_args(argv)
+    if not args.campaign_name and (args.send_date or args.campaign_dir):
+        parser.error("--send-date and --campaign-dir need --campaign-name")
     try:
         if args.csv_raw and args.out.suffix.lower() != ".csv":
             raise ValueError(f"--csv-raw applies to a .csv output only, not {args.out.name}")
@@ -307,10 +346,21 @@ def main(argv: list[str] | None = None) -> int:
             segment=args.segment, channel=args.channel, customer_group=args.group, city=args.city,
             store=args.store, include_pii=args.include_pii, path=args.serving_db,
         )
+        campaign = None
+        if args.campaign_name:
+            frame, campaign, record = record_list_as_campaign(
+                frame, args.month or latest_month(args.serving_db), campaign_name=args.campaign_name,
+                channel=args.channel, send_date=args.send_date, holdout_share=args.holdout_share,
+                folder=args.campaign_dir,
+            )
         out = export(frame, args.out, csv_raw=args.csv_raw)
     except (ServingFileMissing, ValueError) as error:
         print(f"[crm] {error}", file=sys.stderr)
         return 2
+    if campaign is not None:
+        print(f"[crm] campaign {campaign.campaign_id} recorded in {record}: {len(campaign.members)} members, "
+              f"{len(campaign.contacted)} contacted, {len(campaign.holdout)} held out "
+              f"(holdout share {campaign.holdout_share:.2f}, send date {campaign.send_date})")
     print(f"[crm] {len(frame)} customers written to {out}")
     return 0
 
