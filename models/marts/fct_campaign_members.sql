@@ -4,8 +4,9 @@
 -- A response is a core purchase (a core line with positive quantity) dated within the response window:
 -- after the send date (the send date itself excluded: a purchase that day may precede the send)
 -- and up to send date + var crm_campaign_response_window_days (default 30) days. The revenue in the
--- window is the net revenue of every line of the member in the window (all products, returns
--- negative), as the sales reporting counts it. Lines after the latest data date (the earlier of the
+-- window is the net revenue of the member's core lines in the window (returns of core products
+-- negative): the revenue of the purchases a response is made of, so that device or accessory
+-- purchases, rare and large, do not drown the campaign's effect in noise. Lines after the latest data date (the earlier of the
 -- latest clean invoice date and the last report month's end) are not seen: a campaign whose window
 -- ends later is still running (is_window_complete false).
 {%- set window_days = crm_campaign_response_window_days() %}
@@ -61,6 +62,7 @@ window_lines as (
         windows.customer_id,
         campaign_lines.invoice_date,
         campaign_lines.revenue,
+        campaign_lines.crm_role = 'core' as is_core_line,
         campaign_lines.crm_role = 'core' and campaign_lines.quantity > 0 as is_core_purchase
     from windows
     inner join campaign_lines
@@ -77,7 +79,7 @@ responses as (
         campaign_id,
         customer_id,
         min(case when is_core_purchase then invoice_date end) as first_response_date,
-        sum(revenue) as window_revenue
+        sum(case when is_core_line then revenue else 0 end) as window_revenue
     from window_lines
     group by campaign_id, customer_id
 ),
