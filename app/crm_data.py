@@ -559,3 +559,20 @@ def campaign_csv_bytes(frame: pd.DataFrame) -> bytes:
 def campaign_xlsx_bytes(frame: pd.DataFrame) -> bytes:
     """The "Download Excel" file: every text value a text cell, never a formula."""
     return campaign_list.to_xlsx_bytes(frame)
+
+
+# --------------------------------------------------------------------------------------------------
+# Cohorts and campaigns (SPEC sections 10 and 11): read from their marts, nothing recomputed
+
+
+def cohort_retention(month: dt.date) -> pd.DataFrame:
+    """kpi_cohort_retention up to the selected report month (the triangle as it stood then)."""
+    return query(
+        "select * from kpi_cohort_retention where report_month <= ? order by cohort_month, months_since_acquisition",
+        [month],
+    )
+
+
+def campaign_results() -> pd.DataFrame:
+    """kpi_campaign_response, latest send date first."""
+    return query("select * from kpi_campaign_response order by send_date desc, campaign_id")

@@ -1,4 +1,4 @@
-"""CRM self-service app (Streamlit): KPI board, segments, RFM, sales, lifecycle, campaign lists.
+"""CRM self-service app (Streamlit): KPI board, segments, RFM, sales, lifecycle, cohorts, campaigns.
 
     .venv/bin/streamlit run app/streamlit_app.py
 
@@ -35,8 +35,12 @@ PAGES = [
             icon=":material/category:", url_path="categories"),
     st.Page(APP_DIR / "views" / "lifecycle.py", title="Lifecycle and tiers", icon=":material/timeline:",
             url_path="lifecycle"),
+    st.Page(APP_DIR / "views" / "cohorts.py", title="Cohort retention", icon=":material/grid_on:",
+            url_path="cohorts"),
     st.Page(APP_DIR / "views" / "campaigns.py", title="Campaign lists", icon=":material/campaign:",
             url_path="campaigns"),
+    st.Page(APP_DIR / "views" / "campaign_results.py", title="Campaign results", icon=":material/insights:",
+            url_path="campaign-results"),
     st.Page(APP_DIR / "views" / "data_quality.py", title="Data quality", icon=":material/fact_check:",
             url_path="data-quality"),
 ]

@@ -49,7 +49,9 @@ PAGES = [
     ("sales_trend", "sales-trend", "Sales trend", True),
     ("categories", "categories", "Sales by category and brand", True),
     ("lifecycle", "lifecycle", "Lifecycle and tiers", True),
+    ("cohorts", "cohorts", "Cohort retention", True),
     ("campaigns", "campaigns", "Campaign lists", False),
+    ("campaign_results", "campaign-results", "Campaign results", True),
     ("data_quality", "data-quality", "Data quality", True),
 ]
 ERROR_MARKERS = ('data-testid="stException"', "Traceback (most recent call last)", "stAlertContentError",

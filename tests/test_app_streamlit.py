@@ -35,7 +35,9 @@ PAGES = {
     "views/sales_trend.py": "Sales trend",
     "views/categories.py": "Sales by category and brand",
     "views/lifecycle.py": "Lifecycle and tiers",
+    "views/cohorts.py": "Cohort retention",
     "views/campaigns.py": "Campaign lists",
+    "views/campaign_results.py": "Campaign results",
     "views/data_quality.py": "Data quality",
 }
 TIMEOUT = 60

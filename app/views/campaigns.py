@@ -51,3 +51,43 @@ right.download_button(
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="camp_xlsx",
     icon=":material/download:", on_click="ignore",
 )
+
+# Recording the list as a campaign with a holdout (SPEC section 11; scripts/campaign_record.py).
+st.subheader("Record as a campaign")
+st.caption(
+    "Splits the list reproducibly into a contacted group and a held-out group (not contacted), writes the "
+    f"record into the campaigns folder (`{campaign_list.campaign_record.campaign_dir()}`) and offers the "
+    "contacted group for sending. With a consent channel, only consenting customers are members. The next "
+    "`make build` measures the response on the Campaign results page."
+)
+with st.form("camp_record_form"):
+    c1, c2, c3 = st.columns([2, 1, 1])
+    campaign_name = c1.text_input("Campaign name", key="camp_record_name")
+    send_date = c2.date_input("Send date", key="camp_record_send_date")
+    holdout_share = c3.number_input("Holdout share", min_value=0.0, max_value=0.9, step=0.05,
+                                    value=campaign_list.campaign_record.DEFAULT_HOLDOUT_SHARE, key="camp_record_share")
+    record_clicked = st.form_submit_button("Record campaign", icon=":material/save:")
+if record_clicked:
+    try:
+        contacted, campaign, record_path = campaign_list.record_list_as_campaign(
+            frame, month, campaign_name=campaign_name, channel=filters["channel"], send_date=send_date,
+            holdout_share=holdout_share,
+        )
+    except ValueError as error:
+        st.error(str(error))
+    else:
+        st.session_state["camp_recorded"] = (campaign.campaign_id, len(campaign.contacted), len(campaign.holdout),
+                                             str(record_path), contacted)
+if "camp_recorded" in st.session_state:
+    campaign_id, n_contacted, n_holdout, record_path, contacted = st.session_state["camp_recorded"]
+    st.success(f"Campaign `{campaign_id}` recorded in `{record_path}`: {n_contacted:,} contacted, "
+               f"{n_holdout:,} held out.")
+    left, right, _ = st.columns([1, 1, 3])
+    left.download_button("Contacted list (CSV)", lambda: campaign_list.to_csv_bytes(contacted),
+                         file_name=f"{campaign_id}_contacted.csv", mime="text/csv", key="camp_contacted_csv",
+                         on_click="ignore")
+    right.download_button(
+        "Contacted list (Excel)", lambda: campaign_list.to_xlsx_bytes(contacted),
+        file_name=f"{campaign_id}_contacted.xlsx", key="camp_contacted_xlsx", on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
