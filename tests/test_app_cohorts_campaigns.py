@@ -17,7 +17,11 @@ def test_cohort_heatmap_is_the_mart(serving_db, latest):
                            "from kpi_cohort_retention where report_month <= ? order by 1, 2", [latest])
     cohorts = sorted({row[0] for row in rows})
     assert heatmap["type"] == "heatmap" and len(heatmap["y"]) == len(cohorts)
-    first_row = [value for value in decode(heatmap["z"][0]) if value is not None and value == value]
+    z = heatmap["z"]
+    if isinstance(z, dict):  # a typed 2-D array: flat values and a shape "rows, columns"
+        columns = int(str(z["shape"]).split(",")[1])
+        z = [decode(z)[:columns]]
+    first_row = [value for value in decode(z[0]) if value is not None and value == value]
     expected = [100 * row[2] for row in rows if row[0] == cohorts[0]]
     assert first_row == pytest.approx(expected)
     assert heatmap["y"][0].startswith(f"{cohorts[0]:%Y-%m} ({rows[0][3]:,})")
