@@ -3,7 +3,7 @@
 
     python scripts/excel_report.py [--month YYYY-MM] --out report.xlsx [--serving-db PATH]
 
-One workbook per report month (default: the latest) with four sheets, read from the serving
+One workbook per report month (default: the latest) with seven sheets, read from the serving
 DuckDB file (read-only):
 
 - KPI board: the month's KPIs (kpi_monthly_board) with the previous month, month-on-month change,
@@ -12,7 +12,11 @@ DuckDB file (read-only):
   suggested action (dim_rfm_segments);
 - Tiers: customers and sales by value tier (kpi_tier_summary) with shares;
 - Lifecycle counts: per report month over the 13 months up to the report month, customers by
-  activity status, lifecycle event (New, Lost, Reactivated) and value tier.
+  activity status, lifecycle event (New, Lost, Reactivated) and value tier;
+- KPI trend, Cohorts, Campaigns: the 13 months of the KPI board, the cohort retention triangle with a
+  colour scale, and the recorded campaigns with their uplift (scripts/excel_charts.py).
+
+Each sheet also carries the native Excel chart a reader would draw by hand (scripts/excel_charts.py).
 
 Every sheet has a bold, frozen header row in row 1, number formats for money and percentages, and
 column widths fitted to the content. Text (segment names, descriptions, actions from the seeds) is
@@ -32,6 +36,7 @@ from openpyxl.utils import get_column_letter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import excel_charts  # noqa: E402
 import safe_export  # noqa: E402
 from campaign_list import ServingFileMissing, latest_month, parse_month, read_sql  # noqa: E402
 
@@ -53,7 +58,7 @@ KPI_MEASURES = (
     ("sales_per_customer", "Sales per buying customer", MONEY),
 )
 TIER_ORDER = ("Diamond", "Platinum", "Gold", "Silver", "Bronze", "Passive", "Not Active")
-SHEETS = ("KPI board", "Segments", "Tiers", "Lifecycle counts")
+SHEETS = ("KPI board", "KPI trend", "Segments", "Tiers", "Lifecycle counts", "Cohorts", "Campaigns")
 
 
 def _add_months(month: dt.date, months: int) -> dt.date:
@@ -223,6 +228,8 @@ def build_report(month: str | dt.date | None = None, out: Path | str = "report.x
     lifecycle = lifecycle_sheet_data(month, path)
     _write_sheet(workbook, "Lifecycle counts", lifecycle,
                  {column: INTEGER for column in lifecycle.columns if column != "Report month"})
+    excel_charts.add_sheets(workbook, month, read_sql, _write_sheet, path)
+    excel_charts.add_charts(workbook)
 
     workbook.properties.title = f"CRM summary {month:%Y-%m}"
     return safe_export.save_workbook(workbook, out)
