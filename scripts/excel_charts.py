@@ -244,3 +244,6 @@ def _line_chart(title: str, y_title: str) -> LineChart:
 def _size(chart) -> None:
     chart.width = CHART_WIDTH
     chart.height = CHART_HEIGHT
+    # recent Excel versions hide axes whose `delete` flag is unset
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
