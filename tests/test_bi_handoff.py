@@ -578,6 +578,9 @@ RELATIONSHIPS = [
     ("kpi_customer_rfm", "segment_label", "dim_rfm_segments", "segment_label"),
     ("kpi_segment_summary", "rfm_segment", "dim_rfm_segments", "segment_label"),
     ("kpi_monthly_board", "report_month", "dim_dates", "date_day"),
+    ("kpi_cohort_retention", "report_month", "dim_dates", "date_day"),
+    ("fct_campaign_members", "customer_id", "dim_customers", "customer_id"),
+    ("fct_campaign_members", "campaign_id", "kpi_campaign_response", "campaign_id"),
 ]
 
 

@@ -78,6 +78,7 @@ INCREMENTAL_TABLES = {
     "marts.fct_customer_monthly_snapshot": "customer_id, report_month",
     "marts.fct_sales": "source_file, source_row_number",
     "marts.kpi_monthly_board": "report_month",
+    "marts.kpi_cohort_retention": "cohort_month, months_since_acquisition",
     "marts.kpi_segment_summary": "report_month, rfm_segment",
     "marts.kpi_tier_summary": "report_month, value_tier",
     "marts.kpi_segment_migration": "report_month, from_rfm_segment, to_rfm_segment",
