@@ -6,9 +6,9 @@
 -- and up to send date + var crm_campaign_response_window_days (default 30) days. The revenue in the
 -- window is the net revenue of the member's core lines in the window (returns of core products
 -- negative): the revenue of the purchases a response is made of, so that device or accessory
--- purchases, rare and large, do not drown the campaign's effect in noise. Lines after the latest data date (the earlier of the
--- latest clean invoice date and the last report month's end) are not seen: a campaign whose window
--- ends later is still running (is_window_complete false).
+-- purchases, rare and large, do not drown the campaign's effect in noise. Lines after the latest
+-- data date (the earlier of the latest clean invoice date and the last report month's end) are not
+-- seen: a campaign whose window ends later is still running (is_window_complete false).
 {%- set window_days = crm_campaign_response_window_days() %}
 with
 
