@@ -67,6 +67,7 @@ cohort_months as (
         calendar.report_month,
         calendar.report_month_index,
         calendar.is_report_month,
+        calendar.is_history_complete,
         calendar.report_month_index - cohort_sizes.cohort_month_index as months_since_acquisition,
         coalesce(cohort_activity.retained_customers, 0) as retained_customers,
         coalesce(cohort_activity.revenue, 0) as revenue
@@ -99,7 +100,8 @@ final as (
         cast(retained_customers as bigint) as retained_customers,
         cast(retained_customers / cohort_customers as double) as retention_rate,
         cast(revenue as decimal(18, 4)) as revenue,
-        cast(cumulative_revenue / cohort_customers as decimal(18, 4)) as cumulative_revenue_per_customer
+        cast(cumulative_revenue / cohort_customers as decimal(18, 4)) as cumulative_revenue_per_customer,
+        is_history_complete
     from cumulated
     where
         is_report_month
