@@ -267,10 +267,13 @@ def kill_group(process: subprocess.Popen) -> None:
 def raw_dirs(tmp_path_factory) -> tuple[Path, Path]:
     """(early, full): 300 generated customers 2024-2025; early stops at FIRST_CUT."""
     full = tmp_path_factory.mktemp("bi_raw_full")
-    generate_data.generate(full, customers=300, start_year=2024, years=2, seed=11, clean=True, verbose=False)
+    generate_data.generate(full, customers=300, start_year=2024, years=2, seed=11, clean=True, verbose=False,
+                           campaigns=True)  # every mart has rows, campaign marts included
     early = tmp_path_factory.mktemp("bi_raw_early")
     for path in full.iterdir():
-        if path.name.startswith("sales_transactions_"):
+        if path.is_dir():  # campaigns/
+            shutil.copytree(path, early / path.name)
+        elif path.name.startswith("sales_transactions_"):
             lines = pd.read_csv(path, dtype=str, keep_default_na=False)
             lines[lines["invoice_date"] <= FIRST_CUT].to_csv(early / path.name, index=False)
         else:
