@@ -83,11 +83,11 @@ if "camp_recorded" in st.session_state:
     st.success(f"Campaign `{campaign_id}` recorded in `{record_path}`: {n_contacted:,} contacted, "
                f"{n_holdout:,} held out.")
     left, right, _ = st.columns([1, 1, 3])
-    left.download_button("Contacted list (CSV)", lambda: campaign_list.to_csv_bytes(contacted),
+    left.download_button("Contacted list (CSV)", lambda: data.campaign_csv_bytes(contacted),
                          file_name=f"{campaign_id}_contacted.csv", mime="text/csv", key="camp_contacted_csv",
                          on_click="ignore")
     right.download_button(
-        "Contacted list (Excel)", lambda: campaign_list.to_xlsx_bytes(contacted),
+        "Contacted list (Excel)", lambda: data.campaign_xlsx_bytes(contacted),
         file_name=f"{campaign_id}_contacted.xlsx", key="camp_contacted_xlsx", on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
