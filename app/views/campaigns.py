@@ -53,6 +53,7 @@ right.download_button(
 )
 
 # Recording the list as a campaign with a holdout (SPEC section 11; scripts/campaign_record.py).
+campaign_list = data.campaign_list  # scripts/campaign_list.py, as imported by crm_data
 st.subheader("Record as a campaign")
 st.caption(
     "Splits the list reproducibly into a contacted group and a held-out group (not contacted), writes the "
