@@ -4,7 +4,8 @@
 --   kpi_monthly_board: every report month;
 --   segment / tier summaries and migrations: every report month with a snapshot row;
 --   kpi_rfm_score_bands: every report month with an Active customer;
---   kpi_sales_by_period (month rows) and kpi_sales_by_category: every report month holding clean lines.
+--   kpi_sales_by_period (month rows) and kpi_sales_by_category: every report month holding clean lines;
+--   kpi_cohort_retention: every report month from the first cohort month on.
 {%- set snapshot_marts = ['kpi_segment_summary', 'kpi_tier_summary', 'kpi_segment_migration', 'kpi_tier_migration'] %}
 with
 
@@ -19,6 +20,11 @@ snapshot_months as (
         max(case when activity_status = 'Active' then 1 else 0 end) as has_active_customers
     from {{ ref('fct_customer_monthly_snapshot') }}
     group by report_month
+),
+
+first_cohort as (
+    select min(cohort_month) as first_cohort_month
+    from {{ ref('int_customers__cohorts') }}
 ),
 
 sales_months as (
@@ -57,6 +63,13 @@ required_months as (
     inner join calendar
         on sales_months.report_month = calendar.report_month
     {%- endfor %}
+    union all
+    select
+        'kpi_cohort_retention' as mart,
+        calendar.report_month
+    from calendar
+    inner join first_cohort
+        on calendar.report_month >= first_cohort.first_cohort_month
 ),
 
 present_months as (
@@ -87,6 +100,11 @@ present_months as (
         'kpi_sales_by_category' as mart,
         sales_month as report_month
     from {{ ref('kpi_sales_by_category') }}
+    union all
+    select distinct
+        'kpi_cohort_retention' as mart,
+        report_month
+    from {{ ref('kpi_cohort_retention') }}
 ),
 
 final as (
