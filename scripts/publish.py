@@ -18,6 +18,11 @@ file open in another process cannot be replaced: the new file is then left as
 
 The serving file is written with storage_version v1.0.0 so DuckDB 1.x clients (many ODBC drivers in
 the field) can read it as well as the pinned DuckDB.
+
+`dbt build` publishes by itself: its last node, the Python model models/serving/publish_serving.py,
+calls publish() with dbt's own DuckDB connection (dbt holds the build file, so no second process may
+open it), after every mart and its data tests passed. This script is for publishing again without
+rebuilding (e.g. on Windows once Power BI has closed the serving file, see docs/powerbi.md).
 """
 from __future__ import annotations
 
@@ -36,8 +41,11 @@ MARTS_SCHEMA = "marts"
 STORAGE_VERSION = "v1.0.0"
 
 
-def default_paths() -> tuple[Path, Path, Path]:
-    build_db = Path(os.environ.get("CRM_DUCKDB_PATH") or ROOT / "warehouse" / "crm.duckdb")
+def default_paths(build_db: Path | None = None) -> tuple[Path, Path, Path]:
+    """(build file, serving file, Parquet folder) from CRM_DUCKDB_PATH, CRM_SERVING_PATH and
+    CRM_PARQUET_DIR; the serving file and the Parquet folder default to the build file's folder."""
+    if build_db is None:
+        build_db = Path(os.environ.get("CRM_DUCKDB_PATH") or ROOT / "warehouse" / "crm.duckdb")
     serving_db = Path(os.environ.get("CRM_SERVING_PATH") or build_db.with_name("crm_serving.duckdb"))
     parquet_dir = Path(os.environ.get("CRM_PARQUET_DIR") or build_db.parent / "parquet")
     return build_db, serving_db, parquet_dir
@@ -51,11 +59,11 @@ def sql_string(text: str | Path) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def mart_tables(connection: duckdb.DuckDBPyConnection) -> list[str]:
+def mart_tables(connection: duckdb.DuckDBPyConnection, catalog: str = "build") -> list[str]:
     rows = connection.execute(
-        "select table_name from information_schema.tables where table_catalog = 'build' "
+        "select table_name from information_schema.tables where table_catalog = ? "
         "and table_schema = ? and table_type = 'BASE TABLE' order by table_name",
-        [MARTS_SCHEMA],
+        [catalog, MARTS_SCHEMA],
     ).fetchall()
     return [row[0] for row in rows]
 
@@ -110,7 +118,12 @@ def connection_config() -> dict:
     return config
 
 
-def publish(build_db: Path, serving_db: Path, parquet_dir: Path, log=print) -> dict:
+def publish(build_db: Path, serving_db: Path, parquet_dir: Path, log=print,
+            connection: duckdb.DuckDBPyConnection | None = None, catalog: str | None = None) -> dict:
+    """Copy the marts of build_db to a new serving file and Parquet folder, then swap them in.
+
+    connection/catalog: an open connection in which build_db is already attached as `catalog` (dbt's
+    own connection, from the publish_serving model); without it, build_db is attached read-only."""
     if not build_db.exists():
         raise SystemExit(f"build warehouse {build_db} does not exist: run `make build` first")
     serving_db.parent.mkdir(parents=True, exist_ok=True)
@@ -118,12 +131,13 @@ def publish(build_db: Path, serving_db: Path, parquet_dir: Path, log=print) -> d
     with publish_lock(serving_db):
         remove_temporaries(serving_db, parquet_dir)
         try:
-            return _publish(build_db, serving_db, parquet_dir, log)
+            return _publish(build_db, serving_db, parquet_dir, log, connection, catalog)
         finally:
             remove_temporaries(serving_db, parquet_dir)
 
 
-def _publish(build_db: Path, serving_db: Path, parquet_dir: Path, log) -> dict:
+def _publish(build_db: Path, serving_db: Path, parquet_dir: Path, log,
+             given_connection: duckdb.DuckDBPyConnection | None = None, catalog: str | None = None) -> dict:
     started = time.perf_counter()
     pending = serving_db.with_name(serving_db.stem + ".pending" + serving_db.suffix)
     temporary = serving_db.with_name(f"{serving_db.stem}.tmp-{os.getpid()}{serving_db.suffix}")
@@ -133,29 +147,38 @@ def _publish(build_db: Path, serving_db: Path, parquet_dir: Path, log) -> dict:
     shutil.rmtree(parquet_temporary, ignore_errors=True)
     parquet_temporary.mkdir(parents=True)
 
-    connection = duckdb.connect(config=connection_config())
+    connection = given_connection or duckdb.connect(config=connection_config())
+    serving = "crm_serving_new"  # the temporary serving file, attached under a name no build uses
+    attached = False
     try:
-        connection.execute(f"attach {sql_string(build_db)} as build (read_only)")
-        connection.execute("use build")
-        tables = mart_tables(connection)
+        if given_connection is None:
+            catalog = "build"
+            connection.execute(f"attach {sql_string(build_db)} as build (read_only)")
+        tables = mart_tables(connection, catalog)
         if not tables:
             raise SystemExit(f"no tables in schema {MARTS_SCHEMA} of {build_db}: did the build succeed?")
         connection.execute(
-            f"attach {sql_string(temporary)} as serving (storage_version {sql_string(STORAGE_VERSION)})"
+            f"attach {sql_string(temporary)} as {serving} (storage_version {sql_string(STORAGE_VERSION)})"
         )
+        attached = True
         counts = {}
         for table in tables:
-            source = f"build.{quote(MARTS_SCHEMA)}.{quote(table)}"
-            connection.execute(f"create table serving.main.{quote(table)} as select * from {source}")
+            source = f"{quote(catalog)}.{quote(MARTS_SCHEMA)}.{quote(table)}"
+            connection.execute(f"create table {serving}.main.{quote(table)} as select * from {source}")
             connection.execute(
                 f"copy (select * from {source}) to {sql_string(parquet_temporary / (table + '.parquet'))} "
                 "(format parquet, compression zstd)"
             )
-            counts[table] = connection.execute(f"select count(*) from {source}").fetchone()[0]
-        connection.execute("checkpoint serving")
-        connection.execute("detach serving")
+            counts[table] = connection.execute(f"select count(*) from {source}").fetchall()[0][0]
+        connection.execute(f"checkpoint {serving}")
+        connection.execute(f"detach {serving}")
+        attached = False
     finally:
-        connection.close()
+        if given_connection is None:
+            connection.close()
+        elif attached:  # dbt's connection lives on: never leave the temporary file attached to it
+            with contextlib.suppress(duckdb.Error):
+                connection.execute(f"detach {serving}")
 
     swapped = replace_file(temporary, serving_db)
     if swapped:

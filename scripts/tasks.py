@@ -2,7 +2,8 @@
 """One entry point for the project's chores, on Linux, macOS and Windows.
 
     python scripts/tasks.py build [dbt args...]   set up .venv if needed, build the warehouse and
-                                                   publish the marts (serving DuckDB file + Parquet)
+                                                   publish the marts (serving DuckDB file + Parquet;
+                                                   dbt build's last node publishes)
     python scripts/tasks.py test                   sqlfluff + full dbt build with tests + pytest
     python scripts/tasks.py lint                   sqlfluff only
     python scripts/tasks.py docs                   dbt docs generate
@@ -166,7 +167,8 @@ def project_fingerprint() -> str:
 PRODUCTION_BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
 
 
-def build(extra: list[str], publish: bool = True) -> None:
+def build(extra: list[str]) -> None:
+    """dbt build; its last node (models/serving/publish_serving.py) publishes the serving file."""
     setup()
     env = project_env()
     check_not_locked(env)
@@ -192,9 +194,7 @@ def build(extra: list[str], publish: bool = True) -> None:
     dbt(["build", *PRODUCTION_BUILD_ARGS, *extra], env)
     marker.write_text(env["CRM_RAW_DIR"] + "\n")
     project_marker.write_text(fingerprint + "\n")
-    log(f"warehouse built in {time.perf_counter() - started:.1f} s")
-    if publish:
-        run([venv_tool("python"), str(ROOT / "scripts" / "publish.py")], env=env)
+    log(f"warehouse built and published in {time.perf_counter() - started:.1f} s")
 
 
 def lint() -> None:
@@ -208,8 +208,7 @@ def test(extra: list[str]) -> None:
     lint()
     env = project_env()
     check_not_locked(env)
-    dbt(["build", "--full-refresh"], env)
-    run([venv_tool("python"), str(ROOT / "scripts" / "publish.py")], env=env)
+    dbt(["build", "--full-refresh"], env)  # publishes the serving file as its last node
     code = run([venv_tool("python"), "-m", "pytest", "tests", *extra], env=env, check=False)
     if code == 5:
         log("pytest collected no tests: the test suite is missing")

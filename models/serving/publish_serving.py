@@ -1,0 +1,119 @@
+"""Last node of the DAG: publish the marts for BI (serving DuckDB file + Parquet) from inside dbt.
+
+It depends on every mart (the dbt.ref calls below), so `dbt build` runs it only after every mart was
+built and every data test on it and on its ancestors passed: when a model or a data test fails, dbt
+skips this node and the previous serving file stays as it was. It runs scripts/publish.py's publish()
+with dbt's own DuckDB connection (dbt holds the build file, so no other process may open it), which
+writes the serving file under a temporary name and swaps it in with one atomic rename.
+
+It does not publish (and says why in its result table and the dbt log) when the run is not a
+`dbt build` (`dbt run` runs no data tests), when data tests are excluded (--resource-type /
+--exclude-resource-type), with --empty, or when the var crm_publish is false.
+
+Result: one row per published mart (mart_name, row_count, ...), or one row with published = false.
+"""
+import datetime
+import os
+import sys
+from pathlib import Path
+
+def declare_dependencies(dbt):
+    # Every mart, as literal refs (dbt reads a Python model's dependencies from its source code).
+    # A new mart must be added here: tests/test_odbc.py fails when one is missing.
+    dbt.ref("dim_customers")
+    dbt.ref("dim_dates")
+    dbt.ref("dim_products")
+    dbt.ref("dim_rfm_segments")
+    dbt.ref("fct_customer_monthly_snapshot")
+    dbt.ref("fct_data_quality")
+    dbt.ref("fct_sales")
+    dbt.ref("kpi_customer_rfm")
+    dbt.ref("kpi_monthly_board")
+    dbt.ref("kpi_rfm_score_bands")
+    dbt.ref("kpi_sales_by_category")
+    dbt.ref("kpi_sales_by_period")
+    dbt.ref("kpi_segment_migration")
+    dbt.ref("kpi_segment_summary")
+    dbt.ref("kpi_tier_migration")
+    dbt.ref("kpi_tier_summary")
+
+
+def reason_not_to_publish(dbt):
+    """None when this run may publish, else why not (one line)."""
+    if str(dbt.config.get("crm_publish", "true")).strip().lower() in {"false", "0", "no", "off", "none"}:
+        return "var crm_publish is false"
+    try:
+        from dbt.flags import get_flags
+        flags = get_flags()
+    except ImportError:  # not run by dbt-core in this process: refuse rather than guess
+        return "dbt's run flags are not available"
+    which = getattr(flags, "WHICH", None)
+    if which != "build":
+        return f"`dbt {which}` runs no data tests; `dbt build` (or scripts/publish.py) publishes"
+    if getattr(flags, "EMPTY", False):
+        return "--empty builds marts without rows"
+    included = [str(kind) for kind in (getattr(flags, "RESOURCE_TYPES", None) or [])]
+    excluded = [str(kind) for kind in (getattr(flags, "EXCLUDE_RESOURCE_TYPES", None) or [])]
+    if (included and "test" not in included) or "test" in excluded:
+        return "the data tests are excluded from this build"
+    return None
+
+
+def project_scripts():
+    try:
+        from dbt.flags import get_flags
+        project_dir = getattr(get_flags(), "PROJECT_DIR", None)
+    except ImportError:
+        project_dir = None
+    return Path(project_dir or os.getcwd()).resolve() / "scripts"
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    declare_dependencies(dbt)
+    now = datetime.datetime.now().replace(microsecond=0)
+    catalog, build_path = session.execute(
+        "select database_name, path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()[0]  # fetchall: DuckDB 2.0 refuses other work on a connection with an unfinished result
+
+    reason = reason_not_to_publish(dbt)
+    if reason is None and not build_path:
+        reason = "the build database is in memory"
+    if reason is not None:
+        print(f"[crm] serving file not published: {reason}", flush=True)
+        rows = [(None, None, None, False, now, reason)]
+    else:
+        scripts = str(project_scripts())
+        if scripts not in sys.path:
+            sys.path.insert(0, scripts)
+        import publish  # scripts/publish.py
+
+        build_db, serving_db, parquet_dir = publish.default_paths(Path(build_path).resolve())
+        result = publish.publish(build_db, serving_db, parquet_dir,
+                                 log=lambda message: print(message, flush=True),
+                                 connection=session, catalog=catalog)
+        note = "published" if result["swapped"] else (
+            "serving file in use: new marts left in the .pending file, swapped in by the next publish")
+        rows = [(table, count, str(serving_db), result["swapped"], now, note)
+                for table, count in sorted(result["tables"].items())]
+
+    values = ", ".join(
+        "(" + ", ".join(literal(value) for value in row) + ")" for row in rows
+    )
+    return session.sql(
+        "select mart_name::varchar as mart_name, row_count::bigint as row_count, "
+        "serving_path::varchar as serving_path, published::boolean as published, "
+        "published_at::timestamp as published_at, note::varchar as note "
+        f"from (values {values}) as published_marts "
+        "(mart_name, row_count, serving_path, published, published_at, note)"
+    )
+
+
+def literal(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
