@@ -1,6 +1,24 @@
 -- Marts hold only column types that the DuckDB ODBC driver and Power BI handle well (SPEC section 7):
 -- no HUGEINT (nor DECIMAL wider than 18 digits, stored as HUGEINT), unsigned integers, LIST / ARRAY,
 -- STRUCT, MAP, UNION, INTERVAL, UUID, BLOB, BIT, ENUM or time-zone types. Returns offending columns.
+-- Runs after every mart is built (and so before the publish node); a new mart is added here.
+-- depends_on: {{ ref('dim_customers') }}
+-- depends_on: {{ ref('dim_dates') }}
+-- depends_on: {{ ref('dim_products') }}
+-- depends_on: {{ ref('dim_rfm_segments') }}
+-- depends_on: {{ ref('fct_customer_monthly_snapshot') }}
+-- depends_on: {{ ref('fct_data_quality') }}
+-- depends_on: {{ ref('fct_sales') }}
+-- depends_on: {{ ref('kpi_customer_rfm') }}
+-- depends_on: {{ ref('kpi_monthly_board') }}
+-- depends_on: {{ ref('kpi_rfm_score_bands') }}
+-- depends_on: {{ ref('kpi_sales_by_category') }}
+-- depends_on: {{ ref('kpi_sales_by_period') }}
+-- depends_on: {{ ref('kpi_segment_migration') }}
+-- depends_on: {{ ref('kpi_segment_summary') }}
+-- depends_on: {{ ref('kpi_tier_migration') }}
+-- depends_on: {{ ref('kpi_tier_summary') }}
+
 with
 
 columns as (
