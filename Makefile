@@ -1,7 +1,7 @@
 # Thin wrappers around scripts/tasks.py (which also runs on Windows without make).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: build test lint docs freshness app bench setup clean
+.PHONY: build test lint docs freshness refresh app bench setup clean
 
 build: ## create .venv if needed and build the warehouse (CRM_RAW_DIR, CRM_DUCKDB_PATH)
 	$(PYTHON) scripts/tasks.py build $(ARGS)
@@ -17,6 +17,9 @@ docs:
 
 freshness: ## is the raw landing folder up to date? (latest invoice < 45 days warn, < 75 days error)
 	$(PYTHON) scripts/tasks.py freshness
+
+refresh: ## for a scheduler: freshness gate, build + publish, log in warehouse/logs/, exit code and one line
+	$(PYTHON) scripts/tasks.py refresh $(ARGS)
 
 app: ## self-service Streamlit app on the serving file (http://localhost:8501)
 	$(PYTHON) scripts/tasks.py app

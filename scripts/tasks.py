@@ -10,6 +10,9 @@
     python scripts/tasks.py bench [1M,10M,...]    benchmark full / incremental builds vs the raw floor
     python scripts/tasks.py app                    self-service Streamlit app on the serving file
     python scripts/tasks.py freshness              dbt source freshness of the raw landing folder
+    python scripts/tasks.py refresh                for a scheduler: freshness gate, build, publish; a log
+                                                   per run in <warehouse>/logs/, one-line result, exit
+                                                   code 0 ok, 1 failed, 2 stale, 3 locked, 4 file in use
     python scripts/tasks.py setup                  create .venv and install requirements.txt
 
 The Makefile targets call this script. Settings come from the environment:
@@ -18,7 +21,9 @@ default warehouse/crm.duckdb). Only the standard library is used here, so any Py
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -127,8 +132,8 @@ def dbt(args: list[str], env: dict[str, str]) -> None:
         sys.exit(code)
 
 
-def check_not_locked(env: dict[str, str]) -> None:
-    """Fail early, and clearly, when another program holds the build warehouse file open."""
+def locked_reason(env: dict[str, str]) -> str | None:
+    """Why dbt cannot write the build warehouse now (another program holds it open), or None."""
     probe = (
         "import duckdb, os, sys\n"
         "path = os.environ['CRM_DUCKDB_PATH']\n"
@@ -140,9 +145,17 @@ def check_not_locked(env: dict[str, str]) -> None:
     )
     result = subprocess.run([venv_tool("python"), "-c", probe], env=env, capture_output=True, text=True)
     if result.returncode != 0:
+        return (f"the build warehouse {env['CRM_DUCKDB_PATH']} is open in another program, so dbt cannot "
+                f"write it: {(result.stderr.strip() or result.stdout.strip()).splitlines()[-1:]}")
+    return None
+
+
+def check_not_locked(env: dict[str, str]) -> None:
+    """Fail early, and clearly, when another program holds the build warehouse file open."""
+    reason = locked_reason(env)
+    if reason:
         sys.exit(
-            f"[crm] the build warehouse {env['CRM_DUCKDB_PATH']} is open in another program, so dbt cannot "
-            f"write it:\n  {result.stderr.strip() or result.stdout.strip()}\n"
+            f"[crm] {reason}\n"
             "Close that program (notebook, DuckDB CLI, BI tool). BI tools should open the serving file "
             "(warehouse/crm_serving.duckdb, see docs/powerbi.md), which never blocks a build."
         )
@@ -167,34 +180,167 @@ def project_fingerprint() -> str:
 PRODUCTION_BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
 
 
+def build_args(env: dict[str, str], extra: list[str], fingerprint: str, say=log) -> list[str]:
+    """The production `dbt build` arguments.
+
+    The incremental models keep published months; history built from another raw folder would
+    silently mix with this one, so a change of raw folder forces a full refresh.
+    Likewise rows written by an older version of the project's SQL (an upgrade, a changed rule or
+    a new column) must not stay beside new ones: a change of models, macros, seeds or
+    dbt_project.yml since the last build forces a full refresh too."""
+    marker = Path(env["CRM_DUCKDB_PATH"] + ".raw_dir")
+    project_marker = Path(env["CRM_DUCKDB_PATH"] + ".project")
+    if Path(env["CRM_DUCKDB_PATH"]).exists() and "--full-refresh" not in extra:
+        previous = marker.read_text().strip() if marker.exists() else None
+        previous_project = project_marker.read_text().strip() if project_marker.exists() else None
+        if previous != env["CRM_RAW_DIR"]:
+            say(f"warehouse was last built from {previous or 'an unknown folder'}: full refresh")
+            extra = [*extra, "--full-refresh"]
+        elif previous_project != fingerprint:
+            say("the project's models, macros, seeds or settings changed since the last build: full refresh")
+            extra = [*extra, "--full-refresh"]
+    return ["build", *PRODUCTION_BUILD_ARGS, *extra]
+
+
+def mark_built(env: dict[str, str], fingerprint: str) -> None:
+    """Remember the raw folder and the project version (fingerprint taken before the build) that
+    this warehouse was built from (build_args)."""
+    Path(env["CRM_DUCKDB_PATH"] + ".raw_dir").write_text(env["CRM_RAW_DIR"] + "\n")
+    Path(env["CRM_DUCKDB_PATH"] + ".project").write_text(fingerprint + "\n")
+
+
 def build(extra: list[str]) -> None:
     """dbt build; its last node (models/serving/publish_serving.py) publishes the serving file."""
     setup()
     env = project_env()
     check_not_locked(env)
     log(f"raw folder {env['CRM_RAW_DIR']} -> warehouse {env['CRM_DUCKDB_PATH']}")
-    # The incremental models keep published months; history built from another raw folder would
-    # silently mix with this one, so a change of raw folder forces a full refresh.
-    # Likewise rows written by an older version of the project's SQL (an upgrade, a changed rule or
-    # a new column) must not stay beside new ones: a change of models, macros, seeds or
-    # dbt_project.yml since the last build forces a full refresh too.
-    marker = Path(env["CRM_DUCKDB_PATH"] + ".raw_dir")
-    project_marker = Path(env["CRM_DUCKDB_PATH"] + ".project")
     fingerprint = project_fingerprint()
-    if Path(env["CRM_DUCKDB_PATH"]).exists() and "--full-refresh" not in extra:
-        previous = marker.read_text().strip() if marker.exists() else None
-        previous_project = project_marker.read_text().strip() if project_marker.exists() else None
-        if previous != env["CRM_RAW_DIR"]:
-            log(f"warehouse was last built from {previous or 'an unknown folder'}: full refresh")
-            extra = [*extra, "--full-refresh"]
-        elif previous_project != fingerprint:
-            log("the project's models, macros, seeds or settings changed since the last build: full refresh")
-            extra = [*extra, "--full-refresh"]
     started = time.perf_counter()
-    dbt(["build", *PRODUCTION_BUILD_ARGS, *extra], env)
-    marker.write_text(env["CRM_RAW_DIR"] + "\n")
-    project_marker.write_text(fingerprint + "\n")
+    dbt(build_args(env, extra, fingerprint), env)
+    mark_built(env, fingerprint)
     log(f"warehouse built and published in {time.perf_counter() - started:.1f} s")
+
+
+# ---------------------------------------------------------------------------------------------
+# scheduled refresh
+# ---------------------------------------------------------------------------------------------
+REFRESH_OK, REFRESH_FAILED, REFRESH_STALE, REFRESH_BLOCKED, REFRESH_PENDING = 0, 1, 2, 3, 4
+
+# Reads what the publish node of this run recorded (serving.publish_serving) and the latest sales date.
+PUBLISHED_PROBE = """
+import duckdb, json, os
+with duckdb.connect(os.environ['CRM_DUCKDB_PATH'], read_only=True) as con:
+    rows = con.execute("select mart_name, published, note, serving_path from serving.publish_serving").fetchall()
+    latest = con.execute("select max(invoice_date) from marts.fct_sales").fetchall()[0][0]
+print(json.dumps({"rows": rows, "latest": str(latest)}))
+"""
+
+
+def target_dir(env: dict[str, str]) -> Path:
+    target = Path(env.get("DBT_TARGET_PATH") or "target")
+    return target if target.is_absolute() else ROOT / target
+
+
+def failed_nodes(env: dict[str, str]) -> list[str]:
+    """'<kind> <name>' of every node that errored or failed in dbt's last run (run_results.json)."""
+    try:
+        results = json.loads((target_dir(env) / "run_results.json").read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return [f"{result['unique_id'].split('.')[0]} {result['unique_id'].split('.')[2]}"
+            for result in results if result.get("status") in {"error", "fail", "runtime error"}]
+
+
+def stale_sources(env: dict[str, str]) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of `dbt source freshness` (sources.json): '<source>: latest ... (N days old)'."""
+    try:
+        results = json.loads((target_dir(env) / "sources.json").read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return [], []
+    found: dict[str, list[str]] = {"error": [], "warn": [], "runtime error": []}
+    for result in results:
+        if result.get("status") in found:
+            age = result.get("max_loaded_at_time_ago_in_s")
+            limit = (result.get("criteria") or {}).get("error_after" if result["status"] == "error" else "warn_after")
+            days = f"{int(age // 86400)} days old" if isinstance(age, (int, float)) else result.get("error") or "no data"
+            if limit and limit.get("count"):
+                days += f", limit {limit['count']} {limit['period']}s"
+            found[result["status"]].append(
+                f"{result['unique_id'].split('.')[-1]}: latest {str(result.get('max_loaded_at', '?'))[:10]} ({days})")
+    return found["error"] + found["runtime error"], found["warn"]
+
+
+def refresh(extra: list[str]) -> None:
+    """One command for a scheduler: freshness gate on the raw landing folder, then `dbt build` (which
+    publishes the serving file). Writes everything to <warehouse folder>/logs/refresh-<time>.log and
+    ends with one line: what was published, or why not, with a non-zero exit code:
+    1 a model or data test failed (nothing published), 2 the raw data is stale (nothing built),
+    3 the warehouse is locked or the setup failed, 4 built but the serving file is in use (Windows:
+    the new marts wait in crm_serving.pending.duckdb)."""
+    started = datetime.datetime.now()
+    env = project_env()
+    log_dir = Path(env["CRM_DUCKDB_PATH"]).parent / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"refresh-{started:%Y%m%d-%H%M%S}.log"
+    with open(log_path, "a", encoding="utf-8") as log_file:
+        def note(message: str) -> None:
+            log(message)
+            log_file.write(f"[crm] {message}\n")
+            log_file.flush()
+
+        def step(command: list[str]) -> int:
+            log_file.write(f"[crm] $ {' '.join(command)}\n")
+            log_file.flush()
+            return subprocess.run(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT).returncode
+
+        def finish(code: int, message: str) -> None:
+            seconds = (datetime.datetime.now() - started).total_seconds()
+            line = f"refresh {'OK' if code == 0 else 'FAILED'} ({seconds:.0f} s): {message} [log: {log_path}]"
+            log_file.write(f"[crm] {line}\n[crm] exit code {code}\n")
+            log_file.close()
+            print(f"[crm] {line}", file=sys.stdout if code == 0 else sys.stderr, flush=True)
+            sys.exit(code)
+
+        note(f"refresh started {started:%Y-%m-%d %H:%M:%S}: raw folder {env['CRM_RAW_DIR']} -> "
+             f"warehouse {env['CRM_DUCKDB_PATH']}")
+        try:
+            setup()
+        except SystemExit as error:
+            finish(REFRESH_BLOCKED, f"setup of .venv failed ({error.code})")
+        reason = locked_reason(env)
+        if reason:
+            finish(REFRESH_BLOCKED, reason)
+
+        note("1/2 freshness of the raw landing folder (dbt source freshness)")
+        code = step([venv_tool("dbt"), "source", "freshness"])
+        errors, warnings = stale_sources(env)
+        if errors:
+            finish(REFRESH_STALE, "raw data is stale, nothing built: " + "; ".join(errors))
+        if code != 0:
+            finish(REFRESH_FAILED, f"dbt source freshness failed (exit {code}), nothing built")
+        for warning in warnings:
+            note(f"freshness warning: {warning}")
+
+        note("2/2 dbt build (models, data tests, publish)")
+        fingerprint = project_fingerprint()
+        code = step([venv_tool("dbt"), *build_args(env, extra, fingerprint, say=note)])
+        if code != 0:
+            failed = failed_nodes(env)
+            finish(REFRESH_FAILED, f"dbt build failed ({', '.join(failed[:5]) or f'exit {code}'}); "
+                   "nothing published, Power BI keeps the previous serving file")
+        mark_built(env, fingerprint)
+        probe = subprocess.run([venv_tool("python"), "-c", PUBLISHED_PROBE], env=env, capture_output=True, text=True)
+        if probe.returncode != 0:
+            finish(REFRESH_FAILED, f"cannot read what was published: {probe.stderr.strip().splitlines()[-1:]}")
+        published = json.loads(probe.stdout)
+        rows = published["rows"]
+        if not rows or any(row[0] is None for row in rows):
+            finish(REFRESH_FAILED, f"the build did not publish: {rows[0][2] if rows else 'no publish record'}")
+        if not all(row[1] for row in rows):
+            finish(REFRESH_PENDING, f"built, but {rows[0][3]} is open in another program: the new marts wait "
+                   "in crm_serving.pending.duckdb (close Power BI, then run scripts/publish.py)")
+        finish(REFRESH_OK, f"{len(rows)} marts published to {rows[0][3]}, sales up to {published['latest']}")
 
 
 def lint() -> None:
@@ -262,6 +408,8 @@ def main(argv: list[str]) -> None:
         app()
     elif command == "freshness":
         freshness()
+    elif command == "refresh":
+        refresh(extra)
     else:
         sys.exit(f"unknown command {command!r}; see --help")
 
