@@ -176,6 +176,92 @@ def read_through_odbc(driver: str, database: Path, text_ctype: str = "narrow", r
 
 
 # ---------------------------------------------------------------------------------------------
+# client fetch patterns, through the raw ODBC API (ctypes on unixODBC's libodbc.so.2)
+# ---------------------------------------------------------------------------------------------
+# Each pattern runs in its own child process: a driver crash only ends that child.
+PATTERNS = {
+    # pyodbc 5 fetches NUMERIC/DECIMAL as SQL_C_NUMERIC with precision and scale set on the application
+    # row descriptor (SQLSetDescField), then SQLGetData(SQL_ARD_TYPE)
+    "decimal: SQLSetDescField(ARD, SQL_DESC_SCALE) then SQLGetData(SQL_ARD_TYPE)": ("decimal", "setdesc"),
+    "varchar: SQLSetDescField(ARD, SQL_DESC_SCALE) then SQLGetData(SQL_ARD_TYPE)": ("varchar", "setdesc"),
+    "decimal: SQLGetData as SQL_C_WCHAR text": ("decimal", "get:-8"),
+    "decimal: SQLGetData as SQL_C_NUMERIC (default precision/scale)": ("decimal", "get:2"),
+    "decimal: SQLGetData as SQL_C_DOUBLE": ("decimal", "get:8"),
+    "boolean: SQLGetData as SQL_C_WCHAR text": ("boolean", "get:-8"),
+    "boolean: SQLGetData as SQL_C_BIT": ("boolean", "get:-7"),
+    "boolean: SQLBindCol SQL_C_WCHAR, buffer sized from COLUMN_SIZE (1 character + NUL)": ("boolean", "bind:-8:4"),
+    "varchar: SQLGetData as SQL_C_WCHAR text (accents)": ("accents", "get:-8"),
+    "varchar: SQLGetData as SQL_C_CHAR text (accents)": ("accents", "get:1"),
+}
+PATTERN_QUERIES = {
+    "decimal": "select cast(1234.5678 as decimal(18,4))",
+    "varchar": "select 'x'",
+    "boolean": "select false",
+    "accents": "select 'José Zürich'",
+}
+PATTERN_CHILD = r"""
+import ctypes as C, sys
+odbc = C.CDLL("libodbc.so.2")
+H = C.c_void_p
+env, dbc, stmt, ard = H(), H(), H(), H()
+odbc.SQLAllocHandle(1, None, C.byref(env)); odbc.SQLSetEnvAttr(env, 200, C.c_void_p(3), 0)
+odbc.SQLAllocHandle(2, env, C.byref(dbc))
+cs = sys.argv[1].encode()
+if odbc.SQLDriverConnect(dbc, None, cs, len(cs), None, 0, None, 0) not in (0, 1):
+    sys.exit("connect failed")
+odbc.SQLAllocHandle(3, dbc, C.byref(stmt))
+query, mode = sys.argv[2].encode(), sys.argv[3]
+odbc.SQLExecDirect(stmt, query, len(query))
+indicator, buffer = C.c_long(), C.create_string_buffer(64)
+if mode == "setdesc":
+    odbc.SQLGetStmtAttr(stmt, 10010, C.byref(ard), 0, None)  # SQL_ATTR_APP_ROW_DESC
+    odbc.SQLSetDescField(ard, 1, 1006, C.c_void_p(4), 0)       # SQL_DESC_SCALE = 4, passed by value
+    odbc.SQLFetch(stmt)
+    rc = odbc.SQLGetData(stmt, 1, -99, buffer, 64, C.byref(indicator))
+elif mode.startswith("get:"):
+    odbc.SQLFetch(stmt)
+    rc = odbc.SQLGetData(stmt, 1, int(mode[4:]), buffer, 64, C.byref(indicator))
+else:
+    _, ctype, size = mode.split(":")
+    buffer = C.create_string_buffer(int(size))
+    odbc.SQLBindCol(stmt, 1, int(ctype), buffer, int(size), C.byref(indicator))
+    rc = odbc.SQLFetch(stmt)
+raw = buffer.raw[:max(0, min(indicator.value, len(buffer.raw)))] if rc in (0, 1) else b""
+print(rc, indicator.value, raw.hex())
+"""
+
+
+def fetch_patterns(driver: str, database: Path, python: str | None = None) -> dict[str, str]:
+    """What each client fetch pattern gets from the driver: 'crash (signal N)', 'error', or the value."""
+    results = {}
+    for name, (kind, mode) in PATTERNS.items():
+        child = subprocess.run([python or sys.executable, "-c", PATTERN_CHILD, connection_string(driver, database),
+                                PATTERN_QUERIES[kind], mode], capture_output=True, text=True, timeout=120)
+        if child.returncode < 0:
+            results[name] = f"crash (signal {-child.returncode})"
+            continue
+        if child.returncode != 0:
+            results[name] = f"failed: {child.stderr.strip()[-200:]}"
+            continue
+        rc, indicator, raw = (child.stdout.split() + [""])[:3]
+        data = bytes.fromhex(raw)
+        if rc not in ("0", "1"):
+            results[name] = f"error (SQLRETURN {rc})"
+        elif mode.endswith(":-8") or mode.startswith("bind:-8"):
+            text = data.decode("utf-16-le", errors="replace").rstrip("\x00")
+            truncated = " truncated (SQL_SUCCESS_WITH_INFO)" if rc == "1" else ""
+            results[name] = f"{text!r}{truncated}, {indicator} bytes available"
+        elif mode == "get:1":
+            results[name] = f"{data.rstrip(bytes(1))!r} (UTF-8 bytes)"
+        elif mode == "get:8":
+            import struct  # noqa: PLC0415
+            results[name] = repr(struct.unpack("<d", data[:8])[0])
+        else:
+            results[name] = f"ok ({indicator} bytes)"
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
 # the DuckDB side and the report
 # ---------------------------------------------------------------------------------------------
 def duckdb_types(database: Path) -> dict[str, dict[str, str]]:
@@ -230,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
                         "../shared/odbc/libduckdb_odbc.so)")
     parser.add_argument("--database", type=Path, default=None, help="serving file (default: scripts/publish.py's)")
     parser.add_argument("--json", type=Path, default=None, help="also write the type table as JSON here")
+    parser.add_argument("--fetch-patterns", action="store_true",
+                        help="also show what client fetch patterns get (Linux: ctypes on libodbc.so.2)")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--connection", help=argparse.SUPPRESS)
     parser.add_argument("--text-ctype", choices=["narrow", "wide"], default="narrow", help=argparse.SUPPRESS)
@@ -262,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown(lines))
     if args.json:
         args.json.write_text(json.dumps(lines, indent=2), encoding="utf-8")
+    if args.fetch_patterns:
+        print("\n| client fetch pattern | result |\n|---|---|")
+        for name, outcome in fetch_patterns(driver, database.resolve()).items():
+            print(f"| {name} | {outcome} |")
     for problem in problems:
         print("PROBLEM:", problem, file=sys.stderr)
     return 1 if problems else 0

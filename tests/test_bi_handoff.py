@@ -378,7 +378,8 @@ def test_killed_build_leaves_serving_intact_and_next_build_publishes(workspace, 
     finally:
         kill_group(build)
     assert build.returncode == -signal.SIGKILL
-    assert not any("publish.py" in line for line in output.seen), "the kill came too late (publish had started)"
+    assert not any("publish_serving" in line or "[crm] published" in line for line in output.seen), \
+        "the kill came too late (publish had started)"
 
     # The serving file and the Parquet files are exactly the previous ones, and readable.
     assert snapshot_of(workspace) == before

@@ -189,15 +189,44 @@ def test_every_row_of_every_mart_reads_as_duckdb_reads_it(serving_db, odbc_drive
         assert expected, f"{table} is empty: the comparison would prove little"
         assert_same_rows(table, odbc["rows"][table], expected)
         described = dict(odbc["described"][table])
+        names = list(described)
         for column, data_type in columns.items():
             if data_type.startswith("DECIMAL"):
                 assert described[column] == "Decimal", (table, column, described[column])  # never bytes
+            if data_type == "BOOLEAN":  # what the Power Query step of docs/powerbi.md converts
+                values = {row[names.index(column)] for row in odbc["rows"][table]}
+                assert values <= {"true", "false", None} and values & {"true", "false"}, (table, column, values)
     # the real data has what the issue names: NULLs and mobile numbers with leading zeros
     customers = odbc["rows"]["dim_customers"]
     names = [name for name, _ in odbc["described"]["dim_customers"]]
     mobile = [row[names.index("mobile_number")] for row in customers]
     assert any(value is None for value in mobile)
     assert any(value and value.startswith("0") for value in mobile)
+
+
+# What docs/powerbi.md (section "Troubleshooting") states about the driver, measured through the raw
+# ODBC API. A new driver that behaves differently fails this test: re-measure and update the docs.
+DOCUMENTED_FETCH_PATTERNS = {
+    "decimal: SQLSetDescField(ARD, SQL_DESC_SCALE) then SQLGetData(SQL_ARD_TYPE)": "crash (signal 11)",
+    "varchar: SQLSetDescField(ARD, SQL_DESC_SCALE) then SQLGetData(SQL_ARD_TYPE)": "crash (signal 11)",
+    "decimal: SQLGetData as SQL_C_WCHAR text": "'1234.5678', 18 bytes available",
+    "decimal: SQLGetData as SQL_C_NUMERIC (default precision/scale)": "ok (19 bytes)",
+    "decimal: SQLGetData as SQL_C_DOUBLE": "1234.5678",
+    "boolean: SQLGetData as SQL_C_WCHAR text": "'false', 10 bytes available",
+    "boolean: SQLGetData as SQL_C_BIT": "error (SQLRETURN -1)",
+    "boolean: SQLBindCol SQL_C_WCHAR, buffer sized from COLUMN_SIZE (1 character + NUL)":
+        "'f' truncated (SQL_SUCCESS_WITH_INFO), 10 bytes available",
+    "varchar: SQLGetData as SQL_C_WCHAR text (accents)": "'José Zürich', 22 bytes available",
+    "varchar: SQLGetData as SQL_C_CHAR text (accents)": "b'Jos\\xc3\\xa9 Z\\xc3\\xbcrich' (UTF-8 bytes)",
+}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ctypes on unixODBC's libodbc.so.2")
+def test_client_fetch_patterns_behave_as_documented(serving_db, odbc_driver):
+    found = odbc_check.fetch_patterns(odbc_driver, serving_db.resolve())
+    assert found == DOCUMENTED_FETCH_PATTERNS, (
+        "the driver behaves differently from what docs/powerbi.md states: re-measure "
+        "(python scripts/odbc_check.py --fetch-patterns) and update the docs and this test")
 
 
 EDGE_TEXT = {
