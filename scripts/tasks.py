@@ -327,8 +327,13 @@ def refresh(extra: list[str]) -> None:
         code = step([venv_tool("dbt"), *build_args(env, extra, fingerprint, say=note)])
         if code != 0:
             failed = failed_nodes(env)
-            finish(REFRESH_FAILED, f"dbt build failed ({', '.join(failed[:5]) or f'exit {code}'}); "
-                   "nothing published, Power BI keeps the previous serving file")
+            log_file.flush()
+            gates = [line.split(GATE_MARKER, 1)[1].strip() for line in log_path.read_text(encoding="utf-8").splitlines()
+                     if GATE_MARKER in line]
+            explained = next((gate for gate in gates if gate.startswith(("FAIL", "ERROR"))), None)
+            finish(REFRESH_FAILED, f"dbt build failed ({', '.join(failed[:5]) or f'exit {code}'}"
+                   f"{': ' + explained if explained else ''}); nothing published, Power BI keeps the previous "
+                   "serving file")
         mark_built(env, fingerprint)
         probe = subprocess.run([venv_tool("python"), "-c", PUBLISHED_PROBE], env=env, capture_output=True, text=True)
         if probe.returncode != 0:

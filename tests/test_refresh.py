@@ -11,6 +11,7 @@ from __future__ import annotations
 import configparser
 import datetime
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -54,6 +55,10 @@ def last_line(result: subprocess.CompletedProcess) -> str:
 
 def run_logs(warehouse: Path) -> list[Path]:
     return sorted((warehouse / "logs").glob("refresh-*.log"))
+
+
+def new_logs_text(warehouse: Path, before: list[Path]) -> str:
+    return "".join(log.read_text() for log in run_logs(warehouse) if log not in before)
 
 
 def sha(path: Path) -> str:
@@ -107,6 +112,12 @@ def test_failed_gate_publishes_nothing_and_exits_1(refreshed, fresh_raw, tmp_pat
     assert "refresh FAILED" in line and "dbt build failed (test customers_reject_share" in line, line
     assert "nothing published" in line
     assert sha(serving) == before
+    # the dbt build itself skipped its publish node (the failed test is not one of its ancestors'
+    # own tests: it tests the reject model, which publish_serving refs for exactly this reason)
+    results = json.loads((warehouse / "target" / "run_results.json").read_text())["results"]
+    status = {result["unique_id"].split(".")[-1]: result["status"] for result in results}
+    assert status["publish_serving"] == "skipped"
+    assert "[crm] published" not in new_logs_text(warehouse, logs_before)
     new_logs = [log for log in run_logs(warehouse) if log not in logs_before]
     assert len(new_logs) == 1 and new_logs[0].read_text().rstrip().endswith("exit code 1")
 
