@@ -450,6 +450,10 @@ def test_publish_node_runs_after_every_model_and_every_data_test(tmp_path):
                 pending.append(parent)
     models = {key for key, node in nodes.items() if node["resource_type"] == "model"} - {publish_node}
     assert sorted(models - ancestors) == [], "add dbt.ref(...) for these to models/serving/publish_serving.py"
+    marts = {f"model.crm_warehouse.{path.stem}" for path in (ROOT / "models" / "marts").glob("*.sql")}
+    type_test = nodes["test.crm_warehouse.assert_marts_use_bi_safe_types"]["depends_on"]["nodes"]
+    assert sorted(marts - set(type_test)) == [], \
+        "add -- depends_on: {{ ref(...) }} for these to data_tests/assert_marts_use_bi_safe_types.sql"
     for key, node in nodes.items():
         if node["resource_type"] == "test" and publish_node not in node["depends_on"]["nodes"]:
             parents = set(node["depends_on"]["nodes"])

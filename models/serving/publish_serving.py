@@ -28,9 +28,12 @@ def declare_dependencies(dbt):
     dbt.ref("dim_dates")
     dbt.ref("dim_products")
     dbt.ref("dim_rfm_segments")
+    dbt.ref("fct_campaign_members")
     dbt.ref("fct_customer_monthly_snapshot")
     dbt.ref("fct_data_quality")
     dbt.ref("fct_sales")
+    dbt.ref("kpi_campaign_response")
+    dbt.ref("kpi_cohort_retention")
     dbt.ref("kpi_customer_rfm")
     dbt.ref("kpi_monthly_board")
     dbt.ref("kpi_rfm_score_bands")
@@ -43,6 +46,7 @@ def declare_dependencies(dbt):
     dbt.ref("stg_crm__customers_rejects")
     dbt.ref("stg_crm__products_rejects")
     dbt.ref("stg_crm__sales_transactions_rejects")
+    dbt.ref("stg_crm__campaign_members_rejects")
     # seeds no model reads but data tests check
     dbt.ref("reject_reasons")
 
