@@ -569,6 +569,18 @@ def cohort_retention(month: dt.date) -> pd.DataFrame:
     """kpi_cohort_retention up to the selected report month (the triangle as it stood then)."""
     return query(
         "select * from kpi_cohort_retention where report_month <= ? order by cohort_month, months_since_acquisition",
+# Customer value (SPEC section 9)
+
+
+def value_by_segment(month: dt.date) -> pd.DataFrame:
+    return query(
+        """
+        select summary.*, segments.segment_priority
+        from kpi_customer_value_by_segment as summary
+        left join dim_rfm_segments as segments on summary.rfm_segment = segments.segment_label
+        where summary.report_month = ?
+        order by coalesce(segments.segment_priority, 1000), summary.rfm_segment
+        """,
         [month],
     )
 
@@ -576,3 +588,59 @@ def cohort_retention(month: dt.date) -> pd.DataFrame:
 def campaign_results() -> pd.DataFrame:
     """kpi_campaign_response, latest send date first."""
     return query("select * from kpi_campaign_response order by send_date desc, campaign_id")
+def value_by_tier(month: dt.date) -> pd.DataFrame:
+    return query("select * from kpi_customer_value_by_tier where report_month = ? order by clv_12m desc", [month])
+
+
+def value_model_fits(month: dt.date) -> pd.DataFrame:
+    return query("select * from fct_customer_value_model_fits where report_month = ? order by model", [month])
+
+
+def p_alive_distribution(month: dt.date, segment: str | None) -> pd.DataFrame:
+    """Customers per P(alive) band of width 0.05 in `month` (the segment's members only)."""
+    condition, params = customer_filter("customer_id", month, segment)
+    return query(
+        f"""
+        select least(floor(p_alive * 20), 19) / 20 as p_alive_from, count(*) as customers,
+            sum(clv_12m) as clv_12m
+        from fct_customer_value
+        where report_month = ? and {condition}
+        group by 1 order by 1
+        """,
+        [month, *params],
+    )
+
+
+def leaving_customers(month: dt.date, segment: str | None, max_p_alive: float, limit: int = 200) -> pd.DataFrame:
+    """High value but leaving: customers of `month` with P(alive) at most max_p_alive, ranked by the
+    highest clv_12m they had in the 12 months up to `month`, with their P(alive) 3 months earlier."""
+    condition, params = customer_filter("value.customer_id", month, segment)
+    return query(
+        f"""
+        with history as (
+            select customer_id, max(clv_12m) as peak_clv_12m
+            from fct_customer_value
+            where report_month > ? and report_month <= ?
+            group by customer_id
+        ),
+        earlier as (
+            select customer_id, p_alive as p_alive_3m_ago
+            from fct_customer_value where report_month = ?
+        )
+        select value.customer_id, customers.customer_name, customers.city, customers.segment_label,
+            value.p_alive, earlier.p_alive_3m_ago, value.clv_12m, history.peak_clv_12m,
+            value.x as repeat_occasions, value.t_weeks - value.t_x_weeks as weeks_since_last_purchase
+        from fct_customer_value as value
+        inner join history on value.customer_id = history.customer_id
+        left join earlier on value.customer_id = earlier.customer_id
+        left join dim_customers as customers on value.customer_id = customers.customer_id
+        where value.report_month = ? and value.p_alive <= ? and {condition}
+        order by history.peak_clv_12m desc, value.customer_id
+        limit {int(limit)}
+        """,
+        [add_months(month, -12), month, add_months(month, -3), month, max_p_alive, *params],
+    )
+
+
+def value_validation() -> pd.DataFrame:
+    return query("select * from kpi_customer_value_validation order by months_ahead, x_group_order")

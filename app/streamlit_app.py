@@ -37,6 +37,8 @@ PAGES = [
             url_path="lifecycle"),
     st.Page(APP_DIR / "views" / "cohorts.py", title="Cohort retention", icon=":material/grid_on:",
             url_path="cohorts"),
+    st.Page(APP_DIR / "views" / "customer_value.py", title="Customer value", icon=":material/savings:",
+            url_path="customer-value"),
     st.Page(APP_DIR / "views" / "campaigns.py", title="Campaign lists", icon=":material/campaign:",
             url_path="campaigns"),
     st.Page(APP_DIR / "views" / "campaign_results.py", title="Campaign results", icon=":material/insights:",

@@ -222,6 +222,8 @@
 {% macro crm_rule_settings_fingerprint() -%}
     {{- local_md5([
         var('crm_first_report_month'), var('crm_last_report_month'), var('crm_monetary_measure'),
-        var('crm_score_bins'), var('crm_segment_scheme'), var('crm_valid_id_regex'), var('crm_min_valid_date')
+        var('crm_score_bins'), var('crm_segment_scheme'), var('crm_valid_id_regex'), var('crm_min_valid_date'),
+        var('crm_value_model'), var('crm_value_annual_discount_rate'), var('crm_value_horizon_months'),
+        var('crm_value_margin')
     ] | join('|')) -}}
 {%- endmacro %}

@@ -59,7 +59,7 @@ FULL_END, CUT_END = f"{START_YEAR + YEARS - 1}-12-31", f"{START_YEAR + YEARS - 1
 # what `make build` runs (scripts/tasks.py): models and data tests, no unit tests
 PRODUCTION_BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
 PROJECT_ITEMS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data_tests", "analyses",
-                 "snapshots")
+                 "snapshots", "lib")  # lib: the Python of the dbt Python models
 SNAPSHOT_COLUMNS = [
     "m_total", "m1", "m6", "m12", "m13", "m24", "m25", "o6",
     "first_entry_purchase_date", "first_core_purchase_date", "last_core_purchase_date",

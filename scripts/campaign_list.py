@@ -3,7 +3,8 @@
 
     python scripts/campaign_list.py --out list.csv [--month YYYY-MM] [--status Active]
         [--tier Gold] [--event New] [--segment Champions] [--channel email|sms|phone]
-        [--group Retail] [--city Nairobi] [--store S001] [--include-pii]
+        [--group Retail] [--city Nairobi] [--store S001] [--min-p-alive 0.5] [--max-p-alive 0.9]
+        [--min-clv 100] [--include-pii]
 
 Every filter but --month, --channel and --include-pii can be repeated (values are OR-ed; the
 filters are AND-ed). Rows are the customer monthly snapshot of the report month (default: the
@@ -16,6 +17,9 @@ a list.
 - group, city: dim_customers.customer_group / city, compared case-insensitively.
 - store: customers with at least one purchase line (not a return) in that store, any time up to
   the end of the report month (fct_sales).
+- min-p-alive, max-p-alive, min-clv: the customer value of that month (fct_customer_value, SPEC
+  section 9): P(alive) at least / at most, clv_12m at least. A customer without a core purchase
+  has no customer value and is left out when one of them is given.
 - channel: keeps only customers who consented to the channel (opt_email / opt_sms / opt_phone = 1).
   A list for a channel never contains a customer without that consent.
 - PII (customer_name, email, mobile_number) is left out unless --include-pii is given. With a
@@ -65,7 +69,7 @@ NOT_ACTIVE = "Not Active"
 BASE_COLUMNS = (
     "customer_id", "report_month", "customer_group", "city", "activity_status", "value_tier",
     "lifecycle_event", "rfm_segment", "rfm_cell", "recency_days", "frequency_orders",
-    "monetary_value", "sales_12m", "tenure_months", "opt_email", "opt_sms", "opt_phone",
+    "monetary_value", "sales_12m", "tenure_months", "p_alive", "clv_12m", "opt_email", "opt_sms", "opt_phone",
 )
 
 
@@ -129,6 +133,9 @@ def build_campaign_list(
     customer_group: str | Iterable[str] | None = None,
     city: str | Iterable[str] | None = None,
     store: str | Iterable[str] | None = None,
+    min_p_alive: float | None = None,
+    max_p_alive: float | None = None,
+    min_clv: float | None = None,
     include_pii: bool = False,
     path: Path | str | None = None,
 ) -> pd.DataFrame:
@@ -174,6 +181,11 @@ def build_campaign_list(
         params.extend(stores)
     if channel:
         conditions.append(f"customers.{CHANNELS[channel][0]} = 1")
+    for expression, bound in (("value.p_alive >= ?", min_p_alive), ("value.p_alive <= ?", max_p_alive),
+                              ("value.clv_12m >= ?", min_clv)):
+        if bound is not None:
+            conditions.append(expression)
+            params.append(float(bound))
 
     pii: list[str] = []
     if include_pii:
@@ -196,12 +208,16 @@ def build_campaign_list(
             cast(snapshot.monetary_value as double) as monetary_value,
             cast(snapshot.sales_12m as double) as sales_12m,
             snapshot.tenure_months,
+            value.p_alive,
+            cast(value.clv_12m as double) as clv_12m,
             customers.opt_email,
             customers.opt_sms,
             customers.opt_phone
         from fct_customer_monthly_snapshot as snapshot
         inner join dim_customers as customers
             on snapshot.customer_id = customers.customer_id
+        left join fct_customer_value as value
+            on snapshot.customer_id = value.customer_id and snapshot.report_month = value.report_month
         where {' and '.join(conditions)}
         order by snapshot.customer_id
     """
@@ -321,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", action="append", help="customer group (case-insensitive)")
     parser.add_argument("--city", action="append", help="city (case-insensitive)")
     parser.add_argument("--store", action="append", help="store id: customers who bought there")
+    parser.add_argument("--min-p-alive", type=float, help="P(alive) at least (0-1; customer value)")
+    parser.add_argument("--max-p-alive", type=float, help="P(alive) at most (0-1), e.g. to win back leaving customers")
+    parser.add_argument("--min-clv", type=float, help="clv_12m at least (expected discounted value, 12 months)")
     parser.add_argument("--include-pii", action="store_true",
                         help="add customer_name and contact columns (email, mobile_number)")
     parser.add_argument("--csv-raw", action="store_true",
@@ -344,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         frame = build_campaign_list(
             args.month, activity_status=args.status, value_tier=args.tier, lifecycle_event=args.event,
             segment=args.segment, channel=args.channel, customer_group=args.group, city=args.city,
-            store=args.store, include_pii=args.include_pii, path=args.serving_db,
+            store=args.store, min_p_alive=args.min_p_alive, max_p_alive=args.max_p_alive,
+            min_clv=args.min_clv, include_pii=args.include_pii, path=args.serving_db,
         )
         campaign = None
         if args.campaign_name:

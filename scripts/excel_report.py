@@ -3,7 +3,7 @@
 
     python scripts/excel_report.py [--month YYYY-MM] --out report.xlsx [--serving-db PATH]
 
-One workbook per report month (default: the latest) with seven sheets, read from the serving
+One workbook per report month (default: the latest) with eight sheets, read from the serving
 DuckDB file (read-only):
 
 - KPI board: the month's KPIs (kpi_monthly_board) with the previous month, month-on-month change,
@@ -14,7 +14,10 @@ DuckDB file (read-only):
 - Lifecycle counts: per report month over the 13 months up to the report month, customers by
   activity status, lifecycle event (New, Lost, Reactivated) and value tier;
 - KPI trend, Cohorts, Campaigns: the 13 months of the KPI board, the cohort retention triangle with a
-  colour scale, and the recorded campaigns with their uplift (scripts/excel_charts.py).
+  colour scale, and the recorded campaigns with their uplift (scripts/excel_charts.py);
+- Customer value: per RFM segment and per value tier, customers, mean P(alive), sum, mean and
+  share of clv_12m and the expected repeat purchases of the next 12 months
+  (kpi_customer_value_by_segment / _by_tier, SPEC section 9).
 
 Each sheet also carries the native Excel chart a reader would draw by hand (scripts/excel_charts.py).
 
@@ -58,7 +61,8 @@ KPI_MEASURES = (
     ("sales_per_customer", "Sales per buying customer", MONEY),
 )
 TIER_ORDER = ("Diamond", "Platinum", "Gold", "Silver", "Bronze", "Passive", "Not Active")
-SHEETS = ("KPI board", "KPI trend", "Segments", "Tiers", "Lifecycle counts", "Cohorts", "Campaigns")
+SHEETS = ("KPI board", "KPI trend", "Segments", "Tiers", "Lifecycle counts", "Cohorts", "Campaigns",
+          "Customer value")
 
 
 def _add_months(month: dt.date, months: int) -> dt.date:
@@ -132,6 +136,49 @@ def tiers_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
     )
     order = {tier: index for index, tier in enumerate(TIER_ORDER)}
     return frame.sort_values("Tier", key=lambda s: s.map(lambda t: order.get(t, 99))).reset_index(drop=True)
+
+
+def value_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
+    """Customer value by segment, then by tier (one block each, told apart by "Group by")."""
+    blocks = []
+    for label, table, column in (("Segment", "kpi_customer_value_by_segment", "rfm_segment"),
+                                 ("Tier", "kpi_customer_value_by_tier", "value_tier")):
+        blocks.append(read_sql(
+            f"""
+            select
+                '{label}' as "Group by",
+                {column} as "Group",
+                customers as "Customers",
+                mean_p_alive as "Mean P(alive)",
+                cast(clv_12m as double) as "CLV 12 months",
+                cast(mean_clv_12m as double) as "Mean CLV 12 months",
+                share_of_clv_12m as "Share of CLV 12 months",
+                expected_occasions_12m as "Expected purchases 12 months"
+            from {table}
+            where report_month = ?
+            order by clv_12m desc
+            """,
+            [month],
+            path=path,
+        ))
+    return pd.concat(blocks, ignore_index=True)
+
+
+def _add_value_chart(sheet) -> None:
+    """A native bar chart of clv_12m by RFM segment (the sheet's first block)."""
+    from openpyxl.chart import BarChart, Reference
+
+    segments = sum(1 for (group_by,) in sheet.iter_rows(min_row=2, max_col=1, values_only=True)
+                   if group_by == "Segment")
+    if not segments:
+        return
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = "CLV 12 months by RFM segment"
+    chart.add_data(Reference(sheet, min_col=5, min_row=1, max_row=1 + segments), titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=2, min_row=2, max_row=1 + segments))
+    chart.y_axis.reverseOrder = False
+    sheet.add_chart(chart, "J2")
 
 
 def lifecycle_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
@@ -229,7 +276,12 @@ def build_report(month: str | dt.date | None = None, out: Path | str = "report.x
     _write_sheet(workbook, "Lifecycle counts", lifecycle,
                  {column: INTEGER for column in lifecycle.columns if column != "Report month"})
     excel_charts.add_sheets(workbook, month, read_sql, _write_sheet, path)
+    _write_sheet(workbook, "Customer value", value_sheet_data(month, path), {
+        "Customers": INTEGER, "Mean P(alive)": PERCENT, "CLV 12 months": MONEY, "Mean CLV 12 months": MONEY,
+        "Share of CLV 12 months": PERCENT, "Expected purchases 12 months": INTEGER,
+    })
     excel_charts.add_charts(workbook)
+    _add_value_chart(workbook["Customer value"])
 
     workbook.properties.title = f"CRM summary {month:%Y-%m}"
     return safe_export.save_workbook(workbook, out)

@@ -162,12 +162,14 @@ def check_not_locked(env: dict[str, str]) -> None:
 
 
 def project_fingerprint() -> str:
-    """SHA-256 of everything that decides the warehouse's rows: models, macros, seeds, tests' SQL
-    and dbt_project.yml (file names and contents, line endings normalised)."""
+    """SHA-256 of everything that decides the warehouse's rows: models, macros, seeds, tests' SQL,
+    lib/ (the Python of the dbt Python models) and dbt_project.yml (file names and contents, line
+    endings normalised)."""
     digest = hashlib.sha256()
     files = [ROOT / "dbt_project.yml"]
-    for folder in ("models", "macros", "seeds"):
-        files += sorted(path for path in (ROOT / folder).rglob("*") if path.is_file())
+    for folder in ("models", "macros", "seeds", "lib"):
+        files += sorted(path for path in (ROOT / folder).rglob("*")
+                        if path.is_file() and "__pycache__" not in path.parts)  # bytecode is no rule
     for path in files:
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes().replace(b"\r\n", b"\n"))

@@ -36,6 +36,7 @@ PAGES = {
     "views/categories.py": "Sales by category and brand",
     "views/lifecycle.py": "Lifecycle and tiers",
     "views/cohorts.py": "Cohort retention",
+    "views/customer_value.py": "Customer value",
     "views/campaigns.py": "Campaign lists",
     "views/campaign_results.py": "Campaign results",
     "views/data_quality.py": "Data quality",
@@ -297,6 +298,22 @@ def test_campaign_page_channel_filter_and_downloads(serving_db, latest):
     at.checkbox(key="camp_pii").check().run()
     columns = set(at.dataframe[0].value.columns)
     assert {"customer_name", "email"} <= columns and "mobile_number" not in columns
+
+
+def test_customer_value_page_matches_the_marts(serving_db, latest):
+    at = goto(new_app(), "views/customer_value.py")
+    clv, customers = sql(serving_db, "select sum(clv_12m), sum(customers) from kpi_customer_value_by_segment "
+                                     "where report_month = ?", [latest])[0]
+    assert metric(at, "CLV next 12 months") == money(float(clv))
+    assert metric(at, "Customers with a purchase") == f"{customers:,}"
+    # the P(alive) bands hold every customer with a value row
+    bands = figures(at)[2]["data"][0]
+    assert sum(decode(bands["y"])) == customers
+    # lowering the P(alive) threshold never lengthens the leaving list
+    at.slider(key="value_max_p_alive").set_value(0.9).run()
+    wide = len(at.dataframe[0].value)
+    at.slider(key="value_max_p_alive").set_value(0.1).run()
+    assert not at.exception and len(at.dataframe[0].value) <= wide
 
 
 # ------------------------------------------------------------------------------------------------

@@ -211,3 +211,27 @@ def test_cli_errors_are_messages(serving_db, tmp_path, capsys):
     assert "make build" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         campaign_list.main(["--out", str(tmp_path / "x.csv"), "--channel", "fax"])
+
+
+def test_customer_value_filters(serving_db, latest):
+    value = "select customer_id from fct_customer_value where report_month = s.report_month and {}"
+    frame = build(serving_db, min_p_alive=0.8)
+    expected = ids(serving_db, f"s.customer_id in ({value.format('p_alive >= 0.8')})")
+    assert set(frame["customer_id"]) == expected and expected
+    assert (frame["p_alive"] >= 0.8).all()
+    leaving = build(serving_db, max_p_alive=0.3, min_clv=10)
+    expected = ids(serving_db, f"s.customer_id in ({value.format('p_alive <= 0.3 and clv_12m >= 10')})")
+    assert set(leaving["customer_id"]) == expected and expected
+    # a customer without a core purchase has no value: left out by a value filter, kept without one
+    never_bought = ids(serving_db, f"s.customer_id not in ({value.format('true')})")
+    assert never_bought and never_bought <= set(build(serving_db)["customer_id"])
+    assert not never_bought & set(build(serving_db, max_p_alive=1.0)["customer_id"])
+
+
+def test_customer_value_filters_on_the_command_line(serving_db, tmp_path):
+    out = tmp_path / "leaving.csv"
+    assert campaign_list.main(["--out", str(out), "--max-p-alive", "0.3", "--min-clv", "10",
+                               "--serving-db", str(serving_db)]) == 0
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and all(float(row["p_alive"]) <= 0.3 and float(row["clv_12m"]) >= 10 for row in rows)

@@ -101,6 +101,26 @@ def test_segments_tiers_and_lifecycle_equal_the_marts(serving_db, months, latest
     assert lifecycle[f"{latest:%Y-%m}"][5] == lost
 
 
+def test_customer_value_sheet_equals_the_marts(serving_db, months, latest_report):
+    latest = months[0]
+    sheet = latest_report["Customer value"]
+    header = [cell.value for cell in sheet[1]]
+    assert header == ["Group by", "Group", "Customers", "Mean P(alive)", "CLV 12 months", "Mean CLV 12 months",
+                      "Share of CLV 12 months", "Expected purchases 12 months"]
+    assert sheet["D2"].number_format == "0.0%" and sheet["E2"].number_format == "#,##0.00"
+    (chart,) = sheet._charts  # clv_12m by segment, read from the sheet's own table
+    assert chart.series[0].val.numRef.f.startswith("'Customer value'!$E$2")
+    values = list(sheet.iter_rows(min_row=2, values_only=True))
+    for label, table, column in (("Segment", "kpi_customer_value_by_segment", "rfm_segment"),
+                                 ("Tier", "kpi_customer_value_by_tier", "value_tier")):
+        expected = {group: (customers, float(clv)) for group, customers, clv in sql(
+            serving_db, f"select {column}, customers, clv_12m from {table} where report_month = ?", [latest])}
+        got = {row[1]: (row[2], row[4]) for row in values if row[0] == label}
+        assert got.keys() == expected.keys() and expected
+        for group, (customers, clv) in expected.items():
+            assert got[group][0] == customers and got[group][1] == pytest.approx(clv)
+
+
 def test_month_argument(serving_db, months, tmp_path):
     month = months[min(5, len(months) - 1)]
     out = excel_report.build_report(f"{month:%Y-%m}", tmp_path / "earlier.xlsx", serving_db)

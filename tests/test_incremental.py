@@ -61,12 +61,17 @@ def test_two_new_months_incremental_equals_full_refresh(clean_raw, tmp_path):
     run_dbt(clean_raw, database, *MODELS)
     full = tmp_path / "full" / "crm.duckdb"
     run_dbt(clean_raw, full, *MODELS, "--full-refresh")
-    for table in ("marts.fct_customer_monthly_snapshot", "intermediate.int_customer_months__windows"):
+    for table in ("marts.fct_customer_monthly_snapshot", "intermediate.int_customer_months__windows",
+                  "marts.fct_customer_value"):
         order = "customer_id, report_month"
         pd.testing.assert_frame_equal(
             query(database, f"select * from {table} order by {order}"),
             query(full, f"select * from {table} order by {order}"),
         )
+    # the customer value models refit and rescore only the two new months
+    state = recompute_state(database)
+    for model in ("int_customer_value__model_fits", "int_customer_value__scores", "fct_customer_value"):
+        assert state[model] == (month_index(2025, 11), False), (model, state[model])
 
 
 # --- every kind of change: an incremental run equals a full refresh on every incremental table ---
@@ -89,6 +94,13 @@ INCREMENTAL_TABLES = {
     "marts.dim_customers": "customer_id",
     "intermediate.int_customer_periods__sales": "period_type, period_start, customer_id",
     "intermediate.int_customer_months__category_sales": "sales_month, category, brand, crm_role, customer_id",
+    "intermediate.int_customer_value__inputs": "customer_id, report_month",
+    "intermediate.int_customer_value__frequency_groups": "report_month, x, recency_days, age_days",
+    "intermediate.int_customer_value__model_fits": "report_month, model",
+    "intermediate.int_customer_value__scores": "report_month, x, recency_days, age_days",
+    "marts.fct_customer_value": "customer_id, report_month",
+    "marts.kpi_customer_value_by_segment": "report_month, rfm_segment",
+    "marts.kpi_customer_value_by_tier": "report_month, value_tier",
 }
 # columns that legitimately differ between two builds of the same data
 VOLATILE = {"source_file_modified_at", "source_file_size", "source_file_md5", "loaded_at"}
@@ -167,11 +179,13 @@ def _scenario(name: str, raw: Path):
         return None, "month"
     if name == "var_changed":
         return '{"crm_monetary_measure": "units"}', "full"
+    if name == "value_var_changed":
+        return '{"crm_value_annual_discount_rate": 0.2, "crm_value_margin": 0.5}', "full"
     raise ValueError(name)
 
 
 SCENARIOS = ["old_line_corrected", "customer_leaves_scope", "new_customer_row_adopts_orphan_lines",
-             "product_changes_role", "file_removed", "var_changed"]
+             "product_changes_role", "file_removed", "var_changed", "value_var_changed"]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

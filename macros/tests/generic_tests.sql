@@ -196,3 +196,32 @@ final as (
 
 select * from final
 {% endtest %}
+
+{#- Every customer value fit converged (SPEC section 9). A fit that did not stops the build with an
+    error naming the report months and models (dbt would only print the number of failing rows).
+    The error is raised in the filter, so that dbt's count(*) around the test cannot skip it. -#}
+{% test crm_customer_value_fits_converged(model) %}
+with
+
+failed as (
+    select
+        string_agg(
+            cast(report_month as varchar) || ' ' || model || ' (' || coalesce(optimizer_message, 'no message') || ')',
+            '; ' order by report_month, model
+        ) as fits,
+        count(*) as failed_fits
+    from {{ model }}
+    where not converged
+)
+
+select fits
+from failed
+where
+    failed_fits > 0
+    and (
+        case
+            when failed_fits > 0
+                then {{ crm_raise_error("'customer value fit did not converge (report month, model): ' || fits") }}
+        end
+    ) is null
+{% endtest %}

@@ -99,3 +99,16 @@
     from {{ from_relation_sql }}
 {%- endmacro %}
 
+{#- raise a query error with a message (a text expression): a data test that must stop the build with
+    a message naming what failed -#}
+{% macro crm_raise_error(message_expression) -%}
+    {{ return(adapter.dispatch('crm_raise_error', 'crm_warehouse')(message_expression)) }}
+{%- endmacro %}
+
+{% macro default__crm_raise_error(message_expression) -%}
+    error({{ message_expression }})
+{%- endmacro %}
+
+{% macro spark__crm_raise_error(message_expression) -%}
+    raise_error({{ message_expression }})
+{%- endmacro %}

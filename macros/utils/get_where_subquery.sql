@@ -37,6 +37,13 @@
         'kpi_segment_migration': ('report_month', 'date'),
         'kpi_tier_migration': ('report_month', 'date'),
         'kpi_rfm_score_bands': ('report_month', 'date'),
+        'int_customer_value__inputs': ('report_month_index', 'index'),
+        'int_customer_value__frequency_groups': ('report_month_index', 'index'),
+        'int_customer_value__model_fits': ('report_month_index', 'index'),
+        'int_customer_value__scores': ('report_month_index', 'index'),
+        'fct_customer_value': ('report_month', 'date'),
+        'kpi_customer_value_by_segment': ('report_month', 'date'),
+        'kpi_customer_value_by_tier': ('report_month', 'date'),
     }) }}
 {%- endmacro %}
 

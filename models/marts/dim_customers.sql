@@ -27,6 +27,12 @@ latest_snapshot as (
     where report_month = {{ crm_latest_snapshot_month() }}
 ),
 
+latest_value as (
+    -- customer value (SPEC section 9) in the same month
+    select * from {{ ref('fct_customer_value') }}
+    where report_month = {{ crm_latest_snapshot_month() }}
+),
+
 final as (
     select
         cast(customers.customer_id as varchar) as customer_id,
@@ -58,6 +64,10 @@ final as (
                 case when scoped.is_anonymous then 'Anonymous' else 'Not Active' end
             ) as varchar
         ) as segment_label,
+        cast(latest_value.p_alive as double) as latest_p_alive,
+        cast(latest_value.expected_occasions_3m as double) as latest_expected_occasions_3m,
+        cast(latest_value.expected_occasions_12m as double) as latest_expected_occasions_12m,
+        cast(latest_value.clv_12m as decimal(18, 4)) as latest_clv_12m,
         cast(customers.dq_flags as varchar) as dq_flags,
         cast(cohorts.cohort_month as date) as cohort_month
     from customers
@@ -67,6 +77,8 @@ final as (
         on customers.customer_id = latest_snapshot.customer_id
     left join cohorts
         on customers.customer_id = cohorts.customer_id
+    left join latest_value
+        on customers.customer_id = latest_value.customer_id
 )
 
 select * from final

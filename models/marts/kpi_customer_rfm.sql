@@ -40,7 +40,11 @@ final as (
         cast(latest.tenure_score as integer) as tenure_score,
         cast(latest.rfm_cell as varchar) as rfm_cell,
         cast(customers.segment_label as varchar) as segment_label,
-        cast(latest.sales_12m as decimal(18, 4)) as sales_12m
+        cast(latest.sales_12m as decimal(18, 4)) as sales_12m,
+        cast(customers.latest_p_alive as double) as p_alive,
+        cast(customers.latest_expected_occasions_3m as double) as expected_occasions_3m,
+        cast(customers.latest_expected_occasions_12m as double) as expected_occasions_12m,
+        cast(customers.latest_clv_12m as decimal(18, 4)) as clv_12m
     from latest
     inner join customers
         on latest.customer_id = customers.customer_id

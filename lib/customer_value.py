@@ -1,0 +1,381 @@
+"""Buy-till-you-die customer value models (SPEC section 9): BG/NBD, MBG/NBD and Gamma-Gamma.
+
+One home for the math: the dbt Python models `int_customer_value__model_fits` and
+`int_customer_value__scores` import this module (the profile's `module_paths` puts `lib/` on
+dbt's Python path) and so do the tests (tests/test_customer_value_math.py).
+
+Units: `x` = repeat occasions, `t_x` (recency) and `T` (age) in weeks. Every fit works on grouped
+inputs: one row per distinct (x, t_x, T) triple (or (x, m_x) pair) with the number of customers
+as its weight, so a million customers cost what a few hundred thousand triples cost.
+
+References
+- Fader, Hardie & Lee (2005), "Counting your customers the easy way: an alternative to the
+  Pareto/NBD model", Marketing Science 24(2) (BG/NBD; likelihood eq. 6, P(alive) eq. 13,
+  conditional expectation eq. 10).
+- Batislam, Denizel & Filiztekin (2007), "Empirical validation and comparison of models for
+  customer base analysis", IJRM 24(3) (MBG/NBD: a customer may also drop out right after the
+  first purchase).
+- Fader, Hardie & Lee (2005), "RFM and CLV: using iso-value curves for customer base analysis",
+  JMR 42(4) (Gamma-Gamma spend model).
+
+Numerics
+- Log-likelihoods use gammaln / betaln and logaddexp; gradients are analytic; parameters are
+  optimised on the log scale (all are positive) with L-BFGS-B.
+- The conditional expectation uses Euler's transformation
+  2F1(r+x, b+x+k; C; z) (1-z)^(r+x) = (1-z)^(a-1) 2F1(C-r-x, a-1; C; z), C = a+b+x-1+k,
+  so that the large argument x only enters C, where it speeds up the series instead of making
+  it overflow (scipy.special.hyp2f1 is then accurate; the tests compare it with mpmath).
+- The expectation has the factor 1/(a-1), a removable 0/0 at a = 1: within A_NEAR_ONE of 1 it is
+  interpolated linearly between a = 1 - A_NEAR_ONE and a = 1 + A_NEAR_ONE (error O(A_NEAR_ONE^2)).
+- BLAS is limited to one thread while fitting (threadpoolctl): multi-threaded BLAS made small fits
+  10-30x slower on a shared machine.
+"""
+from __future__ import annotations
+
+import os
+
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")  # effective only when numpy is not imported yet
+
+from dataclasses import dataclass  # noqa: E402
+
+import numpy as np  # noqa: E402
+from scipy import optimize, special  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+MODELS = ("bg_nbd", "mbg_nbd")
+A_NEAR_ONE = 1e-3
+WEEKS_PER_MONTH = 365.25 / 12 / 7
+# log-parameter bounds: keep exp() finite and the optimiser away from degenerate corners
+LOG_BOUNDS = (-12.0, 12.0)
+MAX_ITERATIONS = 2000
+# largest projected gradient of the mean log-likelihood (log parameters) accepted as converged when
+# the line search stops without progress: at 1e-3 per customer the parameters are within about 0.1%
+# of the optimum, far inside their standard errors (a ridge with no finite maximum, e.g. a
+# Gamma-Gamma fit on perfectly regular spend where p -> infinity, stops that way)
+GRADIENT_TOLERANCE = 1e-3
+
+
+@dataclass
+class Fit:
+    model: str
+    params: dict[str, float]
+    log_likelihood: float
+    customers: int
+    converged: bool
+    iterations: int
+    message: str
+    at_bound: bool = False
+
+
+def _as_arrays(*arrays):
+    return [np.asarray(array, dtype=float) for array in arrays]
+
+
+def _dropout_shift(model: str) -> int:
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}: expected one of {', '.join(MODELS)}")
+    return 1 if model == "mbg_nbd" else 0
+
+
+# ---------------------------------------------------------------------------------------------
+# BG/NBD and MBG/NBD
+# ---------------------------------------------------------------------------------------------
+
+def _log_dropout_odds(r, alpha, a, b, x, t_x, T, k):
+    """log of a/(b+x-1+k) * ((alpha+T)/(alpha+t_x))^(r+x); -inf where the term does not exist
+    (BG/NBD, x = 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denominator = b + x - 1 + k
+        result = (np.log(a) - np.log(denominator)
+                  + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)))
+    if k == 0:
+        result = np.where(x > 0, result, -np.inf)
+    return result
+
+
+class _Triples:
+    """Fit data prepared once per fit: the terms that depend only on x (gammaln, betaln, digamma)
+    are evaluated once per distinct x and weighted by that x's total weight."""
+
+    def __init__(self, x, t_x, T, weights=None):
+        self.x, self.t_x, self.T = _as_arrays(x, t_x, T)
+        self.w = np.ones_like(self.x) if weights is None else np.asarray(weights, dtype=float)
+        self.unique_x, self.index = np.unique(self.x, return_inverse=True)
+        self.weight_x = np.bincount(self.index, weights=self.w, minlength=len(self.unique_x))
+        self.positive = self.x > 0
+        self.total_weight = float(np.sum(self.w))
+
+
+def log_likelihood(model, r, alpha, a, b, x, t_x, T, weights=None, gradient=False):
+    """Sum of the (weighted) individual log-likelihoods; with gradient=True also
+    d/d(r, alpha, a, b)."""
+    return _log_likelihood(model, r, alpha, a, b, _Triples(x, t_x, T, weights), gradient)
+
+
+def _log_likelihood(model, r, alpha, a, b, data, gradient=False):
+    k = _dropout_shift(model)
+    ux, index, weight_x = data.unique_x, data.index, data.weight_x
+    s_x = r + ux
+    denominator_x = b + ux - 1 + k
+    safe_denominator_x = np.where(denominator_x > 0, denominator_x, 1.0)
+    log_a_term_x = np.log(a) - np.log(safe_denominator_x)
+    s = s_x[index]
+    log_alpha_T = np.log(alpha + data.T)
+    log_alpha_t_x = np.log(alpha + data.t_x)
+    log_alive = -s * log_alpha_T
+    log_dead = log_a_term_x[index] - s * log_alpha_t_x
+    if k == 0:
+        log_dead = np.where(data.positive, log_dead, -np.inf)
+    log_mix = np.logaddexp(log_alive, log_dead)
+    per_x = (special.gammaln(s_x) - special.gammaln(r) + r * np.log(alpha)
+             + special.betaln(a, b + ux + k) - special.betaln(a, b))
+    total = float(np.dot(weight_x, per_x) + np.dot(data.w, log_mix))
+    if not gradient:
+        return total
+    weighted_alive = data.w * np.exp(log_alive - log_mix)
+    weighted_dead = data.w * np.exp(log_dead - log_mix)
+    digamma = special.digamma
+    d_r = (np.dot(weight_x, digamma(s_x) - digamma(r) + np.log(alpha))
+           - np.dot(weighted_alive, log_alpha_T) - np.dot(weighted_dead, log_alpha_t_x))
+    d_alpha = (r / alpha * data.total_weight - np.dot(weighted_alive * s, 1.0 / (alpha + data.T))
+               - np.dot(weighted_dead * s, 1.0 / (alpha + data.t_x)))
+    dead_x = np.bincount(index, weights=weighted_dead, minlength=len(ux))
+    d_a = np.dot(weight_x, digamma(a + b) - digamma(a + b + ux + k)) + np.sum(dead_x) / a
+    d_b = (np.dot(weight_x, digamma(b + ux + k) - digamma(a + b + ux + k) - digamma(b) + digamma(a + b))
+           - np.dot(dead_x, 1.0 / safe_denominator_x))
+    return total, np.array([d_r, d_alpha, d_a, d_b])
+
+
+def _minimise(objective, start, names, max_iterations):
+    """L-BFGS-B on the log parameters; objective(params) -> (mean log-likelihood, gradient)."""
+    def negative(log_params):
+        params = np.exp(log_params)
+        value, grad = objective(params)
+        if not np.isfinite(value):
+            return 1e10, np.zeros_like(log_params)
+        return -value, -grad * params  # chain rule for the log scale
+
+    # a line search can stop "abnormally" on a flat ridge (a young customer base, where the
+    # likelihood keeps rising towards a = 0, b = infinity): restart from where it stopped
+    point = np.log(start)
+    iterations = 0
+    for _attempt in range(3):
+        result = optimize.minimize(
+            negative, point, jac=True, method="L-BFGS-B",
+            bounds=[LOG_BOUNDS] * len(start),
+            options={"maxiter": max(int(max_iterations) - iterations, 1), "ftol": 1e-12, "gtol": 1e-7},
+        )
+        iterations += int(result.nit)
+        point = result.x
+        if result.success or iterations >= max_iterations:
+            break
+    params = dict(zip(names, np.exp(result.x).tolist()))
+    at_lower = np.isclose(result.x, LOG_BOUNDS[0])
+    at_upper = np.isclose(result.x, LOG_BOUNDS[1])
+    # the gradient that a move inside the bounds could still follow (per customer, log scale)
+    _, grad = negative(result.x)
+    projected = np.where((at_lower & (grad > 0)) | (at_upper & (grad < 0)), 0.0, grad)
+    gradient_norm = float(np.max(np.abs(projected)))
+    # "ABNORMAL" (no line-search progress) at a stationary point is convergence at machine precision
+    converged = bool(np.isfinite(result.fun) and (result.success or gradient_norm < GRADIENT_TOLERANCE)
+                     and iterations < max_iterations)
+    message = f"{result.message}; projected gradient {gradient_norm:.1e}"
+    return params, -float(result.fun), converged, iterations, message, bool(np.any(at_lower | at_upper))
+
+
+def fit_bg_nbd(x, t_x, T, weights=None, model="mbg_nbd", max_iterations=MAX_ITERATIONS, start=None) -> Fit:
+    """Maximum-likelihood BG/NBD (model='bg_nbd') or MBG/NBD (model='mbg_nbd') parameters.
+    start: optional (r, alpha, a, b) to start from (e.g. the previous month's fit)."""
+    _dropout_shift(model)
+    data = _Triples(x, t_x, T, weights)
+    customers = data.total_weight
+    if customers <= 0:
+        return Fit(model, dict(r=np.nan, alpha=np.nan, a=np.nan, b=np.nan), np.nan, 0, False, 0,
+                   "no customers to fit")
+    scale = 1.0 / customers  # mean log-likelihood: tolerances independent of the size
+
+    def objective(params):
+        value, grad = _log_likelihood(model, *params, data, gradient=True)
+        return value * scale, grad * scale
+
+    if start is None or not np.all(np.isfinite(start)):
+        start = np.array([1.0, max(float(np.average(data.T, weights=data.w)), 1.0), 1.0, 1.0])
+    start = np.clip(np.asarray(start, dtype=float), np.exp(LOG_BOUNDS[0] + 1), np.exp(LOG_BOUNDS[1] - 1))
+    with threadpool_limits(limits=1):
+        params, mean_ll, converged, iterations, message, at_bound = _minimise(
+            objective, start, ("r", "alpha", "a", "b"), max_iterations)
+    return Fit(model, params, mean_ll * customers, int(round(customers)), converged, iterations, message, at_bound)
+
+
+def p_alive(model, r, alpha, a, b, x, t_x, T):
+    """Probability that the customer is still active at T."""
+    k = _dropout_shift(model)
+    x, t_x, T = _as_arrays(x, t_x, T)
+    return special.expit(-_log_dropout_odds(r, alpha, a, b, x, t_x, T, k))
+
+
+def _expected_bracket(r, alpha, a, b, t, x, T, k):
+    """C/(a-1) * (1 - (1-z)^(a-1) 2F1(C-r-x, a-1; C; z)), C = a+b+x-1+k, z = t/(alpha+T+t)."""
+    c = a + b + x - 1 + k
+    z = t / (alpha + T + t)
+    hyp = special.hyp2f1(a + b - 1 + k - r, a - 1, c, z)
+    bracket = c / (a - 1) * (1.0 - np.exp((a - 1) * np.log1p(-z)) * hyp)
+    bad = ~np.isfinite(bracket)
+    if np.any(bad):
+        # scipy gives up when r is huge (a degenerate fit, e.g. the first month of data, where every
+        # customer is a few weeks old): evaluate those few elements at high precision instead
+        bracket = np.array(bracket, dtype=float, copy=True)
+        shape = np.broadcast_shapes(np.shape(c), np.shape(z))
+        c_all, z_all, x_all, t_all, T_all = (np.broadcast_to(value, shape) for value in (c, z, x, t, T))
+        for index in zip(*np.nonzero(np.broadcast_to(bad, shape))):
+            bracket[index] = _expected_bracket_precise(r, alpha, a, b, t_all[index], x_all[index], T_all[index], k)
+    return bracket
+
+
+def _expected_bracket_precise(r, alpha, a, b, t, x, T, k):
+    """The bracket of _expected_bracket with mpmath (the untransformed 2F1, 50 digits)."""
+    import mpmath
+
+    with mpmath.workdps(50):
+        r, alpha, a, b, t, x, T = (mpmath.mpf(float(value)) for value in (r, alpha, a, b, t, x, T))
+        c = a + b + x - 1 + k
+        z = t / (alpha + T + t)
+        hyp = mpmath.hyp2f1(r + x, b + x + k, c, z)
+        return float(c / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp))
+
+
+def expected_occasions(model, r, alpha, a, b, t, x, t_x, T):
+    """Expected repeat occasions in the next t weeks of a customer with (x, t_x, T)."""
+    k = _dropout_shift(model)
+    t, x, t_x, T = _as_arrays(t, x, t_x, T)
+    if abs(a - 1) < A_NEAR_ONE:
+        low = _expected_bracket(r, alpha, 1 - A_NEAR_ONE, b, t, x, T, k)
+        high = _expected_bracket(r, alpha, 1 + A_NEAR_ONE, b, t, x, T, k)
+        share = (a - (1 - A_NEAR_ONE)) / (2 * A_NEAR_ONE)
+        bracket = low + share * (high - low)
+    else:
+        bracket = _expected_bracket(r, alpha, a, b, t, x, T, k)
+    return bracket * p_alive(model, r, alpha, a, b, x, t_x, T)
+
+
+def discounted_occasions(model, r, alpha, a, b, x, t_x, T, horizon_months=12, annual_discount_rate=0.10):
+    """Sum over the next horizon_months months of (expected occasions in month m) / (1+d)^m, with the
+    monthly rate d = (1 + annual rate)^(1/12) - 1 and a month of WEEKS_PER_MONTH weeks.
+    Returns (discounted sum, expected occasions at each month end as a list of arrays)."""
+    monthly_rate = (1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0
+    total = 0.0
+    previous = 0.0
+    cumulative = []
+    for month in range(1, int(horizon_months) + 1):
+        expected = expected_occasions(model, r, alpha, a, b, month * WEEKS_PER_MONTH, x, t_x, T)
+        total = total + (expected - previous) / (1.0 + monthly_rate) ** month
+        previous = expected
+        cumulative.append(expected)
+    return total, cumulative
+
+
+# ---------------------------------------------------------------------------------------------
+# Gamma-Gamma spend model
+# ---------------------------------------------------------------------------------------------
+
+class _Spends:
+    """Gamma-Gamma fit data prepared once per fit: terms of x alone per distinct x, log m_x sums."""
+
+    def __init__(self, x, m_x, weights=None):
+        self.x, self.m_x = _as_arrays(x, m_x)
+        self.w = np.ones_like(self.x) if weights is None else np.asarray(weights, dtype=float)
+        self.unique_x, self.index = np.unique(self.x, return_inverse=True)
+        self.weight_x = np.bincount(self.index, weights=self.w, minlength=len(self.unique_x))
+        self.total = self.m_x * self.x  # a customer's total repeat spend
+        log_m = np.log(self.m_x)
+        self.sum_w_log_m = float(np.dot(self.w, log_m))
+        self.sum_wx_log_m = float(np.dot(self.w * self.x, log_m))
+        self.wx = self.w * self.x
+        self.total_weight = float(np.sum(self.w))
+
+
+def gamma_gamma_log_likelihood(p, q, gamma, x, m_x, weights=None, gradient=False):
+    """Sum of the (weighted) Gamma-Gamma log-likelihoods of the mean spends m_x of x repeat
+    purchases; with gradient=True also d/d(p, q, gamma)."""
+    return _gamma_gamma_log_likelihood(p, q, gamma, _Spends(x, m_x, weights), gradient)
+
+
+def _gamma_gamma_log_likelihood(p, q, gamma, data, gradient=False):
+    ux, weight_x = data.unique_x, data.weight_x
+    px_x = p * ux
+    log_total = np.log(gamma + data.total)
+    per_x = (special.gammaln(px_x + q) - special.gammaln(px_x) - special.gammaln(q) + q * np.log(gamma)
+             + px_x * np.log(ux))
+    # sum of (p x - 1) log m_x - (p x + q) log(gamma + m_x x)
+    per_customer = (p * data.sum_wx_log_m - data.sum_w_log_m
+                    - p * np.dot(data.wx, log_total) - q * np.dot(data.w, log_total))
+    total = float(np.dot(weight_x, per_x) + per_customer)
+    if not gradient:
+        return total
+    digamma = special.digamma
+    d_p = (np.dot(weight_x, ux * (digamma(px_x + q) - digamma(px_x) + np.log(ux)))
+           + data.sum_wx_log_m - np.dot(data.wx, log_total))
+    d_q = np.dot(weight_x, digamma(px_x + q) - digamma(q) + np.log(gamma)) - np.dot(data.w, log_total)
+    d_gamma = q / gamma * data.total_weight - np.dot(p * data.wx + q * data.w, 1.0 / (gamma + data.total))
+    return total, np.array([d_p, d_q, d_gamma])
+
+
+def fit_gamma_gamma(x, m_x, weights=None, max_iterations=MAX_ITERATIONS, start=None) -> Fit:
+    """Maximum-likelihood Gamma-Gamma parameters on customers with x >= 1 and m_x > 0 (others are
+    ignored). start: optional (p, q, gamma) to start from."""
+    x, m_x = _as_arrays(x, m_x)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    keep = (x >= 1) & (m_x > 0) & np.isfinite(m_x)
+    x, m_x, w = x[keep], m_x[keep], w[keep]
+    data = _Spends(x, m_x, w)
+    customers = data.total_weight
+    if customers <= 0:
+        return Fit("gamma_gamma", dict(p=np.nan, q=np.nan, gamma=np.nan), np.nan, 0, False, 0,
+                   "no customers with a repeat occasion to fit")
+    scale = 1.0 / customers
+
+    def objective(params):
+        value, grad = _gamma_gamma_log_likelihood(*params, data, gradient=True)
+        return value * scale, grad * scale
+
+    if start is None or not np.all(np.isfinite(start)):
+        start = np.array([1.0, 1.0, max(float(np.average(m_x, weights=w)), 1e-3)])
+    start = np.clip(np.asarray(start, dtype=float), np.exp(LOG_BOUNDS[0] + 1), np.exp(LOG_BOUNDS[1] - 1))
+    with threadpool_limits(limits=1):
+        params, mean_ll, converged, iterations, message, at_bound = _minimise(
+            objective, start, ("p", "q", "gamma"), max_iterations)
+    return Fit("gamma_gamma", params, mean_ll * customers, int(round(customers)), converged, iterations, message,
+               at_bound)
+
+
+# ---------------------------------------------------------------------------------------------
+# Simulation (recovery tests, the data generator's BG/NBD option)
+# ---------------------------------------------------------------------------------------------
+
+def simulate_bg_nbd(customers, r, alpha, a, b, T, seed=0, model="bg_nbd"):
+    """Draw (x, t_x, T) from the BG/NBD (or MBG/NBD) generative process. T: a number or an array
+    of observation lengths in weeks (one per customer). Each customer buys at Poisson rate
+    lambda ~ Gamma(r, 1/alpha) and drops out after each purchase with probability p ~ Beta(a, b)
+    (MBG/NBD: also right after the first purchase)."""
+    k = _dropout_shift(model)
+    rng = np.random.default_rng(seed)
+    T = np.broadcast_to(np.asarray(T, dtype=float), (customers,)).copy()
+    rates = rng.gamma(r, 1.0 / alpha, customers)
+    dropout = rng.beta(a, b, customers)
+    x = np.zeros(customers)
+    t_x = np.zeros(customers)
+    clock = np.zeros(customers)
+    alive = np.ones(customers, dtype=bool)
+    if k == 1:
+        alive &= rng.random(customers) >= dropout
+    while alive.any():
+        index = np.flatnonzero(alive)
+        clock[index] += rng.exponential(1.0, index.size) / rates[index]
+        bought = clock[index] <= T[index]
+        buyers = index[bought]
+        x[buyers] += 1
+        t_x[buyers] = clock[buyers]
+        alive[index[~bought]] = False
+        alive[buyers] &= rng.random(buyers.size) >= dropout[buyers]
+    return x, t_x, T

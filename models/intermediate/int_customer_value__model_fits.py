@@ -1,0 +1,143 @@
+"""Maximum-likelihood fits of the customer value models for every report month (SPEC section 9):
+BG/NBD and MBG/NBD on the grouped (x, t_x, T) triples, Gamma-Gamma on the customers with x >= 1 and
+m_x > 0. The math lives in lib/customer_value.py (on dbt's Python path through the profile's
+module_paths), shared with the tests.
+
+Incremental: the pre-hook (macros/crm_incremental.sql) deletes the months this run recomputes; the
+model then fits every report month of int_customer_value__frequency_groups that the table lacks.
+
+Each month's fit starts from the previous month's fit of the same model (when that one converged
+inside the bounds), which halves the optimiser's iterations. The previous month comes from this run
+or, on an incremental run, from the table, so a full refresh and an incremental run start every
+month from the same point and give the same parameters.
+A fit that did not converge is kept with converged = false, and the data test
+customer_value_fits_converged fails the build naming the month and the model.
+"""
+import datetime
+
+import numpy as np
+import pyarrow as pa
+
+import customer_value as cv
+
+SCHEMA = pa.schema([
+    ("report_month", pa.date32()),
+    ("report_month_index", pa.int32()),
+    ("model", pa.string()),
+    ("r", pa.float64()),
+    ("alpha", pa.float64()),
+    ("a", pa.float64()),
+    ("b", pa.float64()),
+    ("p", pa.float64()),
+    ("q", pa.float64()),
+    ("gamma", pa.float64()),
+    ("log_likelihood", pa.float64()),
+    ("customers", pa.int64()),
+    ("converged", pa.bool_()),
+    ("at_parameter_bound", pa.bool_()),
+    ("iterations", pa.int32()),
+    ("optimizer_message", pa.string()),
+])
+
+
+def months_to_fit(dbt, session, groups):
+    months = groups.query(
+        "frequency_groups", "select distinct report_month_index from frequency_groups"
+    ).fetchall()
+    wanted = {row[0] for row in months}
+    if dbt.is_incremental:
+        present = session.sql(f"select distinct report_month_index from {dbt.this}").fetchall()
+        wanted -= {row[0] for row in present}
+    return sorted(wanted)
+
+
+PARAMETERS = {"bg_nbd": ("r", "alpha", "a", "b"), "mbg_nbd": ("r", "alpha", "a", "b"),
+              "gamma_gamma": ("p", "q", "gamma")}
+
+
+def starting_points(dbt, session, first_month_index):
+    """The fits of the latest month before first_month_index already in the table, by model."""
+    if not dbt.is_incremental or first_month_index is None:
+        return {}
+    rows = session.sql(
+        f"select model, r, alpha, a, b, p, q, gamma, converged, at_parameter_bound from {dbt.this} "
+        f"where report_month_index = (select max(report_month_index) from {dbt.this} "
+        f"where report_month_index < {int(first_month_index)})"
+    ).fetchall()
+    return {row[0]: usable_start(row[0], dict(zip(("r", "alpha", "a", "b", "p", "q", "gamma"), row[1:8])),
+                                 row[8], row[9]) for row in rows}
+
+
+def usable_start(model, params, converged, at_bound):
+    if not converged or at_bound:
+        return None
+    values = [params[name] for name in PARAMETERS[model]]
+    return None if any(value is None for value in values) else values
+
+
+def month_slice(columns, month_index):
+    """The rows of one month of columns sorted by report_month_index."""
+    months = columns["report_month_index"]
+    low, high = np.searchsorted(months, [month_index, month_index + 1])
+    return {name: values[low:high] for name, values in columns.items()}
+
+
+def as_relation(session, table):
+    """A relation on dbt's own connection: dbt-duckdb then writes it inside dbt's transaction
+    (a pyarrow table would be written through another cursor, which the incremental
+    materialization's schema check and persist_docs do not see)."""
+    return session.from_arrow(table)
+
+
+def model(dbt, session):
+    dbt.config(materialized="incremental", incremental_strategy="append", on_schema_change="fail")
+    # pre- and post-hooks (Jinja) are in _intermediate__customer_value.yml
+    dbt.ref("int_source_digests")  # read by the pre-hook (crm_changes): keeps it upstream
+    max_iterations = dbt.config.meta_get("crm_value_fit_max_iterations")
+    max_iterations = int(max_iterations) if max_iterations else cv.MAX_ITERATIONS
+    groups = dbt.ref("int_customer_value__frequency_groups")
+    inputs = dbt.ref("int_customer_value__inputs")
+    rows = []
+    months = months_to_fit(dbt, session, groups)
+    start = starting_points(dbt, session, months[0] if months else None)
+    # one scan of each input for every month to fit, split by month below
+    month_list = ", ".join(str(int(month)) for month in months) or "null"
+    all_triples = groups.query(
+        "frequency_groups",
+        "select report_month_index, x, recency_days, age_days, customers from frequency_groups "
+        f"where report_month_index in ({month_list}) order by report_month_index, x, recency_days, age_days",
+    ).fetchnumpy()
+    all_spends = inputs.query(
+        "inputs",
+        "select report_month_index, x, cast(repeat_revenue as double) / x as m_x, count(*) as customers "
+        f"from inputs where report_month_index in ({month_list}) and x >= 1 and repeat_revenue > 0 "
+        "group by all order by report_month_index, x, m_x",
+    ).fetchnumpy()
+    for month_index in months:
+        triples = month_slice(all_triples, month_index)
+        spends = month_slice(all_spends, month_index)
+        report_month = datetime.date(month_index // 12, month_index % 12 + 1, 1)
+        fits = [
+            cv.fit_bg_nbd(triples["x"], triples["recency_days"] / 7.0, triples["age_days"] / 7.0,
+                          triples["customers"], model=name, max_iterations=max_iterations, start=start.get(name))
+            for name in cv.MODELS
+        ]
+        fits.append(cv.fit_gamma_gamma(spends["x"], spends["m_x"], spends["customers"],
+                                       max_iterations=max_iterations, start=start.get("gamma_gamma")))
+        start = {fit.model: usable_start(fit.model, fit.params, fit.converged, fit.at_bound) for fit in fits}
+        for fit in fits:
+            row = {name: None for name in SCHEMA.names}
+            row.update({name: (value if value == value else None) for name, value in fit.params.items()})
+            row.update(
+                report_month=report_month,
+                report_month_index=int(month_index),
+                model=fit.model,
+                log_likelihood=fit.log_likelihood if fit.log_likelihood == fit.log_likelihood else None,
+                customers=fit.customers,
+                converged=fit.converged,
+                at_parameter_bound=fit.at_bound,
+                iterations=fit.iterations,
+                optimizer_message=fit.message,
+            )
+            rows.append(row)
+    return as_relation(session, pa.Table.from_pylist(rows, schema=SCHEMA))
