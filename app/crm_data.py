@@ -569,6 +569,16 @@ def cohort_retention(month: dt.date) -> pd.DataFrame:
     """kpi_cohort_retention up to the selected report month (the triangle as it stood then)."""
     return query(
         "select * from kpi_cohort_retention where report_month <= ? order by cohort_month, months_since_acquisition",
+        [month],
+    )
+
+
+def campaign_results() -> pd.DataFrame:
+    """kpi_campaign_response, latest send date first."""
+    return query("select * from kpi_campaign_response order by send_date desc, campaign_id")
+
+
+# --------------------------------------------------------------------------------------------------
 # Customer value (SPEC section 9)
 
 
@@ -585,9 +595,6 @@ def value_by_segment(month: dt.date) -> pd.DataFrame:
     )
 
 
-def campaign_results() -> pd.DataFrame:
-    """kpi_campaign_response, latest send date first."""
-    return query("select * from kpi_campaign_response order by send_date desc, campaign_id")
 def value_by_tier(month: dt.date) -> pd.DataFrame:
     return query("select * from kpi_customer_value_by_tier where report_month = ? order by clv_12m desc", [month])
 
