@@ -8,11 +8,16 @@
 -- depends_on: {{ ref('dim_rfm_segments') }}
 -- depends_on: {{ ref('fct_campaign_members') }}
 -- depends_on: {{ ref('fct_customer_monthly_snapshot') }}
+-- depends_on: {{ ref('fct_customer_value') }}
+-- depends_on: {{ ref('fct_customer_value_model_fits') }}
 -- depends_on: {{ ref('fct_data_quality') }}
 -- depends_on: {{ ref('fct_sales') }}
 -- depends_on: {{ ref('kpi_campaign_response') }}
 -- depends_on: {{ ref('kpi_cohort_retention') }}
 -- depends_on: {{ ref('kpi_customer_rfm') }}
+-- depends_on: {{ ref('kpi_customer_value_by_segment') }}
+-- depends_on: {{ ref('kpi_customer_value_by_tier') }}
+-- depends_on: {{ ref('kpi_customer_value_validation') }}
 -- depends_on: {{ ref('kpi_monthly_board') }}
 -- depends_on: {{ ref('kpi_rfm_score_bands') }}
 -- depends_on: {{ ref('kpi_sales_by_category') }}
