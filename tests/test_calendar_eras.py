@@ -18,9 +18,17 @@ from test_snapshot_reference import COMPARED, normalise
 BUILD_WITH_GATES = ("build", "--exclude-resource-type", "unit_test", "--full-refresh")
 
 
-def build_era(tmp_path_factory, name: str, **generate) -> tuple:
+def build_era(tmp_path_factory, name: str, first_month_single_day: bool = False, **generate) -> tuple:
     raw = tmp_path_factory.mktemp(f"raw_{name}")
     generate_data.generate(raw, clean=True, verbose=False, **generate)
+    if first_month_single_day:
+        # data that starts on the last day of a month: the first month has no repeat occasion, so
+        # Gamma-Gamma has nothing to fit there (the build must go on, with that month unmodelled)
+        path = raw / f"sales_transactions_{generate['start_year']}.csv"
+        lines = pd.read_csv(path, dtype=str, keep_default_na=False)
+        first = f"{generate['start_year']}-01-"
+        keep = ~lines["invoice_date"].str.startswith(first) | (lines["invoice_date"] == first + "31")
+        lines[keep].to_csv(path, index=False)
     database = tmp_path_factory.mktemp(f"wh_{name}") / "crm.duckdb"
     result = run_dbt(raw, database, *BUILD_WITH_GATES)
     return raw, database, result
@@ -28,8 +36,10 @@ def build_era(tmp_path_factory, name: str, **generate) -> tuple:
 
 @pytest.fixture(scope="module")
 def nineties(tmp_path_factory):
-    """A landing folder dated 1995-1998, built with default vars (gates included)."""
-    return build_era(tmp_path_factory, "1990s", customers=300, start_year=1995, years=4, seed=13)
+    """A landing folder dated 1995-1998, its first month holding a single day, built with default
+    vars (gates included)."""
+    return build_era(tmp_path_factory, "1990s", first_month_single_day=True, customers=300, start_year=1995,
+                     years=4, seed=13)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +90,16 @@ def test_thirty_years_give_372_report_months_in_every_monthly_mart(thirty_years)
     dates = query(database, "select min(date_day) as first, max(date_day) as last, count(*) as n from marts.dim_dates")
     assert (str(dates["first"][0])[:10], str(dates["last"][0])[:10], dates["n"][0]) == ("1995-01-01", "2025-12-31", 11323)
     compare_with_reference(raw, database)
+
+
+def test_a_first_month_with_nothing_to_fit_has_no_value_model_and_the_build_goes_on(nineties):
+    _, database, build = nineties
+    assert "PASS crm_customer_value_fits_converged" in build.stdout, build.stdout[-3000:]
+    fits = query(database, """select model, customers, converged, p from marts.fct_customer_value_model_fits
+                              where report_month = date '1995-01-01' order by model""")
+    gamma = fits[fits["model"] == "gamma_gamma"].iloc[0]
+    assert (gamma["customers"], bool(gamma["converged"])) == (0, False) and pd.isna(gamma["p"])
+    assert fits[fits["model"] != "gamma_gamma"]["converged"].all()
 
 
 def test_months_whose_windows_reach_before_the_data_are_flagged(nineties):
