@@ -357,25 +357,43 @@ def simulate_bg_nbd(customers, r, alpha, a, b, T, seed=0, model="bg_nbd"):
     """Draw (x, t_x, T) from the BG/NBD (or MBG/NBD) generative process. T: a number or an array
     of observation lengths in weeks (one per customer). Each customer buys at Poisson rate
     lambda ~ Gamma(r, 1/alpha) and drops out after each purchase with probability p ~ Beta(a, b)
-    (MBG/NBD: also right after the first purchase)."""
+    (MBG/NBD: also right after the first purchase). The purchases of simulate_bg_nbd_purchases,
+    summarised."""
+    T = np.broadcast_to(np.asarray(T, dtype=float), (customers,)).copy()
+    who, when = simulate_bg_nbd_purchases(customers, r, alpha, a, b, T, seed=seed, model=model)
+    x = np.bincount(who, minlength=customers).astype(float)
+    t_x = np.zeros(customers)
+    t_x[who] = when  # sorted by customer and time: the last assignment per customer is the latest
+    return x, t_x, T
+
+
+def simulate_bg_nbd_purchases(customers, r, alpha, a, b, T, seed=0, model="bg_nbd"):
+    """Every repeat purchase of customers following the BG/NBD (or MBG/NBD) generative process up to
+    their observation length T (weeks; a number or one per customer), for the data generator's
+    `--bgnbd-params` option and simulate_bg_nbd: rate lambda ~ Gamma(r, 1/alpha)
+    per week, drop-out after each purchase with probability p ~ Beta(a, b) (MBG/NBD: also right
+    after the first purchase). Returns (customer index, time in weeks after the first purchase) of
+    the repeat purchases, sorted by customer and time."""
     k = _dropout_shift(model)
     rng = np.random.default_rng(seed)
     T = np.broadcast_to(np.asarray(T, dtype=float), (customers,)).copy()
     rates = rng.gamma(r, 1.0 / alpha, customers)
     dropout = rng.beta(a, b, customers)
-    x = np.zeros(customers)
-    t_x = np.zeros(customers)
     clock = np.zeros(customers)
     alive = np.ones(customers, dtype=bool)
     if k == 1:
         alive &= rng.random(customers) >= dropout
+    who, when = [], []
     while alive.any():
         index = np.flatnonzero(alive)
         clock[index] += rng.exponential(1.0, index.size) / rates[index]
         bought = clock[index] <= T[index]
         buyers = index[bought]
-        x[buyers] += 1
-        t_x[buyers] = clock[buyers]
+        who.append(buyers)
+        when.append(clock[buyers])
         alive[index[~bought]] = False
         alive[buyers] &= rng.random(buyers.size) >= dropout[buyers]
-    return x, t_x, T
+    who = np.concatenate(who) if who else np.zeros(0, dtype=np.int64)
+    when = np.concatenate(when) if when else np.zeros(0)
+    order = np.lexsort((when, who))
+    return who[order], when[order]
