@@ -105,6 +105,10 @@ class _Triples:
         self.weight_x = np.bincount(self.index, weights=self.w, minlength=len(self.unique_x))
         self.positive = self.x > 0
         self.total_weight = float(np.sum(self.w))
+        # t_x and T take few distinct values (whole days): logs and reciprocals are evaluated once per
+        # distinct value and gathered (the same numbers, a fraction of the work)
+        self.unique_T, self.index_T = np.unique(self.T, return_inverse=True)
+        self.unique_t_x, self.index_t_x = np.unique(self.t_x, return_inverse=True)
 
 
 def log_likelihood(model, r, alpha, a, b, x, t_x, T, weights=None, gradient=False):
@@ -121,8 +125,10 @@ def _log_likelihood(model, r, alpha, a, b, data, gradient=False):
     safe_denominator_x = np.where(denominator_x > 0, denominator_x, 1.0)
     log_a_term_x = np.log(a) - np.log(safe_denominator_x)
     s = s_x[index]
-    log_alpha_T = np.log(alpha + data.T)
-    log_alpha_t_x = np.log(alpha + data.t_x)
+    alpha_T = alpha + data.unique_T
+    alpha_t_x = alpha + data.unique_t_x
+    log_alpha_T = np.log(alpha_T)[data.index_T]
+    log_alpha_t_x = np.log(alpha_t_x)[data.index_t_x]
     log_alive = -s * log_alpha_T
     log_dead = log_a_term_x[index] - s * log_alpha_t_x
     if k == 0:
@@ -138,8 +144,8 @@ def _log_likelihood(model, r, alpha, a, b, data, gradient=False):
     digamma = special.digamma
     d_r = (np.dot(weight_x, digamma(s_x) - digamma(r) + np.log(alpha))
            - np.dot(weighted_alive, log_alpha_T) - np.dot(weighted_dead, log_alpha_t_x))
-    d_alpha = (r / alpha * data.total_weight - np.dot(weighted_alive * s, 1.0 / (alpha + data.T))
-               - np.dot(weighted_dead * s, 1.0 / (alpha + data.t_x)))
+    d_alpha = (r / alpha * data.total_weight - np.dot(weighted_alive * s, (1.0 / alpha_T)[data.index_T])
+               - np.dot(weighted_dead * s, (1.0 / alpha_t_x)[data.index_t_x]))
     dead_x = np.bincount(index, weights=weighted_dead, minlength=len(ux))
     d_a = np.dot(weight_x, digamma(a + b) - digamma(a + b + ux + k)) + np.sum(dead_x) / a
     d_b = (np.dot(weight_x, digamma(b + ux + k) - digamma(a + b + ux + k) - digamma(b) + digamma(a + b))
@@ -259,19 +265,41 @@ def expected_occasions(model, r, alpha, a, b, t, x, t_x, T):
     return bracket * p_alive(model, r, alpha, a, b, x, t_x, T)
 
 
+def expected_occasions_curve(model, r, alpha, a, b, horizons, x, t_x, T):
+    """expected_occasions for every t in horizons (weeks), as a list of arrays: the same numbers,
+    computed faster for many customers: P(alive) once, and the bracket, which depends on x and T
+    but not on t_x, once per distinct (x, T) pair."""
+    k = _dropout_shift(model)
+    x, t_x, T = _as_arrays(x, t_x, T)
+    alive = p_alive(model, r, alpha, a, b, x, t_x, T)
+    shape = np.broadcast_shapes(x.shape, T.shape)
+    pairs, inverse = np.unique(np.broadcast_to(x + 1j * T, shape).ravel(), return_inverse=True)
+    pair_x, pair_T = pairs.real, pairs.imag
+    curve = []
+    for t in horizons:
+        if abs(a - 1) < A_NEAR_ONE:
+            low = _expected_bracket(r, alpha, 1 - A_NEAR_ONE, b, float(t), pair_x, pair_T, k)
+            high = _expected_bracket(r, alpha, 1 + A_NEAR_ONE, b, float(t), pair_x, pair_T, k)
+            share = (a - (1 - A_NEAR_ONE)) / (2 * A_NEAR_ONE)
+            bracket = low + share * (high - low)
+        else:
+            bracket = _expected_bracket(r, alpha, a, b, float(t), pair_x, pair_T, k)
+        curve.append(bracket[inverse].reshape(shape) * alive)
+    return curve
+
+
 def discounted_occasions(model, r, alpha, a, b, x, t_x, T, horizon_months=12, annual_discount_rate=0.10):
     """Sum over the next horizon_months months of (expected occasions in month m) / (1+d)^m, with the
     monthly rate d = (1 + annual rate)^(1/12) - 1 and a month of WEEKS_PER_MONTH weeks.
     Returns (discounted sum, expected occasions at each month end as a list of arrays)."""
     monthly_rate = (1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0
+    horizons = [month * WEEKS_PER_MONTH for month in range(1, int(horizon_months) + 1)]
+    cumulative = expected_occasions_curve(model, r, alpha, a, b, horizons, x, t_x, T)
     total = 0.0
     previous = 0.0
-    cumulative = []
-    for month in range(1, int(horizon_months) + 1):
-        expected = expected_occasions(model, r, alpha, a, b, month * WEEKS_PER_MONTH, x, t_x, T)
+    for month, expected in enumerate(cumulative, start=1):
         total = total + (expected - previous) / (1.0 + monthly_rate) ** month
         previous = expected
-        cumulative.append(expected)
     return total, cumulative
 
 

@@ -78,7 +78,8 @@ def usable_start(model, params, converged, at_bound):
 def month_slice(columns, month_index):
     """The rows of one month of columns sorted by report_month_index."""
     months = columns["report_month_index"]
-    low, high = np.searchsorted(months, [month_index, month_index + 1])
+    # bounds in the column's own dtype: a Python int would convert the whole column on every call
+    low, high = np.searchsorted(months, np.array([month_index, month_index + 1], dtype=months.dtype))
     return {name: values[low:high] for name, values in columns.items()}
 
 

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 import customer_value as cv
 
+EPOCH = datetime.date(1970, 1, 1)
 SCHEMA = pa.schema([
     ("report_month", pa.date32()),
     ("report_month_index", pa.int32()),
@@ -68,8 +69,11 @@ def model(dbt, session):
         "select report_month_index, x, recency_days, age_days, customers from frequency_groups "
         f"where report_month_index in ({month_list}) order by report_month_index, x, recency_days, age_days",
     ).fetchnumpy()
-    for month_index in months:
-        low, high = np.searchsorted(all_triples["report_month_index"], [month_index, month_index + 1])
+    month_column = all_triples["report_month_index"]
+    bounds = np.searchsorted(month_column, np.array(months, dtype=month_column.dtype))
+    bounds = np.append(bounds, len(month_column))
+    for position, month_index in enumerate(months):
+        low, high = bounds[position], bounds[position + 1]
         triples = {name: values[low:high] for name, values in all_triples.items()}
         r, alpha, a, b = parameters[month_index]
         x = triples["x"].astype(float)
@@ -83,19 +87,20 @@ def model(dbt, session):
         expected_12m = cumulative[11] if horizon >= 12 else cv.expected_occasions(
             chosen, r, alpha, a, b, 12 * cv.WEEKS_PER_MONTH, x, t_x, T)
         size = len(x)
-        batches.append(pa.Table.from_pydict({
-            "report_month": [datetime.date(month_index // 12, month_index % 12 + 1, 1)] * size,
-            "report_month_index": np.full(size, month_index, dtype=np.int32),
-            "model": [chosen] * size,
-            "x": triples["x"].astype(np.int32),
-            "recency_days": triples["recency_days"].astype(np.int32),
-            "age_days": triples["age_days"].astype(np.int32),
-            "customers": triples["customers"].astype(np.int64),
-            "p_alive": cv.p_alive(chosen, r, alpha, a, b, x, t_x, T),
-            "expected_occasions_3m": np.asarray(expected_3m, dtype=float),
-            "expected_occasions_12m": np.asarray(expected_12m, dtype=float),
-            "discounted_expected_occasions": np.asarray(discounted, dtype=float),
-        }, schema=SCHEMA))
+        month_start = (datetime.date(month_index // 12, month_index % 12 + 1, 1) - EPOCH).days
+        batches.append(pa.Table.from_arrays([
+            pa.array(np.full(size, month_start, dtype=np.int32)).cast(pa.date32()),
+            pa.array(np.full(size, month_index, dtype=np.int32)),
+            pa.nulls(size, pa.string()).fill_null(chosen),
+            pa.array(triples["x"].astype(np.int32)),
+            pa.array(triples["recency_days"].astype(np.int32)),
+            pa.array(triples["age_days"].astype(np.int32)),
+            pa.array(triples["customers"].astype(np.int64)),
+            pa.array(cv.p_alive(chosen, r, alpha, a, b, x, t_x, T)),
+            pa.array(np.asarray(expected_3m, dtype=float)),
+            pa.array(np.asarray(expected_12m, dtype=float)),
+            pa.array(np.asarray(discounted, dtype=float)),
+        ], schema=SCHEMA))
     if not batches:
         return as_relation(session, SCHEMA.empty_table())
     return as_relation(session, pa.concat_tables(batches))
