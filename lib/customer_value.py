@@ -180,7 +180,10 @@ def _minimise(objective, start, names, max_iterations):
     at_lower = np.isclose(result.x, LOG_BOUNDS[0])
     at_upper = np.isclose(result.x, LOG_BOUNDS[1])
     # the gradient that a move inside the bounds could still follow (per customer, log scale)
-    _, grad = negative(result.x)
+    if result.jac is not None and result.jac.shape == result.x.shape:
+        grad = np.asarray(result.jac, dtype=float)  # L-BFGS-B's gradient at result.x (no extra evaluation)
+    else:
+        _, grad = negative(result.x)
     projected = np.where((at_lower & (grad > 0)) | (at_upper & (grad < 0)), 0.0, grad)
     gradient_norm = float(np.max(np.abs(projected)))
     # "ABNORMAL" (no line-search progress) at a stationary point is convergence at machine precision
