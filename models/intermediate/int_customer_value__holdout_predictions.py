@@ -71,24 +71,27 @@ def model(dbt, session):
     ).fetchnumpy()
     x = triples["x"].astype(float)
     size = len(x)
-    batches = []
+    start = datetime.date(calibration // 12, calibration % 12 + 1, 1)
+    horizons = []
     for ahead in range(1, months_ahead + 1):
         # weeks from the calibration month's end to the end of the month `ahead` months later
-        start = datetime.date(calibration // 12, calibration % 12 + 1, 1)
         end_index = calibration + ahead + 1
-        weeks = ((datetime.date(end_index // 12, end_index % 12 + 1, 1) - start).days
-                 - (datetime.date((calibration + 1) // 12, (calibration + 1) % 12 + 1, 1) - start).days) / 7.0
-        expected = cv.expected_occasions(chosen, r, alpha, a, b, weeks, x,
-                                         triples["recency_days"] / 7.0, triples["age_days"] / 7.0)
-        batches.append(pa.Table.from_pydict({
-            "calibration_month": [start] * size,
-            "calibration_month_index": np.full(size, calibration, dtype=np.int32),
-            "months_ahead": np.full(size, ahead, dtype=np.int32),
-            "model": [chosen] * size,
-            "x": triples["x"].astype(np.int32),
-            "recency_days": triples["recency_days"].astype(np.int32),
-            "age_days": triples["age_days"].astype(np.int32),
-            "customers": triples["customers"].astype(np.int64),
-            "expected_occasions": np.asarray(expected, dtype=float),
-        }, schema=SCHEMA))
+        horizons.append(((datetime.date(end_index // 12, end_index % 12 + 1, 1) - start).days
+                         - (datetime.date((calibration + 1) // 12, (calibration + 1) % 12 + 1, 1) - start).days) / 7.0)
+    # every horizon at once: P(alive) once, the bracket once per distinct (x, T)
+    curve = cv.expected_occasions_curve(chosen, r, alpha, a, b, horizons, x,
+                                        triples["recency_days"] / 7.0, triples["age_days"] / 7.0)
+    batches = []
+    for ahead, expected in enumerate(curve, start=1):
+        batches.append(pa.Table.from_arrays([
+            pa.array(np.full(size, (start - datetime.date(1970, 1, 1)).days, dtype=np.int32)).cast(pa.date32()),
+            pa.array(np.full(size, calibration, dtype=np.int32)),
+            pa.array(np.full(size, ahead, dtype=np.int32)),
+            pa.nulls(size, pa.string()).fill_null(chosen),
+            pa.array(triples["x"].astype(np.int32)),
+            pa.array(triples["recency_days"].astype(np.int32)),
+            pa.array(triples["age_days"].astype(np.int32)),
+            pa.array(triples["customers"].astype(np.int64)),
+            pa.array(np.asarray(expected, dtype=float)),
+        ], schema=SCHEMA))
     return as_relation(session, pa.concat_tables(batches))
