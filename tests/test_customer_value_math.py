@@ -153,6 +153,22 @@ def test_gamma_gamma_log_likelihood_and_gradient():
         assert grad[index] == pytest.approx(numeric, rel=1e-6)
 
 
+@pytest.mark.parametrize("model", cv.MODELS)
+@pytest.mark.parametrize("a", [CDNOW["a"], 1.0004])  # the second: interpolated near a = 1
+def test_expected_occasions_curve_is_expected_occasions(model, a):
+    """The scores' fast path (the bracket once per distinct (x, T)) gives exactly expected_occasions."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 6, 2_000).astype(float)
+    T = rng.integers(30, 40, 2_000) / 1.0
+    t_x = np.where(x > 0, np.floor(rng.uniform(0, 1, 2_000) * T), 0.0)
+    params = dict(CDNOW, a=a)
+    horizons = [4.3, 13.0, 52.0]
+    curve = cv.expected_occasions_curve(model, *params.values(), horizons, x, t_x, T)
+    assert len(np.unique(x + 1j * T)) < len(x) / 10  # the pairs really are shared
+    for t, values in zip(horizons, curve):
+        np.testing.assert_array_equal(values, cv.expected_occasions(model, *params.values(), t, x, t_x, T))
+
+
 def test_discounted_occasions_by_hand():
     x, t_x, T = np.array([0, 2, 10]), np.array([0.0, 30.43, 50.0]), np.array([38.86, 38.86, 52.0])
     weeks = 365.25 / 12 / 7

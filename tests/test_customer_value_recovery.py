@@ -127,3 +127,27 @@ def test_gamma_gamma_recovers_the_simulated_parameters(simulated):
     errors = standard_errors(lambda params: cv.gamma_gamma_log_likelihood(*params, x, m_x, gradient=True)[1],
                              estimate)
     assert_recovered("Gamma-Gamma", TRUTH_GAMMA_GAMMA, fit, errors)
+
+
+def test_generator_option_checks_its_arguments(tmp_path, capsys):
+    for argv, message in (
+        (["--bgnbd-params", "0.5,8,0.7"], "expected 4 comma-separated numbers r,alpha,a,b"),
+        (["--gamma-gamma-params", "6,4,15"], "--gamma-gamma-params needs --bgnbd-params"),
+        (["--bgnbd-params", "0.5,8,0.7,2.5", "--lines", "1000"], "do not apply with --bgnbd-params"),
+    ):
+        with pytest.raises(SystemExit):
+            generate_data.main(["--out", str(tmp_path / "raw"), *argv])
+        assert message in capsys.readouterr().err
+    with pytest.raises(ValueError, match="--cohort-weeks"):
+        generate_data.generate_bg_nbd(tmp_path / "raw", 10, (0.5, 8, 0.7, 2.5), years=1, cohort_weeks=60,
+                                      verbose=False)
+
+
+def test_generator_option_is_deterministic(tmp_path):
+    for name in ("one", "two"):
+        generate_data.main(["--out", str(tmp_path / name), "--customers", "500", "--years", "1", "--quiet",
+                            "--bgnbd-params", "0.5,8,0.7,2.5", "--gamma-gamma-params", "6,4,15"])
+    files = sorted(path.name for path in (tmp_path / "one").iterdir())
+    assert files == ["customers_master.csv", "products_master.csv", "sales_transactions_2023.csv"]
+    for name in files:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
