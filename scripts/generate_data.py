@@ -1227,7 +1227,8 @@ def generate_bg_nbd(out_dir, customers: int, bgnbd_params, gamma_gamma_params=No
     How the process maps onto the warehouse's definitions (int_customer_value__inputs): time 0 is
     the end of the first purchase day d0 and a purchase at t weeks falls on day d0 + ceil(7 t),
     so the observation window of T = (end date - d0) days is exactly the warehouse's T (to the end
-    of the report month = the end date), and t_x is the process's recency rounded up to a whole
+    of the report month = the end date; so let the end date be a month's last day, as the default
+    Dec 31 is), and t_x is the process's recency rounded up to a whole
     day (what a daily record can tell). A purchase occasion is a distinct day: each simulated
     purchase is one invoice with one line of the one core product (quantity 1); the rare second
     purchase on the same day is moved to the next free day (``purchases_moved`` in the summary),
