@@ -194,7 +194,7 @@ def test_segment_filter_applies_to_every_page(serving_db, latest, big_segment):
     index = latest.year * 12 + latest.month - 1 - 11
     first = dt.date(index // 12, index % 12 + 1, 1)
     expected = sql(serving_db, "select sum(sales) from kpi_sales_by_category where segment_label = ? "
-                               "and sales_month between ? and ?", [big_segment, first, latest])[0][0]
+                               "and invoice_month between ? and ?", [big_segment, first, latest])[0][0]
     bars = figures(at)[0]["data"]  # one trace per category
     assert sum(sum(decode(item["y"])) for item in bars) == pytest.approx(float(expected), abs=0.01)
 
