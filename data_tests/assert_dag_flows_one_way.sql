@@ -2,6 +2,8 @@
 -- row per model that reads against that flow (the rules: macros/crm_dag_violations.sql), checked on
 -- dbt's parsed graph, so it needs no table: a model reading a later layer, a mart reading a mart
 -- without `meta: reads_marts: <reason>` in its YAML, a source or base model read outside staging.
+-- Attached to a root model so that a failure holds back every later node, the publish node included.
+-- depends_on: {{ ref('base_crm__sales_transaction_lines') }}
 {%- set violations = crm_dag_violations() %}
 
 with
