@@ -166,76 +166,15 @@ def segment_customers(month: dt.date, segment: str | None) -> int:
 # KPI board
 
 
-def _with_changes(board: pd.DataFrame) -> pd.DataFrame:
-    board = board.sort_values("report_month").reset_index(drop=True)
-    for column, _, _ in KPI_MEASURES:
-        values = board[column].astype("float64")
-        for suffix, lag in (("mom", 1), ("yoy", 12)):
-            previous = values.shift(lag)
-            board[f"{column}_{suffix}_change"] = (values / previous.where(previous != 0)) - 1
-    return board
-
-
-def kpi_board_computed(month: dt.date, segment: str | None) -> pd.DataFrame:
-    """The KPI board recomputed from fct_sales and the snapshot for the segment's members.
-
-    Same definitions as the kpi_monthly_board mart (tests check both agree without a segment).
-    """
-    sales_filter, sales_params = customer_filter("customer_id", month, segment)
-    crm_filter, crm_params = customer_filter("customer_id", month, segment)
-    board = query(
-        f"""
-        with
-        months as (select report_month from kpi_monthly_board),
-        monthly_sales as (
-            select
-                cast(date_trunc('month', invoice_date) as date) as report_month,
-                sum(revenue) as sales,
-                count(distinct invoice_id) as orders,
-                count(distinct case when quantity > 0 then customer_id end) as buying_customers
-            from fct_sales
-            where {sales_filter}
-            group by 1
-        ),
-        monthly_crm as (
-            select
-                report_month,
-                count(*) as crm_customers,
-                count(*) filter (where activity_status = 'Active') as active_customers,
-                count(*) filter (where lifecycle_event = 'New') as new_customers,
-                count(*) filter (where lifecycle_event = 'Lost') as lost_customers,
-                count(*) filter (where lifecycle_event = 'Reactivated') as reactivated_customers
-            from fct_customer_monthly_snapshot
-            where {crm_filter}
-            group by 1
-        )
-        select
-            months.report_month,
-            cast(coalesce(monthly_sales.sales, 0) as double) as sales,
-            coalesce(monthly_sales.orders, 0) as orders,
-            coalesce(monthly_sales.buying_customers, 0) as buying_customers,
-            coalesce(monthly_crm.crm_customers, 0) as crm_customers,
-            coalesce(monthly_crm.active_customers, 0) as active_customers,
-            coalesce(monthly_crm.new_customers, 0) as new_customers,
-            coalesce(monthly_crm.lost_customers, 0) as lost_customers,
-            coalesce(monthly_crm.reactivated_customers, 0) as reactivated_customers,
-            cast(monthly_sales.sales / nullif(monthly_sales.orders, 0) as double) as average_order_value,
-            cast(monthly_sales.sales / nullif(monthly_sales.buying_customers, 0) as double) as sales_per_customer
-        from months
-        left join monthly_sales on months.report_month = monthly_sales.report_month
-        left join monthly_crm on months.report_month = monthly_crm.report_month
-        order by months.report_month
-        """,
-        [*sales_params, *crm_params],
-    )
-    return _with_changes(board)
-
-
 def kpi_board(month: dt.date, segment: str | None) -> pd.DataFrame:
-    """All months of the KPI board: the kpi_monthly_board mart, or recomputed for a segment."""
+    """All months of the KPI board: the kpi_monthly_board mart, or kpi_monthly_board_by_segment for a
+    segment (its customers by their current segment, dim_customers.segment_label, as the sales marts
+    and the Power BI slicer). Measures and changes are defined in SQL only (macros/crm_kpi_board.sql)."""
     if segment:
-        return kpi_board_computed(month, segment)
-    board = query("select * from kpi_monthly_board order by report_month")
+        board = query("select * exclude (segment_label) from kpi_monthly_board_by_segment "
+                      "where segment_label = ? order by report_month", [segment])
+    else:
+        board = query("select * from kpi_monthly_board order by report_month")
     for column in board.columns:
         if column != "report_month":
             board[column] = board[column].astype("float64")
@@ -447,45 +386,28 @@ def lifecycle_counts(month: dt.date, segment: str | None) -> pd.DataFrame:
     )
 
 
-def migration_computed(column: str, month: dt.date, segment: str | None) -> pd.DataFrame:
-    """From -> to customers between the previous month and `month` for value_tier or rfm_segment.
-
-    Same rule as the crm_migration macro (`Not Active`, `Not in base`), restricted to the segment's
-    members in `month`.
-    """
+def migration(column: str, month: dt.date, segment: str | None) -> pd.DataFrame:
+    """From -> to customers of the month for value_tier or rfm_segment, read from the marts
+    (kpi_tier_migration / kpi_segment_migration). For a segment: its members in `month`, i.e. the
+    segment migration into that segment, or kpi_tier_migration_by_segment."""
     if column not in ("value_tier", "rfm_segment"):
         raise ValueError(column)
-    condition, params = customer_filter("current_month.customer_id", month, segment)
-    return query(
-        f"""
-        select
-            coalesce(previous_month.{column},
-                case when previous_month.customer_id is not null then '{NOT_ACTIVE}' end,
-                'Not in base') as from_state,
-            coalesce(current_month.{column}, '{NOT_ACTIVE}') as to_state,
-            count(*) as customers
-        from fct_customer_monthly_snapshot as current_month
-        left join fct_customer_monthly_snapshot as previous_month
-            on current_month.customer_id = previous_month.customer_id
-            and previous_month.report_month = current_month.report_month - interval 1 month
-        where current_month.report_month = ? and {condition}
-        group by all
-        order by 1, 2
-        """,
-        [month, *params],
-    )
-
-
-def migration(column: str, month: dt.date, segment: str | None) -> pd.DataFrame:
-    """The kpi_tier_migration / kpi_segment_migration mart of the month, or recomputed for a segment."""
-    if segment:
-        return migration_computed(column, month, segment)
-    table = {"value_tier": "kpi_tier_migration", "rfm_segment": "kpi_segment_migration"}[column]
-    return query(
-        f"select from_{column} as from_state, to_{column} as to_state, customers from {table} "
-        "where report_month = ? order by 1, 2",
-        [month],
-    )
+    if column == "rfm_segment":
+        sql = ("select from_rfm_segment as from_state, to_rfm_segment as to_state, customers "
+               "from kpi_segment_migration where report_month = ?")
+        params: list = [month]
+        if segment:
+            sql += " and to_rfm_segment = ?"
+            params.append(segment)
+    elif segment:
+        sql = ("select from_value_tier as from_state, to_value_tier as to_state, customers "
+               "from kpi_tier_migration_by_segment where report_month = ? and rfm_segment = ?")
+        params = [month, segment]
+    else:
+        sql = ("select from_value_tier as from_state, to_value_tier as to_state, customers "
+               "from kpi_tier_migration where report_month = ?")
+        params = [month]
+    return query(sql + " order by 1, 2", params)
 
 
 # --------------------------------------------------------------------------------------------------

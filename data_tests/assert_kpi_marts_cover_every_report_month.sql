@@ -98,7 +98,7 @@ present_months as (
     union all
     select distinct
         'kpi_sales_by_category' as mart,
-        sales_month as report_month
+        invoice_month as report_month
     from {{ ref('kpi_sales_by_category') }}
     union all
     select distinct

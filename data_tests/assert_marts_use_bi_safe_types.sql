@@ -19,12 +19,14 @@
 -- depends_on: {{ ref('kpi_customer_value_by_tier') }}
 -- depends_on: {{ ref('kpi_customer_value_validation') }}
 -- depends_on: {{ ref('kpi_monthly_board') }}
+-- depends_on: {{ ref('kpi_monthly_board_by_segment') }}
 -- depends_on: {{ ref('kpi_rfm_score_bands') }}
 -- depends_on: {{ ref('kpi_sales_by_category') }}
 -- depends_on: {{ ref('kpi_sales_by_period') }}
 -- depends_on: {{ ref('kpi_segment_migration') }}
 -- depends_on: {{ ref('kpi_segment_summary') }}
 -- depends_on: {{ ref('kpi_tier_migration') }}
+-- depends_on: {{ ref('kpi_tier_migration_by_segment') }}
 -- depends_on: {{ ref('kpi_tier_summary') }}
 
 with

@@ -3,8 +3,10 @@
     customers by (state in the previous month -> state in this month). A customer Not Active in a
     month is in state `Not Active`; a customer without a row in the previous month (it did not
     exist yet, or the month is the first report month) comes from `Not in base`.
+    by_column (optional, e.g. rfm_segment): split by the customer's value of that column in this
+    month (`Not Active` when null), e.g. tier migration of each segment's members.
 -#}
-{% macro crm_migration(column) %}
+{% macro crm_migration(column, by_column=none) %}
 {%- set changes = crm_changes() %}
 with
 
@@ -21,6 +23,9 @@ previous_snapshot as (
 moves as (
     select
         current_month.report_month,
+        {%- if by_column %}
+        coalesce(current_month.{{ by_column }}, 'Not Active') as {{ by_column }},
+        {%- endif %}
         coalesce(previous_month.{{ column }}, case when previous_month.customer_id is not null then 'Not Active' end, 'Not in base')
             as from_{{ column }},
         coalesce(current_month.{{ column }}, 'Not Active') as to_{{ column }}
@@ -34,11 +39,14 @@ moves as (
 migrations as (
     select
         cast(report_month as date) as report_month,
+        {%- if by_column %}
+        cast({{ by_column }} as varchar) as {{ by_column }},
+        {%- endif %}
         cast(from_{{ column }} as varchar) as from_{{ column }},
         cast(to_{{ column }} as varchar) as to_{{ column }},
         cast(count(*) as bigint) as customers
     from moves
-    group by report_month, from_{{ column }}, to_{{ column }}
+    group by report_month, {{ by_column ~ ', ' if by_column }}from_{{ column }}, to_{{ column }}
 ),
 
 calendar as (

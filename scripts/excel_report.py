@@ -182,28 +182,35 @@ def _add_value_chart(sheet) -> None:
 
 
 def lifecycle_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
+    """The 13 months up to `month`: customers by lifecycle event (kpi_monthly_board) and by status
+    and tier (kpi_tier_summary, one column per tier: a pivot of the mart, no count of our own)."""
     tiers = ", ".join(
-        f"count(*) filter (where value_tier = '{tier}') as \"{tier}\"" for tier in TIER_ORDER[:-1]
+        f"max(tiers.customers) filter (where tiers.value_tier = '{tier}') as \"{tier}\"" for tier in TIER_ORDER[:-1]
     )
-    return read_sql(
+    frame = read_sql(
         f"""
         select
-            strftime(report_month, '%Y-%m') as "Report month",
-            count(*) as "CRM customers",
-            count(*) filter (where activity_status = 'Active') as "Active",
-            count(*) filter (where activity_status = 'Not Active') as "Not Active",
-            count(*) filter (where lifecycle_event = 'New') as "New",
-            count(*) filter (where lifecycle_event = 'Lost') as "Lost",
-            count(*) filter (where lifecycle_event = 'Reactivated') as "Reactivated",
+            strftime(board.report_month, '%Y-%m') as "Report month",
+            board.crm_customers as "CRM customers",
+            board.active_customers as "Active",
+            max(tiers.customers) filter (where tiers.value_tier = 'Not Active') as "Not Active",
+            board.new_customers as "New",
+            board.lost_customers as "Lost",
+            board.reactivated_customers as "Reactivated",
             {tiers}
-        from fct_customer_monthly_snapshot
-        where report_month between ? and ?
-        group by report_month
-        order by report_month
+        from kpi_monthly_board as board
+        left join kpi_tier_summary as tiers on board.report_month = tiers.report_month
+        where board.report_month between ? and ?
+        group by all
+        order by 1
         """,
         [_add_months(month, -12), month],
         path=path,
     )
+    # a tier without customers in a month has no kpi_tier_summary row: 0 customers
+    counts = [column for column in frame.columns if column != "Report month"]
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    return frame
 
 
 def _write_sheet(workbook: Workbook, title: str, frame: pd.DataFrame, formats: dict[str, str]) -> None:

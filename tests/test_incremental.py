@@ -88,6 +88,8 @@ INCREMENTAL_TABLES = {
     "marts.kpi_tier_summary": "report_month, value_tier",
     "marts.kpi_segment_migration": "report_month, from_rfm_segment, to_rfm_segment",
     "marts.kpi_tier_migration": "report_month, from_value_tier, to_value_tier",
+    "marts.kpi_tier_migration_by_segment": "report_month, rfm_segment, from_value_tier, to_value_tier",
+    "marts.kpi_monthly_board_by_segment": "report_month, segment_label",
     "marts.kpi_rfm_score_bands": "report_month, dimension, score",
     "marts.kpi_sales_by_period": "period_type, period_start, segment_label",
     "marts.kpi_sales_by_category": "sales_month, category, brand, crm_role, segment_label",

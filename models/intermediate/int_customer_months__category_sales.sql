@@ -17,12 +17,14 @@
 with
 
 sales as (
-    select * from {{ ref('fct_sales') }}
+    -- the clean lines fct_sales is built from (intermediates read staging or intermediates only)
+    select * from {{ ref('int_sales_lines__enriched') }}
     where {{ crm_recompute_date_filter('invoice_date', changes) }}
 ),
 
 products as (
-    select * from {{ ref('dim_products') }}
+    -- the clean products dim_products is built from
+    select * from {{ ref('stg_crm__products') }}
 ),
 
 invoice_groups as (

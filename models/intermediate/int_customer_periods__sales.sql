@@ -18,7 +18,8 @@
 with
 
 sales as (
-    select * from {{ ref('fct_sales') }}
+    -- the clean lines fct_sales is built from (intermediates read staging or intermediates only)
+    select * from {{ ref('int_sales_lines__enriched') }}
     where {{ crm_recompute_period_filter('year', 'invoice_date', changes) }}
 ),
 

@@ -11,65 +11,103 @@
 with
 
 transactions as (
-    select * from {{ ref('base_crm__sales_transactions') }}
+    select * from {{ ref('stg_crm__sales_transactions') }}
+),
+
+transaction_rejects as (
+    select * from {{ ref('stg_crm__sales_transactions_rejects') }}
 ),
 
 customers as (
-    select * from {{ ref('base_crm__customers') }}
+    select * from {{ ref('stg_crm__customers') }}
+),
+
+customer_rejects as (
+    select * from {{ ref('stg_crm__customers_rejects') }}
 ),
 
 products as (
-    select * from {{ ref('base_crm__products') }}
+    select * from {{ ref('stg_crm__products') }}
+),
+
+product_rejects as (
+    select * from {{ ref('stg_crm__products_rejects') }}
 ),
 
 campaign_members as (
-    select * from {{ ref('base_crm__campaign_members') }}
+    select * from {{ ref('stg_crm__campaign_members') }}
 ),
 
+campaign_member_rejects as (
+    select * from {{ ref('stg_crm__campaign_members_rejects') }}
+),
+
+-- each source's clean rows (flagged when they carry a quality flag) and its rejected rows: the
+-- staging model pairs split every raw row exactly once
 classified_rows as (
     select
         'sales_transactions' as raw_source,
         source_file,
-        case
-            when reject_reason is not null then 'rejected'
-            when is_exact_duplicate then 'flagged'
-            else 'clean'
-        end as disposition,
-        coalesce(reject_reason, case when is_exact_duplicate then 'exact_duplicate' end, 'ok') as reason,
+        case when is_exact_duplicate then 'flagged' else 'clean' end as disposition,
+        case when is_exact_duplicate then 'exact_duplicate' else 'ok' end as reason,
         revenue
     from transactions
     union all
     select
+        'sales_transactions' as raw_source,
+        source_file,
+        'rejected' as disposition,
+        reject_reason as reason,
+        parsed_revenue as revenue
+    from transaction_rejects
+    union all
+    select
         'customers_master' as raw_source,
         source_file,
-        case
-            when reject_reason is not null then 'rejected'
-            when dq_flags is not null then 'flagged'
-            else 'clean'
-        end as disposition,
-        coalesce(reject_reason, dq_flags, 'ok') as reason,
+        case when dq_flags is not null then 'flagged' else 'clean' end as disposition,
+        coalesce(dq_flags, 'ok') as reason,
         null as revenue
     from customers
     union all
     select
+        'customers_master' as raw_source,
+        source_file,
+        'rejected' as disposition,
+        reject_reason as reason,
+        null as revenue
+    from customer_rejects
+    union all
+    select
         'products_master' as raw_source,
         source_file,
-        case
-            when reject_reason is not null then 'rejected'
-            when dq_flags is not null then 'flagged'
-            else 'clean'
-        end as disposition,
-        coalesce(reject_reason, dq_flags, 'ok') as reason,
+        case when dq_flags is not null then 'flagged' else 'clean' end as disposition,
+        coalesce(dq_flags, 'ok') as reason,
         null as revenue
     from products
     union all
     select
+        'products_master' as raw_source,
+        source_file,
+        'rejected' as disposition,
+        reject_reason as reason,
+        null as revenue
+    from product_rejects
+    union all
+    select
         'campaign_members' as raw_source,
         source_file,
-        case when reject_reason is not null then 'rejected' else 'clean' end as disposition,
-        coalesce(reject_reason, 'ok') as reason,
+        'clean' as disposition,
+        'ok' as reason,
         null as revenue
     from campaign_members
+    union all
+    select
+        'campaign_members' as raw_source,
+        source_file,
+        'rejected' as disposition,
+        reject_reason as reason,
+        null as revenue
+    from campaign_member_rejects
 ),
 
 final as (

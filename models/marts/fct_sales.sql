@@ -34,6 +34,8 @@ final as (
         cast(units as decimal(18, 4)) as units,
         cast(is_return as boolean) as is_return,
         cast(is_exact_duplicate as boolean) as is_exact_duplicate,
+        cast(is_crm_in_scope as boolean) as is_crm_in_scope,
+        -- deprecated name of is_crm_in_scope (the name of dim_customers): kept for existing reports
         cast(is_crm_in_scope as boolean) as is_crm_customer
     from lines
 )

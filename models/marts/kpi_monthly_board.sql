@@ -2,6 +2,7 @@
 -- including anonymous walk-ins), orders (distinct invoices), buying customers, Active / New / Lost /
 -- Reactivated customers (CRM snapshot), average order value and sales per customer, each with its
 -- month-on-month and year-on-year change (ratio - 1; null when the earlier value is missing or 0).
+-- The measures are defined once in macros/crm_kpi_board.sql (shared with kpi_monthly_board_by_segment).
 {{
     config(
         materialized='incremental',
@@ -12,8 +13,6 @@
     )
 }}
 -- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose inputs changed.
-{%- set measures = ['sales', 'orders', 'buying_customers', 'active_customers', 'new_customers',
-    'lost_customers', 'reactivated_customers', 'average_order_value', 'sales_per_customer'] %}
 {%- set changes = crm_changes() %}
 with
 
@@ -43,9 +42,7 @@ sales_with_month as (
 monthly_sales as (
     select
         report_month,
-        sum(revenue) as sales,
-        count(distinct invoice_id) as orders,
-        count(distinct case when quantity > 0 then customer_id end) as buying_customers
+        {{ crm_board_sales_aggregates() }}
     from sales_with_month
     group by report_month
 ),
@@ -53,11 +50,7 @@ monthly_sales as (
 monthly_crm as (
     select
         report_month,
-        sum(case when activity_status = 'Active' then 1 else 0 end) as active_customers,
-        sum(case when lifecycle_event = 'New' then 1 else 0 end) as new_customers,
-        sum(case when lifecycle_event = 'Lost' then 1 else 0 end) as lost_customers,
-        sum(case when lifecycle_event = 'Reactivated' then 1 else 0 end) as reactivated_customers,
-        count(*) as crm_customers
+        {{ crm_board_crm_aggregates() }}
     from snapshot
     group by report_month
 ),
@@ -67,16 +60,7 @@ board as (
         report_months.report_month,
         report_months.report_month_index,
         report_months.is_history_complete,
-        coalesce(monthly_sales.sales, 0) as sales,
-        coalesce(monthly_sales.orders, 0) as orders,
-        coalesce(monthly_sales.buying_customers, 0) as buying_customers,
-        coalesce(monthly_crm.crm_customers, 0) as crm_customers,
-        coalesce(monthly_crm.active_customers, 0) as active_customers,
-        coalesce(monthly_crm.new_customers, 0) as new_customers,
-        coalesce(monthly_crm.lost_customers, 0) as lost_customers,
-        coalesce(monthly_crm.reactivated_customers, 0) as reactivated_customers,
-        monthly_sales.sales / nullif(monthly_sales.orders, 0) as average_order_value,
-        monthly_sales.sales / nullif(monthly_sales.buying_customers, 0) as sales_per_customer
+        {{ crm_board_measure_columns('monthly_sales', 'monthly_crm') }}
     from report_months
     left join monthly_sales
         on report_months.report_month = monthly_sales.report_month
@@ -85,14 +69,9 @@ board as (
 ),
 
 compared as (
-    -- noqa: disable=LT02
     select
         current_month.*,
-        {%- for measure in measures %}
-        previous_month.{{ measure }} as {{ measure }}_previous_month,
-        previous_year.{{ measure }} as {{ measure }}_previous_year{{ ',' if not loop.last }}
-        {%- endfor %}
-    -- noqa: enable=LT02
+        {{ crm_board_previous_columns() }}
     from board as current_month
     left join board as previous_month
         on current_month.report_month_index - 1 = previous_month.report_month_index
@@ -103,27 +82,7 @@ compared as (
 final as (
     select
         cast(report_month as date) as report_month,
-        cast(sales as decimal(18, 4)) as sales,
-        cast(orders as bigint) as orders,
-        cast(buying_customers as bigint) as buying_customers,
-        cast(crm_customers as bigint) as crm_customers,
-        cast(active_customers as bigint) as active_customers,
-        cast(new_customers as bigint) as new_customers,
-        cast(lost_customers as bigint) as lost_customers,
-        cast(reactivated_customers as bigint) as reactivated_customers,
-        cast(average_order_value as decimal(18, 4)) as average_order_value,
-        -- noqa: disable=LT02
-        cast(sales_per_customer as decimal(18, 4)) as sales_per_customer,
-        is_history_complete,
-        {%- for measure in measures %}
-        cast(
-            {{ measure }} / nullif({{ measure }}_previous_month, 0) - 1 as double
-        ) as {{ measure }}_mom_change,
-        cast(
-            {{ measure }} / nullif({{ measure }}_previous_year, 0) - 1 as double
-        ) as {{ measure }}_yoy_change{{ ',' if not loop.last }}
-        {%- endfor %}
-    -- noqa: enable=LT02
+        {{ crm_board_final_columns() }}
     from compared
     where {{ crm_recompute_filter('report_month_index', changes) }}
 )

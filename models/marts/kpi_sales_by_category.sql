@@ -32,6 +32,9 @@ aggregated as (
 
 final as (
     select
+        cast(sales_month as date) as invoice_month,
+        -- deprecated name of invoice_month (a date, while sales_month is money in the snapshot and the
+        -- segment and tier summaries): kept for existing reports
         cast(sales_month as date) as sales_month,
         cast(category as varchar) as category,
         cast(brand as varchar) as brand,

@@ -23,7 +23,8 @@ source as (
 ),
 
 customers as (
-    select * from {{ ref('stg_crm__customers') }}
+    select * from {{ ref('base_crm__customers') }}
+    where reject_reason is null
 ),
 
 numbered as (
