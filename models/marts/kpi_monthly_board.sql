@@ -2,15 +2,6 @@
 -- including anonymous walk-ins), orders (distinct invoices), buying customers, Active / New / Lost /
 -- Reactivated customers (CRM snapshot), average order value and sales per customer, each with its
 -- month-on-month and year-on-year change (ratio - 1; null when the earlier value is missing or 0).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(date_column='report_month') }}"],
-        post_hook=["{{ crm_incremental_post_hook() }}"]
-    )
-}}
 -- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose inputs changed.
 {%- set measures = ['sales', 'orders', 'buying_customers', 'active_customers', 'new_customers',
     'lost_customers', 'reactivated_customers', 'average_order_value', 'sales_per_customer'] %}
