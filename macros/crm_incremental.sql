@@ -112,11 +112,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#-
-    pre-hook of an incremental model: note the run in the state table and delete the months it
-    recomputes (`date_column` / `month_index_column` of the model's table), so that an `append`
-    strategy then inserts them anew.
--#}
 {#- the first month of the period (month, quarter, year) that holds a month index -#}
 {% macro crm_period_start_month_index(month_index, period) -%}
     {%- if period == 'year' -%}
@@ -139,8 +134,30 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro crm_incremental_pre_hook(date_column=none, month_index_column=none, from_year_start=false,
-    period_type_column=none) -%}
+{#-
+    How the current model's months are recomputed: its `meta.crm_recompute` from dbt_project.yml, a
+    dict with named keys (none for a model that is not month-recomputed):
+      date_column / month_index_column: the column whose months are rewritten (a date or a month index)
+      period_type_column: periods of several lengths (day, month, quarter, year) by their start date
+      from_year_start: true to rewrite from the start of the year holding the first changed month
+-#}
+{% macro crm_recompute_config() -%}
+    {%- set meta = config.get('meta') or {} -%}
+    {{ return(meta.get('crm_recompute')) }}
+{%- endmacro %}
+
+{#-
+    pre-hook of every model (dbt_project.yml); for a month-recomputed model: note the run in the
+    state table and delete the months it recomputes, so that the `append` strategy then inserts them
+    anew. Renders nothing for any other model (dbt skips an empty hook).
+-#}
+{% macro crm_incremental_pre_hook() -%}
+    {%- set recompute = crm_recompute_config() -%}
+    {%- if recompute is none -%}{{ return('') }}{%- endif -%}
+    {%- set date_column = recompute.get('date_column') -%}
+    {%- set month_index_column = recompute.get('month_index_column') -%}
+    {%- set period_type_column = recompute.get('period_type_column') -%}
+    {%- set from_year_start = recompute.get('from_year_start', false) -%}
     {%- set changes = crm_changes() -%}
     {%- set lookback = changes.from_month_index % 12 if from_year_start and changes.from_month_index is not none else 0 -%}
     insert into {{ crm_build_state_table() }} (model_name, run_started_at, recompute_from_month_index, is_full)
@@ -172,8 +189,9 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- post-hook: the build succeeded -#}
+{#- post-hook of every model: for a month-recomputed model, the build succeeded -#}
 {% macro crm_incremental_post_hook() -%}
+    {%- if crm_recompute_config() is none -%}{{ return('') }}{%- endif -%}
     update {{ crm_build_state_table() }}
     set built_at = run_started_at
     where model_name = '{{ this.identifier }}'

@@ -32,8 +32,8 @@
     where {{ path_filter }}
 {%- endmacro %}
 
-{#- for files that grew ([[path, file name, old size, old md5], ...]): the names of those whose first
-    old-size bytes still have the recorded MD5 and end with a line break -#}
+{#- for files that grew (a list of dicts: path, name, old_size, old_md5): the names of those whose
+    first old_size bytes still have the recorded MD5 and end with a line break -#}
 {% macro crm_raw_files_that_only_grew(candidates) -%}
     {{ return(adapter.dispatch('crm_raw_files_that_only_grew', 'crm_warehouse')(candidates)) }}
 {%- endmacro %}
@@ -44,10 +44,10 @@
         candidates as (
             {%- for item in candidates %}
             select
-                '{{ item[0] | replace("'", "''") }}' as file_path,
-                '{{ item[1] | replace("'", "''") }}' as source_file,
-                cast({{ item[2] | int }} as bigint) as old_size,
-                '{{ item[3] }}' as old_md5
+                '{{ item.path | replace("'", "''") }}' as file_path,
+                '{{ item.name | replace("'", "''") }}' as source_file,
+                cast({{ item.old_size | int }} as bigint) as old_size,
+                '{{ item.old_md5 }}' as old_md5
             {{ 'union all' if not loop.last }}
             {%- endfor %}
         ),
@@ -56,7 +56,7 @@
             select filename, content
             from read_blob('{{ crm_raw_dir() }}/sales_transactions_*.csv')
             where filename in (
-                {%- for item in candidates %}'{{ item[0] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
+                {%- for item in candidates %}'{{ item.path | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
             )
         )
         select candidates.source_file
@@ -75,8 +75,8 @@
 {%- endmacro %}
 
 {#- {'all': parse every file,
-     'load': [[path, file name, lines kept], ...] to parse (lines kept > 0: only the lines after
-             them, the file grew), 'drop': [file names] to delete} -#}
+     'load': [{'path': ..., 'name': file name, 'kept_rows': lines kept}, ...] to parse (kept_rows
+             > 0: only the lines after them, the file grew), 'drop': [file names] to delete} -#}
 {% macro crm_raw_files_to_load() -%}
     {%- if not execute or not crm_is_incremental() -%}
         {{ return({'all': true, 'load': [], 'drop': []}) }}
@@ -151,9 +151,10 @@
     {%- set grown = [] -%}
     {%- for row in run_query(query).rows -%}
         {%- if row['action'] == 'load' -%}
-            {%- do result['load'].append([row['file_path'], row['source_file'], 0]) -%}
+            {%- do result['load'].append({'path': row['file_path'], 'name': row['source_file'], 'kept_rows': 0}) -%}
         {%- elif row['action'] == 'grew' -%}
-            {%- do grown.append([row['file_path'], row['source_file'], row['loaded_size'], row['loaded_md5'], row['loaded_rows']]) -%}
+            {%- do grown.append({'path': row['file_path'], 'name': row['source_file'], 'old_size': row['loaded_size'],
+                'old_md5': row['loaded_md5'], 'loaded_rows': row['loaded_rows']}) -%}
         {%- else -%}
             {%- do result['drop'].append(row['source_file']) -%}
         {%- endif -%}
@@ -161,7 +162,8 @@
     {%- if grown | length > 0 -%}
         {%- set only_grew = crm_raw_files_that_only_grew(grown) -%}
         {%- for item in grown -%}
-            {%- do result['load'].append([item[0], item[1], (item[4] | int) if item[1] in only_grew else 0]) -%}
+            {%- do result['load'].append({'path': item.path, 'name': item.name,
+                'kept_rows': (item.loaded_rows | int) if item.name in only_grew else 0}) -%}
         {%- endfor -%}
     {%- endif -%}
     {{ return(result) }}
@@ -175,7 +177,7 @@
         false
     {%- else -%}
         {{ path_column }} in (
-            {%- for item in files['load'] %}'{{ item[1 if by_name else 0] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
+            {%- for item in files['load'] %}'{{ (item.name if by_name else item.path) | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
         )
     {%- endif -%}
 {%- endmacro %}
@@ -207,7 +209,7 @@
     {%- set files = crm_raw_files_to_load() -%}
     {%- set names = [] -%}
     {#- a file that only grew keeps its lines -#}
-    {%- for item in files['load'] if item[2] == 0 %}{% do names.append(item[1]) %}{% endfor -%}
+    {%- for item in files['load'] if item.kept_rows == 0 %}{% do names.append(item.name) %}{% endfor -%}
     {%- for name in files['drop'] %}{% do names.append(name) %}{% endfor -%}
     {%- if crm_is_incremental() and names | length > 0 -%}
         delete from {{ this }} where source_file in (

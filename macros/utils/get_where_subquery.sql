@@ -22,29 +22,24 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- the incremental models and the column their months are rebuilt by -#}
+{#-
+    The month-recomputed models and the column their months are rebuilt by, read from their
+    `meta.crm_recompute` in dbt_project.yml: {model name: {'column': ..., 'kind': 'date' | 'index'}}
+-#}
 {% macro crm_incremental_month_columns() -%}
-    {{ return({
-        'int_customer_months__activity': ('month_index', 'index'),
-        'int_customer_months__windows': ('report_month_index', 'index'),
-        'fct_customer_monthly_snapshot': ('report_month', 'date'),
-        'fct_sales': ('invoice_date', 'date'),
-        'int_customer_periods__sales': ('period_start', 'date'),
-        'int_customer_months__category_sales': ('sales_month', 'date'),
-        'kpi_monthly_board': ('report_month', 'date'),
-        'kpi_segment_summary': ('report_month', 'date'),
-        'kpi_tier_summary': ('report_month', 'date'),
-        'kpi_segment_migration': ('report_month', 'date'),
-        'kpi_tier_migration': ('report_month', 'date'),
-        'kpi_rfm_score_bands': ('report_month', 'date'),
-        'int_customer_value__inputs': ('report_month_index', 'index'),
-        'int_customer_value__frequency_groups': ('report_month_index', 'index'),
-        'int_customer_value__model_fits': ('report_month_index', 'index'),
-        'int_customer_value__scores': ('report_month_index', 'index'),
-        'fct_customer_value': ('report_month', 'date'),
-        'kpi_customer_value_by_segment': ('report_month', 'date'),
-        'kpi_customer_value_by_tier': ('report_month', 'date'),
-    }) }}
+    {%- set columns = {} -%}
+    {%- if not execute -%}{{ return(columns) }}{%- endif -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
+        {%- set recompute = (node.config.meta or {}).get('crm_recompute') -%}
+        {%- if recompute -%}
+            {%- if recompute.get('month_index_column') -%}
+                {%- do columns.update({node.name: {'column': recompute['month_index_column'], 'kind': 'index'}}) -%}
+            {%- else -%}
+                {%- do columns.update({node.name: {'column': recompute['date_column'], 'kind': 'date'}}) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(columns) }}
 {%- endmacro %}
 
 {% macro crm_test_scope_predicate(relation) -%}
@@ -68,13 +63,13 @@
     {%- if first_month is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set column, kind = columns[relation.identifier] -%}
+    {%- set month_column = columns[relation.identifier] -%}
     {%- if first_month == 999999 -%}
         {{ return('false') }}
-    {%- elif kind == 'index' -%}
-        {{ return(column ~ ' >= ' ~ first_month) }}
+    {%- elif month_column.kind == 'index' -%}
+        {{ return(month_column.column ~ ' >= ' ~ first_month) }}
     {%- else -%}
-        {{ return(column ~ ' >= ' ~ crm_month_start_literal(first_month)) }}
+        {{ return(month_column.column ~ ' >= ' ~ crm_month_start_literal(first_month)) }}
     {%- endif -%}
 {%- endmacro %}
 

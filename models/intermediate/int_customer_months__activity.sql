@@ -12,15 +12,6 @@
 -- Incremental (macros/crm_incremental.sql): a run recomputes the months from the first month whose
 -- inputs changed, reading the lines of the 12 months before it too (their deltas land up to 12
 -- months later).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(month_index_column='month_index') }}"],
-        post_hook=["{{ crm_incremental_post_hook() }}"]
-    )
-}}
 {%- set changes = crm_changes() %}
 with
 

@@ -4,15 +4,6 @@
 --
 -- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose
 -- inputs changed.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(date_column='sales_month') }}"],
-        post_hook=["{{ crm_incremental_post_hook() }}"]
-    )
-}}
 {%- set changes = crm_changes() %}
 with
 

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(month_index_column='report_month_index') }}"],
-        post_hook=["{{ crm_incremental_post_hook() }}"]
-    )
-}}
 {%- set changes = crm_changes() %}
 {#-
     A run that recomputes only the last few months (the usual monthly run) aggregates each output

@@ -5,15 +5,6 @@
 -- Incremental (macros/crm_incremental.sql): a run rewrites the periods that contain a month from
 -- the first month whose inputs changed: each period (day, month, quarter, year) that holds it or
 -- starts after it.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(date_column='period_start', from_year_start=true, period_type_column='period_type') }}"],
-        post_hook=["{{ crm_incremental_post_hook() }}"]
-    )
-}}
 {%- set changes = crm_changes() %}
 with
 

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(month_index_column='report_month_index') }}"],
-        post_hook=["{{ crm_incremental_post_hook() }}"]
-    )
-}}
 {%- set changes = crm_changes() %}
 -- The customer value inputs grouped for the BG/NBD and MBG/NBD fits and scores: one row per report
 -- month and distinct (x, t_x, T) triple (t_x and T in whole days), with the number of customers as

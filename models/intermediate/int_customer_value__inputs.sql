@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(month_index_column='report_month_index') }}"],
-        post_hook=["{{ crm_incremental_post_hook() }}"]
-    )
-}}
 {%- set changes = crm_changes() %}
 -- The inputs of the customer value models (SPEC section 9), one row per in-scope customer and
 -- report month from the month of the customer's first core purchase: x (repeat occasions), t_x

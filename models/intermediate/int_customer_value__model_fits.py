@@ -108,8 +108,9 @@ def as_relation(session, table):
 
 
 def model(dbt, session):
-    dbt.config(materialized="incremental", incremental_strategy="append", on_schema_change="fail")
-    # pre- and post-hooks (Jinja) are in _intermediate__customer_value.yml
+    # incremental config and hooks: dbt_project.yml (docs/incremental.md); dbt's Python
+    # parser makes a Python model a table unless its own dbt.config() names the materialization
+    dbt.config(materialized="incremental")
     dbt.ref("int_source_digests")  # read by the pre-hook (crm_changes): keeps it upstream
     max_iterations = dbt.config.meta_get("crm_value_fit_max_iterations")
     max_iterations = int(max_iterations) if max_iterations else cv.MAX_ITERATIONS

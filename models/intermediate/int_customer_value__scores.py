@@ -39,8 +39,9 @@ def as_relation(session, table):
 
 
 def model(dbt, session):
-    dbt.config(materialized="incremental", incremental_strategy="append", on_schema_change="fail")
-    # pre- and post-hooks (Jinja) are in _intermediate__customer_value.yml
+    # incremental config and hooks: dbt_project.yml (docs/incremental.md); dbt's Python
+    # parser makes a Python model a table unless its own dbt.config() names the materialization
+    dbt.config(materialized="incremental")
     dbt.ref("int_source_digests")  # read by the pre-hook (crm_changes): keeps it upstream
     chosen = dbt.config.meta_get("crm_value_model")
     if chosen not in cv.MODELS:

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(date_column='report_month') }}"],
-        post_hook=["{{ crm_incremental_post_hook() }}"]
-    )
-}}
 {%- set changes = crm_changes() %}
 -- The point-in-time monthly CRM snapshot: one row per in-scope customer and report month
 -- (SPEC sections 5 and 6). Incremental (macros/crm_incremental.sql): a run recomputes the months

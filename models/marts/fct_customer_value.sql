@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(date_column='report_month') }}"],
-        post_hook=["{{ crm_incremental_post_hook() }}"]
-    )
-}}
 {%- set changes = crm_changes() %}
 -- Customer value per in-scope customer and report month (SPEC section 9): the model inputs, P(alive),
 -- expected repeat occasions in the next 3 and 12 months, the expected spend per occasion and the

@@ -3,15 +3,6 @@
 -- dim_products and dim_dates on their keys.
 -- Incremental (macros/crm_incremental.sql): a run rewrites the lines dated from the first month
 -- whose inputs changed.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(date_column='invoice_date') }}"],
-        post_hook=["{{ crm_incremental_post_hook() }}"]
-    )
-}}
 {%- set changes = crm_changes() %}
 with
 

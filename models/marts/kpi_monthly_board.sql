@@ -3,15 +3,6 @@
 -- Reactivated customers (CRM snapshot), average order value and sales per customer, each with its
 -- month-on-month and year-on-year change (ratio - 1; null when the earlier value is missing or 0).
 -- The measures are defined once in macros/crm_kpi_board.sql (shared with kpi_monthly_board_by_segment).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(date_column='report_month') }}"],
-        post_hook=["{{ crm_incremental_post_hook() }}"]
-    )
-}}
 -- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose inputs changed.
 {%- set changes = crm_changes() %}
 with

@@ -1,15 +1,6 @@
 -- Score bands: for every report month, RFMT dimension and score, the lowest and highest measure and
 -- the number of customers, so that every score is explainable to a business user. A score with no
 -- row in a month is an empty bin (a measure dominated by ties collapses bins).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=["{{ crm_incremental_pre_hook(date_column='report_month') }}"],
-        post_hook=["{{ crm_incremental_post_hook() }}"]
-    )
-}}
 -- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose inputs changed.
 {%- set dimensions = [
     ('R', 'recency_days', 'recency_score', 'days since the last core purchase'),

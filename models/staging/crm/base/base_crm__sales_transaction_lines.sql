@@ -21,7 +21,7 @@
 -- parsing it again.
 {%- set files = crm_raw_files_to_load() %}
 {%- set grown_files = [] %}
-{%- for item in files['load'] if item[2] > 0 %}{% do grown_files.append(item) %}{% endfor %}
+{%- for item in files['load'] if item.kept_rows > 0 %}{% do grown_files.append(item) %}{% endfor %}
 {#- the raw text of a line: what makes two lines of a file exact duplicates #}
 {%- set raw_columns = [
     'invoice_id', 'customer_id', 'invoice_date_raw', 'product_id', 'quantity_raw', 'revenue_raw', 'store_id'
@@ -43,8 +43,8 @@ kept_lines as (
     -- the lines already loaded from each file that only grew
     {%- for item in grown_files %}
     select
-        '{{ item[1] | replace("'", "''") }}' as source_file,
-        {{ item[2] | int }} as kept_rows
+        '{{ item.name | replace("'", "''") }}' as source_file,
+        {{ item.kept_rows | int }} as kept_rows
     {{ 'union all' if not loop.last }}
     {%- else %}
     select
@@ -141,7 +141,7 @@ line_contents as (
         {{ raw_columns | join(',\n        ') }}
     from {{ this }}
     where source_file in (
-        {%- for item in grown_files %}'{{ item[1] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
+        {%- for item in grown_files %}'{{ item.name | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
     )
     {%- endif %}
 ),
