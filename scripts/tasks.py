@@ -356,13 +356,31 @@ def lint() -> None:
     run([venv_tool("sqlfluff"), "lint", "models", "data_tests", "--processes", "2"], env=env)
 
 
+def pytest_worker_args(env: dict[str, str]) -> list[str]:
+    """CRM_TEST_WORKERS=N (default 1) runs pytest on N pytest-xdist workers, one test file per worker
+    (--dist loadfile keeps each file's module fixtures in one process; the shared session builds of
+    tests/conftest.py run once per run, under a lock)."""
+    workers = env.get("CRM_TEST_WORKERS", "1").strip()
+    if not workers.isdigit() or int(workers) < 1:
+        sys.exit(f"CRM_TEST_WORKERS must be a whole number >= 1 (got {workers!r})")
+    return [] if int(workers) == 1 else ["-n", workers, "--dist", "loadfile"]
+
+
 def test(extra: list[str]) -> None:
     setup()
+    timings: list[tuple[str, float]] = []
+    started = time.perf_counter()
     lint()
+    timings.append(("sqlfluff lint", time.perf_counter() - started))
     env = project_env()
     check_not_locked(env)
+    started = time.perf_counter()
     dbt(["build", "--full-refresh"], env)  # publishes the serving file as its last node
-    code = run([venv_tool("python"), "-m", "pytest", "tests", *extra], env=env, check=False)
+    timings.append(("dbt build --full-refresh (models, data tests, unit tests, publish)", time.perf_counter() - started))
+    started = time.perf_counter()
+    code = run([venv_tool("python"), "-m", "pytest", "tests", *pytest_worker_args(env), *extra], env=env, check=False)
+    timings.append(("pytest", time.perf_counter() - started))
+    log("make test steps: " + "; ".join(f"{name} {seconds:.0f} s" for name, seconds in timings))
     if code == 5:
         log("pytest collected no tests: the test suite is missing")
         sys.exit(1)

@@ -1,9 +1,12 @@
 """Shared helpers: build the warehouse on a generated raw folder into a throw-away DuckDB file."""
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -56,20 +59,57 @@ def query(db_path: Path, sql: str):
         return connection.execute(sql).df()
 
 
+def shared_path(tmp_path_factory, name: str) -> Path:
+    """A path shared by every pytest-xdist worker of this run (plain pytest: the session's temp dir).
+
+    Under xdist each worker has its own base temp dir (<run>/popen-gwN); their parent is the run's."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+
+
+@contextlib.contextmanager
+def exclusive(path: Path):
+    """Hold an exclusive lock on path + '.lock' (POSIX; one process under Windows anyway)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "w") as handle:
+        if os.name != "nt":
+            import fcntl
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def build_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """make(folder) runs once per test run, even with several xdist workers; returns the folder.
+
+    A session fixture with an expensive result (a generated raw folder, a built warehouse) uses this
+    so that `pytest -n 2` does not build it once per worker. Tests never write to the result: a test
+    that changes a warehouse copies the file first."""
+    folder = shared_path(tmp_path_factory, name)
+    done = folder / ".done"
+    with exclusive(folder):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            make(folder)
+            done.write_text("ok\n")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def clean_raw(tmp_path_factory) -> Path:
     """A clean generated raw folder (no bad rows), rich enough to hold every tier and event."""
-    out = tmp_path_factory.mktemp("raw_clean")
-    generate_data.generate(out, customers=1200, start_year=2023, years=3, seed=7, clean=True)
-    return out
+    def make(out: Path) -> None:
+        generate_data.generate(out / "raw", customers=1200, start_year=2023, years=3, seed=7, clean=True)
+    return build_once(tmp_path_factory, "raw_clean", make) / "raw"
 
 
 @pytest.fixture(scope="session")
 def clean_warehouse(clean_raw, tmp_path_factory) -> Path:
-    """The warehouse built (models only; tests run in the main dbt build) on clean_raw."""
-    db_path = tmp_path_factory.mktemp("wh_clean") / "crm.duckdb"
-    run_dbt(clean_raw, db_path, *MODELS_ONLY)
-    return db_path
+    """The warehouse built (models only; tests run in the main dbt build) on clean_raw, once per run.
+    Read it, or copy it before changing it."""
+    def make(folder: Path) -> None:
+        run_dbt(clean_raw, folder / "crm.duckdb", *MODELS_ONLY)
+    return build_once(tmp_path_factory, "wh_clean", make) / "crm.duckdb"
 
 
 @pytest.fixture(scope="session")

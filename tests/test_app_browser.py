@@ -1,22 +1,20 @@
 """The Streamlit app in a real headless Chromium: every page renders, without an error.
 
 Starts `streamlit run app/streamlit_app.py` on a free localhost port (reading the published serving
-file), waits for /_stcore/health, then opens each page URL in one headless Chromium (the flags of
-`chromium --headless --no-sandbox --disable-gpu ... --window-size=1400,1000`) driven over the
-DevTools pipe: it waits until the page has rendered, saves a PNG screenshot and the DOM (the
---screenshot / --dump-dom outputs) in test-artifacts/screenshots/. A page fails when its DOM holds
-a Streamlit exception block (stException), a traceback, an error alert or the "Page not found"
-dialog, or when it never finished rendering.
+file), waits for /_stcore/health, then opens each page URL in one headless Chromium driven by
+Playwright for Python (pinned in requirements.txt). Playwright launches Debian's own chromium through
+`executable_path`, so no browser is downloaded: never run `playwright install`. The test waits until
+the page has rendered (the Streamlit websocket is idle, the title is shown, every Plotly chart is
+drawn), then saves a PNG screenshot and the DOM in test-artifacts/screenshots/. A page fails when its
+DOM holds a Streamlit exception block (stException), a traceback, an error alert or the "Page not
+found" dialog, or when it never finished rendering.
 
-Skipped when no Chromium binary is installed (Debian: apt-get install -y chromium).
+Skipped when no Chromium binary is installed (Debian: apt-get install -y chromium; .ci/run does).
 """
 from __future__ import annotations
 
-import base64
-import json
 import os
 import re
-import select
 import shutil
 import socket
 import subprocess
@@ -26,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app" / "streamlit_app.py"
@@ -54,6 +53,10 @@ PAGES = [
     ("campaign_results", "campaign-results", "Campaign results", True),
     ("data_quality", "data-quality", "Data quality", True),
 ]
+# Playwright's own headless flags plus those the container needs (no sandbox without user namespaces,
+# no GPU, /dev/shm too small for Chromium's shared memory).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--hide-scrollbars"]
+VIEWPORT = {"width": 1400, "height": 1000}
 ERROR_MARKERS = ('data-testid="stException"', "Traceback (most recent call last)", "stAlertContentError",
                  "Page not found")
 
@@ -122,124 +125,44 @@ def rendered(dom: str, title: str, has_charts: bool) -> bool:
     return done and heading and (drawn >= charts > 0 if has_charts else True)
 
 
-class Chromium:
-    """Headless Chromium driven over the DevTools protocol on a pipe (--remote-debugging-pipe).
-
-    Why not `chromium --screenshot --dump-dom --virtual-time-budget=15000 URL`: virtual time only
-    waits for pending HTTP loads, not for the Streamlit websocket, so the shot is taken as soon as
-    the page shell is loaded: a script run that takes more than about a second in real time is
-    captured as the loading skeleton (measured with a page sleeping 1 s). Here the test waits until
-    the page has really rendered, then takes the screenshot and the DOM.
-    """
-
-    FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-dev-shm-usage", "--window-size=1400,1000", "--hide-scrollbars", "--remote-debugging-pipe"]
-
-    def __init__(self, profile: Path):
-        to_child, self._write = os.pipe()
-        self._read, from_child = os.pipe()
-
-        def wire_fds():  # the DevTools pipe is fd 3 (commands in) and fd 4 (messages out)
-            commands, messages = os.dup(to_child), os.dup(from_child)
-            os.dup2(commands, 3)
-            os.dup2(messages, 4)
-
-        self.process = subprocess.Popen(
-            [CHROMIUM, *self.FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=wire_fds, close_fds=False,  # fds 3 and 4 must survive; Python's own fds are not inheritable
-        )
-        os.close(to_child)
-        os.close(from_child)
-        self._buffer = b""
-        self._next_id = 0
-        target = self.send("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        self.send("Page.enable", session=True)
-        self.send("Emulation.setDeviceMetricsOverride", session=True, width=1400, height=1000,
-                  deviceScaleFactor=1, mobile=False)
-
-    def send(self, method: str, session: bool = False, timeout: float = 60, **params) -> dict:
-        self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = self.session
-        os.write(self._write, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            while b"\0" in self._buffer:
-                raw, self._buffer = self._buffer.split(b"\0", 1)
-                reply = json.loads(raw)
-                if reply.get("id") == self._next_id:
-                    if "error" in reply:
-                        raise RuntimeError(f"{method}: {reply['error']}")
-                    return reply.get("result", {})
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self._read], [], [], remaining)[0]:
-                raise TimeoutError(f"no DevTools reply to {method}")
-            chunk = os.read(self._read, 1 << 20)
-            if not chunk:
-                raise RuntimeError("chromium closed the DevTools pipe")
-            self._buffer += chunk
-
-    def dom(self) -> str:
-        result = self.send("Runtime.evaluate", session=True, expression="document.documentElement.outerHTML",
-                           returnByValue=True)
-        return result["result"].get("value", "")
-
-    def capture(self, url: str, png: Path, title: str, has_charts: bool, timeout: float = 60) -> str:
-        """Open url, wait until it rendered (or shows an error), save the screenshot; returns the DOM."""
-        self.send("Page.navigate", session=True, url=url)
-        deadline = time.monotonic() + timeout
-        dom = ""
-        while time.monotonic() < deadline:
-            time.sleep(0.25)
-            dom = self.dom()
-            if rendered(dom, title, has_charts) or any(marker in dom for marker in ERROR_MARKERS):
-                break
-        time.sleep(0.5)  # let Plotly finish its transitions
-        dom = self.dom()
-        # Streamlit scrolls inside its main block: grow the viewport to show the whole page.
-        height = self.send("Runtime.evaluate", session=True, returnByValue=True, expression=(
-            "Math.max(1000, ...Array.from(document.querySelectorAll('[data-testid=\"stMain\"], "
-            "[data-testid=\"stMainBlockContainer\"]'), e => e.scrollHeight + 120))"))["result"].get("value", 1000)
-        self.send("Emulation.setDeviceMetricsOverride", session=True, width=1400, height=min(int(height), 6000),
-                  deviceScaleFactor=1, mobile=False)
-        time.sleep(0.5)
-        shot = self.send("Page.captureScreenshot", session=True, format="png")
-        self.send("Emulation.setDeviceMetricsOverride", session=True, width=1400, height=1000,
-                  deviceScaleFactor=1, mobile=False)
-        png.write_bytes(base64.b64decode(shot["data"]))
-        return dom
-
-    def close(self) -> None:
-        try:
-            self.send("Browser.close", timeout=5)
-        except (OSError, RuntimeError, TimeoutError):
-            pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        for fd in (self._read, self._write):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    chromium = Chromium(tmp_path_factory.mktemp("chromium-profile"))
-    yield chromium
-    chromium.close()
+def browser():
+    """One headless Chromium page driven by Playwright (Debian's chromium: no browser download)."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = chromium.new_page(viewport=VIEWPORT)
+            yield page
+        finally:
+            chromium.close()
 
 
-def screenshot(browser: Chromium, url: str, name: str, title: str, has_charts: bool) -> str:
+def capture(page: Page, url: str, png: Path, title: str, has_charts: bool, timeout: float = 60) -> str:
+    """Open url, wait until it rendered (or shows an error), save a full-page screenshot; returns the DOM."""
+    page.goto(url, wait_until="domcontentloaded")
+    deadline = time.monotonic() + timeout
+    dom = ""
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        dom = page.content()
+        if rendered(dom, title, has_charts) or any(marker in dom for marker in ERROR_MARKERS):
+            break
+    page.wait_for_timeout(500)  # let Plotly finish its transitions
+    dom = page.content()
+    # Streamlit scrolls inside its main block, not the document: grow the viewport to show the whole page.
+    height = page.evaluate(
+        "Math.max(1000, ...Array.from(document.querySelectorAll('[data-testid=\"stMain\"], "
+        "[data-testid=\"stMainBlockContainer\"]'), e => e.scrollHeight + 120))")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(int(height), 6000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(png))
+    page.set_viewport_size(VIEWPORT)
+    return dom
+
+
+def screenshot(page: Page, url: str, name: str, title: str, has_charts: bool) -> str:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    dom = browser.capture(url, ARTIFACTS / f"{name}.png", title, has_charts)
+    dom = capture(page, url, ARTIFACTS / f"{name}.png", title, has_charts)
     (ARTIFACTS / f"{name}.html").write_text(dom)
     return dom
 

@@ -238,9 +238,4 @@ def test_windows_task_scheduler_files_run_the_refresh_monthly():
     assert 'cd /d "%~dp0..\\.."' in lines  # the checkout, two folders up from deploy\windows
     assert "py -3.11 scripts\\tasks.py refresh" in lines
     assert lines[-1] == "exit /b %ERRORLEVEL%"  # the exit code reaches Task Scheduler's Last Run Result
-    assert (ROOT / "deploy" / "windows" / "crm-refresh.cmd").relative_to(ROOT).parts == ("deploy", "windows", "crm-refresh.cmd")
 
-
-def test_make_refresh_is_the_same_command():
-    makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^refresh:.*\n\t\$\(PYTHON\) scripts/tasks.py refresh \$\(ARGS\)$", makefile, re.M)
