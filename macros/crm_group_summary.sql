@@ -27,7 +27,7 @@ grouped as (
 summarised as (
     select
         cast(report_month as date) as report_month,
-        cast({{ group_label }} as varchar) as {{ group_label }},
+        cast({{ group_label }} as {{ dbt.type_string() }}) as {{ group_label }},
         cast(customers as bigint) as customers,
         cast(customers * 1.0 / sum(customers) over (partition by report_month) as double) as share_of_customers,
         cast(sales_month as decimal(18, 4)) as sales_month,
