@@ -79,7 +79,9 @@ final as (
         cast(report_month as date) as report_month,
         cast({{ crm_campaign_response_window_days() }} as integer) as response_window_days,
         cast(response_window_end as date) as response_window_end,
-        cast(case when is_window_complete then 'completed' else 'running' end as {{ dbt.type_string() }}) as campaign_status,
+        cast(
+            case when is_window_complete then 'completed' else 'running' end as {{ dbt.type_string() }}
+        ) as campaign_status,
         cast(contacted_members as bigint) as contacted_members,
         cast(holdout_members as bigint) as holdout_members,
         cast(contacted_responders as bigint) as contacted_responders,
