@@ -34,8 +34,8 @@ moves as (
 migrations as (
     select
         cast(report_month as date) as report_month,
-        cast(from_{{ column }} as varchar) as from_{{ column }},
-        cast(to_{{ column }} as varchar) as to_{{ column }},
+        cast(from_{{ column }} as {{ dbt.type_string() }}) as from_{{ column }},
+        cast(to_{{ column }} as {{ dbt.type_string() }}) as to_{{ column }},
         cast(count(*) as bigint) as customers
     from moves
     group by report_month, from_{{ column }}, to_{{ column }}

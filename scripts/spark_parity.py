@@ -31,7 +31,7 @@ DUCKDB_ONLY_COLUMNS = {
                       "latest_clv_12m"},
 }
 # when the build ran: differs between any two builds
-RUN_COLUMNS = {"fct_data_quality": {"built_at"}}
+RUN_COLUMNS = {"fct_data_quality": {"built_at", "build_id"}}
 MAX_EXAMPLES = 3
 
 

@@ -142,3 +142,18 @@
 {% macro spark__crm_row_hash(alias) -%}
     hash({{ alias }}.*)
 {%- endmacro %}
+
+{#- numerator / denominator as DECIMAL(18, 4). DuckDB divides decimals in double precision and rounds
+    the double to 4 decimals (267.02025 is stored as 267.0202499..., giving 267.0202); Spark divides
+    decimals exactly (267.0203). Spark does the same as DuckDB here, so both engines give one value. -#}
+{% macro crm_decimal_ratio(numerator, denominator) -%}
+    {{ return(adapter.dispatch('crm_decimal_ratio', 'crm_warehouse')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__crm_decimal_ratio(numerator, denominator) -%}
+    cast({{ numerator }} / {{ denominator }} as decimal(18, 4))
+{%- endmacro %}
+
+{% macro spark__crm_decimal_ratio(numerator, denominator) -%}
+    cast(floor(cast({{ numerator }} as double) / {{ denominator }} * 10000 + 0.5) / 10000 as decimal(18, 4))
+{%- endmacro %}
