@@ -157,3 +157,18 @@
 {% macro spark__crm_decimal_ratio(numerator, denominator) -%}
     cast(floor(cast({{ numerator }} as double) / {{ denominator }} * 10000 + 0.5) / 10000 as decimal(18, 4))
 {%- endmacro %}
+
+{#- numerator / denominator in double precision: DuckDB divides decimals as doubles; Spark divides
+    decimals as decimals, keeping as few as 6 decimals (a share of 0.0123618745 instead of
+    0.012361874480384717), so it divides doubles here -#}
+{% macro crm_ratio(numerator, denominator) -%}
+    {{ return(adapter.dispatch('crm_ratio', 'crm_warehouse')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__crm_ratio(numerator, denominator) -%}
+    {{ numerator }} / {{ denominator }}
+{%- endmacro %}
+
+{% macro spark__crm_ratio(numerator, denominator) -%}
+    cast({{ numerator }} as double) / {{ denominator }}
+{%- endmacro %}

@@ -75,8 +75,8 @@ board as (
         coalesce(monthly_crm.new_customers, 0) as new_customers,
         coalesce(monthly_crm.lost_customers, 0) as lost_customers,
         coalesce(monthly_crm.reactivated_customers, 0) as reactivated_customers,
-        monthly_sales.sales / nullif(monthly_sales.orders, 0) as average_order_value,
-        monthly_sales.sales / nullif(monthly_sales.buying_customers, 0) as sales_per_customer
+        {{ crm_ratio('monthly_sales.sales', 'nullif(monthly_sales.orders, 0)') }} as average_order_value,
+        {{ crm_ratio('monthly_sales.sales', 'nullif(monthly_sales.buying_customers, 0)') }} as sales_per_customer
     from report_months
     left join monthly_sales
         on report_months.report_month = monthly_sales.report_month
@@ -117,10 +117,10 @@ final as (
         is_history_complete,
         {%- for measure in measures %}
         cast(
-            {{ measure }} / nullif({{ measure }}_previous_month, 0) - 1 as double
+            {{ crm_ratio(measure, 'nullif(' ~ measure ~ '_previous_month, 0)') }} - 1 as double
         ) as {{ measure }}_mom_change,
         cast(
-            {{ measure }} / nullif({{ measure }}_previous_year, 0) - 1 as double
+            {{ crm_ratio(measure, 'nullif(' ~ measure ~ '_previous_year, 0)') }} - 1 as double
         ) as {{ measure }}_yoy_change{{ ',' if not loop.last }}
         {%- endfor %}
     -- noqa: enable=LT02
