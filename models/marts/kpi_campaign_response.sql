@@ -52,7 +52,8 @@ rates as (
         groups.holdout_revenue,
         groups.contacted_responders / nullif(groups.contacted_members, 0) as contacted_rate,
         groups.holdout_responders / nullif(groups.holdout_members, 0) as holdout_rate,
-        {{ crm_ratio('groups.contacted_revenue', 'nullif(groups.contacted_members, 0)') }} as contacted_revenue_per_member,
+        {{ crm_ratio('groups.contacted_revenue', 'nullif(groups.contacted_members, 0)') }}
+            as contacted_revenue_per_member,
         {{ crm_ratio('groups.holdout_revenue', 'nullif(groups.holdout_members, 0)') }} as holdout_revenue_per_member
     from campaigns
     inner join groups
