@@ -24,11 +24,12 @@ import sys
 from pathlib import Path
 
 REL_TOLERANCE = 1e-9
-# dim_customers' customer value columns come from fct_customer_value (dbt Python models, DuckDB only):
-# null on Spark
+# the customer value columns of dim_customers (and kpi_customer_rfm, which reads them from it) come from
+# fct_customer_value (dbt Python models, DuckDB only): null on Spark
 DUCKDB_ONLY_COLUMNS = {
     "dim_customers": {"latest_p_alive", "latest_expected_occasions_3m", "latest_expected_occasions_12m",
                       "latest_clv_12m"},
+    "kpi_customer_rfm": {"p_alive", "expected_occasions_3m", "expected_occasions_12m", "clv_12m"},
 }
 # when the build ran: differs between any two builds
 RUN_COLUMNS = {"fct_data_quality": {"built_at", "build_id"}}
