@@ -16,6 +16,8 @@ from spark_parity import compare_columns, compare_rows, values_equal
 def test_exact_kinds_must_match_exactly():
     assert values_equal(Decimal("1.2300"), Decimal("1.23"))
     assert not values_equal(Decimal("1.2300"), Decimal("1.2301"))
+    # exact, not through floats (which cannot tell these apart)
+    assert not values_equal(Decimal("12345678901234.0001"), Decimal("12345678901234.0002"))
     assert values_equal(3, Decimal("3.0000"))
     assert not values_equal(3, 4)
     assert values_equal("Can't Lose Them", "Can't Lose Them")
