@@ -33,6 +33,8 @@ DUCKDB_ONLY_COLUMNS = {
 }
 # when the build ran: differs between any two builds
 RUN_COLUMNS = {"fct_data_quality": {"built_at", "build_id"}}
+# marts that keep a history of builds (appended at every DuckDB build): only the latest build compares
+LATEST_BUILD_ONLY = {"fct_data_quality": "built_at"}
 MAX_EXAMPLES = 3
 
 
@@ -161,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         spark_columns = [row[0] for row in con.execute(f"describe select * from {spark_relation}").fetchall()]
         columns, problems = compare_columns(mart, duckdb_columns, spark_columns)
         select_list = ", ".join(f'"{column}"' for column in columns)
-        duckdb_rows = con.execute(f'select {select_list} from {args.schema}."{mart}"').fetchall()
+        latest = (f" where {LATEST_BUILD_ONLY[mart]} = (select max({LATEST_BUILD_ONLY[mart]}) "
+                  f'from {args.schema}."{mart}")' if mart in LATEST_BUILD_ONLY else "")
+        duckdb_rows = con.execute(f'select {select_list} from {args.schema}."{mart}"{latest}').fetchall()
         spark_rows = con.execute(f"select {select_list} from {spark_relation}").fetchall()
         problems += compare_rows(columns, duckdb_rows, spark_rows)
         result = "same" if not problems else "DIFFERENT"
