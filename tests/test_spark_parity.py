@@ -113,3 +113,22 @@ def test_a_different_decimal_fails(warehouses, capsys):
 def test_a_mart_not_built_on_spark_fails(warehouses, capsys):
     assert run(warehouses) == 1
     assert "DIFFERENT: not built on Spark" in capsys.readouterr().out
+
+
+def test_only_the_latest_duckdb_build_of_the_data_quality_history_compares(tmp_path, capsys):
+    db_path, spark_dir = tmp_path / "crm.duckdb", tmp_path / "spark"
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_data_quality as select * from (values ('b1', timestamp '2026-01-01', 'x', 5), "
+                    "('b2', timestamp '2026-02-01', 'x', 7)) t(build_id, built_at, raw_source, row_count)")
+    (spark_dir / "marts.db" / "fct_data_quality").mkdir(parents=True)
+    with duckdb.connect() as con:
+        con.execute("copy (select 's1' as build_id, timestamp '2026-03-01' as built_at, 'x' as raw_source, 7 as row_count) "
+                    f"to '{spark_dir / 'marts.db' / 'fct_data_quality' / 'part-0.parquet'}' (format parquet)")
+    assert spark_parity.main(["--duckdb", str(db_path), "--spark-warehouse", str(spark_dir)]) == 0
+    # the latest DuckDB build says 7: a Spark build that says 5 differs
+    with duckdb.connect() as con:
+        con.execute("copy (select 's1' as build_id, timestamp '2026-03-01' as built_at, 'x' as raw_source, 5 as row_count) "
+                    f"to '{spark_dir / 'marts.db' / 'fct_data_quality' / 'part-0.parquet'}' (format parquet)")
+    assert spark_parity.main(["--duckdb", str(db_path), "--spark-warehouse", str(spark_dir)]) == 1
+    assert "row_count: DuckDB 7 vs Spark 5" in capsys.readouterr().out
