@@ -1,13 +1,16 @@
 # Thin wrappers around scripts/tasks.py (which also runs on Windows without make).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: build test lint docs freshness refresh app bench setup clean
+.PHONY: build test test-spark lint docs freshness refresh app bench setup clean
 
 build: ## create .venv if needed and build the warehouse (CRM_RAW_DIR, CRM_DUCKDB_PATH)
 	$(PYTHON) scripts/tasks.py build $(ARGS)
 
 test: ## sqlfluff, the whole dbt build with its tests, and pytest
 	$(PYTHON) scripts/tasks.py test $(ARGS)
+
+test-spark: ## build the demo on a local Apache Spark (.venv-spark, Java 17) and compare every mart with DuckDB
+	$(PYTHON) scripts/tasks.py test-spark $(ARGS)
 
 lint:
 	$(PYTHON) scripts/tasks.py lint

@@ -16,6 +16,9 @@
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ return(none) }}
     {%- endif -%}
+    {%- if target.type == 'spark' -%}
+        {{ return(crm_spark_list_files(crm_campaign_dir() ~ '/*.csv')) }}
+    {%- endif -%}
     {%- set query = "select file from glob('" ~ crm_campaign_dir() ~ "/*.csv') order by file" -%}
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}

@@ -27,14 +27,16 @@ grouped as (
 summarised as (
     select
         cast(report_month as date) as report_month,
-        cast({{ group_label }} as varchar) as {{ group_label }},
+        cast({{ group_label }} as {{ dbt.type_string() }}) as {{ group_label }},
         cast(customers as bigint) as customers,
-        cast(customers * 1.0 / sum(customers) over (partition by report_month) as double) as share_of_customers,
+        cast(
+            {{ crm_ratio('customers * 1.0', 'sum(customers) over (partition by report_month)') }} as double
+        ) as share_of_customers,
         cast(sales_month as decimal(18, 4)) as sales_month,
-        cast(sales_month / nullif(sum(sales_month) over (partition by report_month), 0) as double)
+        cast({{ crm_ratio('sales_month', 'nullif(sum(sales_month) over (partition by report_month), 0)') }} as double)
             as share_of_sales_month,
         cast(sales_12m as decimal(18, 4)) as sales_12m,
-        cast(sales_12m / nullif(sum(sales_12m) over (partition by report_month), 0) as double)
+        cast({{ crm_ratio('sales_12m', 'nullif(sum(sales_12m) over (partition by report_month), 0)') }} as double)
             as share_of_sales_12m,
         cast(units_12m as decimal(18, 4)) as units_12m
     from grouped

@@ -43,8 +43,8 @@
         coalesce({{ monthly_crm }}.new_customers, 0) as new_customers,
         coalesce({{ monthly_crm }}.lost_customers, 0) as lost_customers,
         coalesce({{ monthly_crm }}.reactivated_customers, 0) as reactivated_customers,
-        {{ monthly_sales }}.sales / nullif({{ monthly_sales }}.orders, 0) as average_order_value,
-        {{ monthly_sales }}.sales / nullif({{ monthly_sales }}.buying_customers, 0) as sales_per_customer
+        {{ crm_ratio(monthly_sales ~ '.sales', 'nullif(' ~ monthly_sales ~ '.orders, 0)') }} as average_order_value,
+        {{ crm_ratio(monthly_sales ~ '.sales', 'nullif(' ~ monthly_sales ~ '.buying_customers, 0)') }} as sales_per_customer
 {%- endmacro %}
 
 {#- each measure of the month before and of the same month a year before (board aliases
@@ -70,8 +70,8 @@
         cast(sales_per_customer as decimal(18, 4)) as sales_per_customer,
         is_history_complete,
     {%- for measure in crm_board_measures() %}
-        cast({{ measure }} / nullif({{ measure }}_previous_month, 0) - 1 as double) as {{ measure }}_mom_change,
-        cast({{ measure }} / nullif({{ measure }}_previous_year, 0) - 1 as double) as {{ measure }}_yoy_change
+        cast({{ crm_ratio(measure, 'nullif(' ~ measure ~ '_previous_month, 0)') }} - 1 as double) as {{ measure }}_mom_change,
+        cast({{ crm_ratio(measure, 'nullif(' ~ measure ~ '_previous_year, 0)') }} - 1 as double) as {{ measure }}_yoy_change
         {{- ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

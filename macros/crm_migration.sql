@@ -40,10 +40,10 @@ migrations as (
     select
         cast(report_month as date) as report_month,
         {%- if by_column %}
-        cast({{ by_column }} as varchar) as {{ by_column }},
+        cast({{ by_column }} as {{ dbt.type_string() }}) as {{ by_column }},
         {%- endif %}
-        cast(from_{{ column }} as varchar) as from_{{ column }},
-        cast(to_{{ column }} as varchar) as to_{{ column }},
+        cast(from_{{ column }} as {{ dbt.type_string() }}) as from_{{ column }},
+        cast(to_{{ column }} as {{ dbt.type_string() }}) as to_{{ column }},
         cast(count(*) as bigint) as customers
     from moves
     group by report_month, {{ by_column ~ ', ' if by_column }}from_{{ column }}, to_{{ column }}

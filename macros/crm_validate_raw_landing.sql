@@ -8,6 +8,9 @@
     its expected header is the source's column list, in order (without `filename`, added by the reader).
 -#}
 {% macro crm_validate_raw_landing() %}
+    {%- if target.type == 'spark' -%}
+        {{ return(crm_spark_register_raw_landing()) }}
+    {%- endif -%}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
         {%- set raw_dir = crm_raw_dir() -%}
         {%- set problems = [] -%}

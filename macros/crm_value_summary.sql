@@ -42,7 +42,7 @@ grouped as (
 final as (
     select
         cast(report_month as date) as report_month,
-        cast({{ group_label }} as varchar) as {{ group_label }},
+        cast({{ group_label }} as {{ dbt.type_string() }}) as {{ group_label }},
         cast(customers as bigint) as customers,
         cast(mean_p_alive as double) as mean_p_alive,
         cast(clv_12m as decimal(18, 4)) as clv_12m,

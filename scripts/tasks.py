@@ -14,6 +14,10 @@
                                                    per run in <warehouse>/logs/, one-line result, exit
                                                    code 0 ok, 1 failed, 2 stale, 3 locked, 4 file in use
     python scripts/tasks.py setup                  create .venv and install requirements.txt
+    python scripts/tasks.py test-spark             build the demo on a local Apache Spark (dbt-spark, in
+                                                   .venv-spark from requirements-spark.txt; Java 17) with
+                                                   every data test and compare each mart with the DuckDB
+                                                   build (scripts/spark_parity.py); docs/spark.md
 
 The Makefile targets call this script. Settings come from the environment:
 CRM_RAW_DIR (raw landing folder, default data/demo), CRM_DUCKDB_PATH (build warehouse file,
@@ -25,6 +29,7 @@ import datetime
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -388,6 +393,73 @@ def test(extra: list[str]) -> None:
         sys.exit(code)
 
 
+SPARK_VENV = ROOT / ".venv-spark"
+SPARK_REQUIREMENTS = ROOT / "requirements-spark.txt"
+SPARK_BIN = SPARK_VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def setup_spark() -> None:
+    """Create .venv-spark (dbt-spark + pyspark, about 500 MB) when missing or when
+    requirements-spark.txt changed. Kept apart from .venv so that the DuckDB build never carries
+    pyspark and the two adapters' dependencies cannot clash."""
+    java = shutil.which("java")
+    if java is None:
+        sys.exit("[crm] Java is required by Spark and was not found on PATH: install a Java 17 runtime "
+                 "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless) and set JAVA_HOME if needed.")
+    wanted = hashlib.sha256(SPARK_REQUIREMENTS.read_bytes()).hexdigest()
+    stamp = SPARK_VENV / ".requirements.sha256"
+    python = SPARK_BIN / ("python.exe" if os.name == "nt" else "python")
+    if not python.exists():
+        log(f"creating virtual environment {SPARK_VENV}")
+        run([sys.executable, "-m", "venv", str(SPARK_VENV)])
+    if not stamp.exists() or stamp.read_text().strip() != wanted:
+        log("installing requirements-spark.txt into .venv-spark (first run only; pyspark is about 500 MB)")
+        run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(SPARK_REQUIREMENTS)])
+        stamp.write_text(wanted)
+
+
+def spark_env() -> dict[str, str]:
+    """project_env plus the Spark build's own folders: its tables (CRM_SPARK_WAREHOUSE, default
+    warehouse/spark) and dbt's target-spark/ and logs-spark/, so that it never touches the DuckDB
+    build's target/."""
+    env = project_env()
+    spark_dir = Path(env.get("CRM_SPARK_WAREHOUSE") or ROOT / "warehouse" / "spark")
+    if not spark_dir.is_absolute():
+        spark_dir = (Path.cwd() / spark_dir).resolve()
+    env["CRM_SPARK_WAREHOUSE"] = spark_dir.as_posix()
+    env["DBT_TARGET_PATH"] = str(ROOT / "target-spark")
+    env["DBT_LOG_PATH"] = str(ROOT / "logs-spark")
+    env["PATH"] = str(SPARK_BIN) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def test_spark(extra: list[str]) -> None:
+    """The parity check of issue 16: the DuckDB build (make build; up to date = incremental no-op),
+    then the demo on a local Spark from scratch with every data test, then each mart compared."""
+    started = time.perf_counter()
+    build([])
+    duckdb_seconds = time.perf_counter() - started
+    setup_spark()
+    env = spark_env()
+    spark_dir = Path(env["CRM_SPARK_WAREHOUSE"])
+    if spark_dir.exists():
+        shutil.rmtree(spark_dir)  # every Spark build starts from nothing (no incremental state there)
+    spark_dir.mkdir(parents=True)
+    spark_started = time.perf_counter()
+    command = [str(SPARK_BIN / ("dbt.exe" if os.name == "nt" else "dbt")), "build", "--target", "spark",
+               "--full-refresh", *PRODUCTION_BUILD_ARGS, *extra]
+    run(command, env=env)
+    spark_seconds = time.perf_counter() - spark_started
+    log(f"Spark build with its data tests: {spark_seconds:.1f} s (DuckDB build step: {duckdb_seconds:.1f} s)")
+    code = run([venv_tool("python"), str(ROOT / "scripts" / "spark_parity.py"), "--duckdb", env["CRM_DUCKDB_PATH"],
+                "--spark-warehouse", env["CRM_SPARK_WAREHOUSE"],
+                "--spark-manifest", str(Path(env["DBT_TARGET_PATH"]) / "manifest.json")], env=project_env(), check=False)
+    if code != 0:
+        log("Spark and DuckDB marts differ (see the table above)")
+        sys.exit(code)
+    log(f"test-spark passed in {time.perf_counter() - started:.1f} s")
+
+
 def freshness() -> None:
     setup()
     dbt(["source", "freshness"], project_env())
@@ -435,6 +507,8 @@ def main(argv: list[str]) -> None:
         freshness()
     elif command == "refresh":
         refresh(extra)
+    elif command == "test-spark":
+        test_spark(extra)
     else:
         sys.exit(f"unknown command {command!r}; see --help")
 

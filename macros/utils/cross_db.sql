@@ -15,7 +15,7 @@
 {%- endmacro %}
 
 {% macro spark__crm_regexp_full_match(expression, pattern) -%}
-    ({{ expression }} rlike {{ pattern }})
+    ({{ expression }} rlike concat('^(?:', {{ pattern }}, ')$'))
 {%- endmacro %}
 
 {#- file name without its folder -#}
@@ -111,4 +111,64 @@
 
 {% macro spark__crm_raise_error(message_expression) -%}
     raise_error({{ message_expression }})
+{%- endmacro %}
+
+{#- Row number of each raw line in load order: numbered within each file in the file's line order
+    (the models subtract each file's first number). DuckDB reads the CSV files in order with
+    preserve_insertion_order. Spark reads files in parallel splits: monotonically_increasing_id()
+    rises with the position inside a file, so ordering by (file, id) numbers each file's lines in
+    file order. -#}
+{% macro crm_load_row_number(file_column) -%}
+    {{ return(adapter.dispatch('crm_load_row_number', 'crm_warehouse')(file_column)) }}
+{%- endmacro %}
+
+{% macro default__crm_load_row_number(file_column) -%}
+    row_number() over ()
+{%- endmacro %}
+
+{% macro spark__crm_load_row_number(file_column) -%}
+    row_number() over (order by {{ file_column }}, monotonically_increasing_id())
+{%- endmacro %}
+
+{#- a hash of a whole row (`alias` of the relation) -#}
+{% macro crm_row_hash(alias) -%}
+    {{ return(adapter.dispatch('crm_row_hash', 'crm_warehouse')(alias)) }}
+{%- endmacro %}
+
+{% macro default__crm_row_hash(alias) -%}
+    hash({{ alias }})
+{%- endmacro %}
+
+{% macro spark__crm_row_hash(alias) -%}
+    hash({{ alias }}.*)
+{%- endmacro %}
+
+{#- numerator / denominator as DECIMAL(18, 4). DuckDB divides decimals in double precision and rounds
+    the double to 4 decimals (267.02025 is stored as 267.0202499..., giving 267.0202); Spark divides
+    decimals exactly (267.0203). Spark does the same as DuckDB here, so both engines give one value. -#}
+{% macro crm_decimal_ratio(numerator, denominator) -%}
+    {{ return(adapter.dispatch('crm_decimal_ratio', 'crm_warehouse')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__crm_decimal_ratio(numerator, denominator) -%}
+    cast({{ numerator }} / {{ denominator }} as decimal(18, 4))
+{%- endmacro %}
+
+{% macro spark__crm_decimal_ratio(numerator, denominator) -%}
+    cast(floor(cast({{ numerator }} as double) / {{ denominator }} * 10000 + 0.5) / 10000 as decimal(18, 4))
+{%- endmacro %}
+
+{#- numerator / denominator in double precision: DuckDB divides decimals as doubles; Spark divides
+    decimals as decimals, keeping as few as 6 decimals (a share of 0.0123618745 instead of
+    0.012361874480384717), so it divides doubles here -#}
+{% macro crm_ratio(numerator, denominator) -%}
+    {{ return(adapter.dispatch('crm_ratio', 'crm_warehouse')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__crm_ratio(numerator, denominator) -%}
+    {{ numerator }} / {{ denominator }}
+{%- endmacro %}
+
+{% macro spark__crm_ratio(numerator, denominator) -%}
+    cast({{ numerator }} as double) / {{ denominator }}
 {%- endmacro %}

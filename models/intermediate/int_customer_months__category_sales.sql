@@ -54,10 +54,10 @@ aggregated as (
 final as (
     select
         cast(sales_month as date) as sales_month,
-        cast(category as varchar) as category,
-        cast(brand as varchar) as brand,
-        cast(crm_role as varchar) as crm_role,
-        cast(customer_id as varchar) as customer_id,
+        cast(category as {{ dbt.type_string() }}) as category,
+        cast(brand as {{ dbt.type_string() }}) as brand,
+        cast(crm_role as {{ dbt.type_string() }}) as crm_role,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(sales as decimal(18, 4)) as sales,
         cast(quantity as decimal(18, 4)) as quantity,
         cast(units as decimal(18, 4)) as units,

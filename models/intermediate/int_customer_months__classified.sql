@@ -32,8 +32,8 @@ measured as (
             windows.report_month_index - {{ crm_month_index('windows.first_core_purchase_date') }} + 1
             as integer
         ) as tenure_months,
-        cast(windows.m6 / 6 as decimal(18, 4)) as avg_monthly_consumption,
-        case when windows.o6 > 0 then cast(windows.m6 / windows.o6 as decimal(18, 4)) end as avg_order_size,
+        {{ crm_decimal_ratio('windows.m6', '6') }} as avg_monthly_consumption,
+        case when windows.o6 > 0 then {{ crm_decimal_ratio('windows.m6', 'windows.o6') }} end as avg_order_size,
         case when windows.m12 > 0 then 'Active' else 'Not Active' end as activity_status
     from windows
 ),

@@ -83,9 +83,9 @@ periods as (
 
 final as (
     select
-        cast(period_type as varchar) as period_type,
+        cast(period_type as {{ dbt.type_string() }}) as period_type,
         cast(period_start as date) as period_start,
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(sales as decimal(18, 4)) as sales,
         cast(returns_revenue as decimal(18, 4)) as returns_revenue,
         cast(quantity as decimal(18, 4)) as quantity,

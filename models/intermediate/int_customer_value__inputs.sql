@@ -144,7 +144,7 @@ inputs as (
 
 final as (
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(report_month as date) as report_month,
         cast(report_month_index as integer) as report_month_index,
         cast(first_core_purchase_date as date) as first_core_purchase_date,

@@ -30,9 +30,10 @@ scores as (
 
 cells as (
     select
-        recency_scores.generated_number as recency_score,
-        frequency_scores.generated_number as frequency_score,
-        monetary_scores.generated_number as monetary_score
+        -- integers on every engine (dbt.generate_series multiplies by power(), a double on Spark)
+        cast(recency_scores.generated_number as integer) as recency_score,
+        cast(frequency_scores.generated_number as integer) as frequency_score,
+        cast(monetary_scores.generated_number as integer) as monetary_score
     from scores as recency_scores
     cross join scores as frequency_scores
     cross join scores as monetary_scores

@@ -36,7 +36,7 @@ products as (
 {%- for seed in seeds %}
 
 seed_{{ seed }} as (
-    select sum(hash(seed_row)) as digest from {{ ref(seed) }} as seed_row  -- noqa: AL05
+    select sum({{ crm_row_hash('seed_row') }}) as digest from {{ ref(seed) }} as seed_row  -- noqa: AL05
 ),
 {%- endfor %}
 
@@ -106,7 +106,7 @@ current_digests as (
         input_key,
         month_index,
         row_count,
-        cast(digest as varchar) as digest
+        cast(digest as {{ dbt.type_string() }}) as digest
     from {{ digests }}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
@@ -151,11 +151,11 @@ compared as (
 
 final as (
     select
-        cast(input_name as varchar) as input_name,
-        cast(input_key as varchar) as input_key,
+        cast(input_name as {{ dbt.type_string() }}) as input_name,
+        cast(input_key as {{ dbt.type_string() }}) as input_key,
         cast(month_index as integer) as month_index,
         cast(row_count as bigint) as row_count,
-        cast(digest as varchar) as digest,
+        cast(digest as {{ dbt.type_string() }}) as digest,
         cast(changed_at as timestamp) as changed_at
     from compared
 )

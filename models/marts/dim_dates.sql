@@ -58,10 +58,12 @@ final as (
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
         cast({{ dbt.date_trunc('quarter', 'date_day') }} as date) as quarter_start_date,
         cast({{ dbt.date_trunc('year', 'date_day') }} as date) as year_start_date,
-        cast({{ crm_date_label('date_day', 'year_month') }} as varchar) as year_month,
-        cast(extract(year from date_day) || '-Q' || extract(quarter from date_day) as varchar) as year_quarter,
-        cast({{ crm_date_label('date_day', 'month_name') }} as varchar) as month_name,
-        cast({{ crm_date_label('date_day', 'day_name') }} as varchar) as day_name
+        cast({{ crm_date_label('date_day', 'year_month') }} as {{ dbt.type_string() }}) as year_month,
+        cast(
+            extract(year from date_day) || '-Q' || extract(quarter from date_day) as {{ dbt.type_string() }}
+        ) as year_quarter,
+        cast({{ crm_date_label('date_day', 'month_name') }} as {{ dbt.type_string() }}) as month_name,
+        cast({{ crm_date_label('date_day', 'day_name') }} as {{ dbt.type_string() }}) as day_name
     from in_range
 )
 

@@ -7,11 +7,11 @@ products as (
 
 final as (
     select
-        cast(product_id as varchar) as product_id,
-        cast(product_name as varchar) as product_name,
-        cast(brand as varchar) as brand,
-        cast(category as varchar) as category,
-        cast(crm_role as varchar) as crm_role,
+        cast(product_id as {{ dbt.type_string() }}) as product_id,
+        cast(product_name as {{ dbt.type_string() }}) as product_name,
+        cast(brand as {{ dbt.type_string() }}) as brand,
+        cast(category as {{ dbt.type_string() }}) as category,
+        cast(crm_role as {{ dbt.type_string() }}) as crm_role,
         cast(unit_size as decimal(18, 4)) as unit_size
     from products
 )

@@ -45,10 +45,10 @@ unioned as (
 
 final as (
     select
-        cast(segment_label as varchar) as segment_label,
+        cast(segment_label as {{ dbt.type_string() }}) as segment_label,
         cast(segment_priority as integer) as segment_priority,
-        cast(segment_description as varchar) as segment_description,
-        cast(segment_suggested_action as varchar) as segment_suggested_action,
+        cast(segment_description as {{ dbt.type_string() }}) as segment_description,
+        cast(segment_suggested_action as {{ dbt.type_string() }}) as segment_suggested_action,
         cast(score_cells as integer) as score_cells,
         cast(is_rfm_segment as boolean) as is_rfm_segment
     from unioned

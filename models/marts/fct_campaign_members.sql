@@ -86,11 +86,11 @@ responses as (
 
 final as (
     select
-        cast(windows.campaign_id as varchar) as campaign_id,
-        cast(windows.customer_id as varchar) as customer_id,
-        cast(windows.campaign_name as varchar) as campaign_name,
-        cast(windows.channel as varchar) as channel,
-        cast(windows.member_group as varchar) as member_group,
+        cast(windows.campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(windows.customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(windows.campaign_name as {{ dbt.type_string() }}) as campaign_name,
+        cast(windows.channel as {{ dbt.type_string() }}) as channel,
+        cast(windows.member_group as {{ dbt.type_string() }}) as member_group,
         cast(windows.send_date as date) as send_date,
         cast(windows.report_month as date) as report_month,
         cast(windows.response_window_end as date) as response_window_end,

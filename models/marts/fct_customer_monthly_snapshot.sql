@@ -52,8 +52,8 @@ final as (
         cast(frequency_score as integer) as frequency_score,
         cast(monetary_score as integer) as monetary_score,
         cast(tenure_score as integer) as tenure_score,
-        cast(rfm_cell as varchar) as rfm_cell,
-        cast(rfm_segment as varchar) as rfm_segment,
+        cast(rfm_cell as {{ dbt.type_string() }}) as rfm_cell,
+        cast(rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
         cast(sales_month as decimal(18, 4)) as sales_month,
         cast(sales_12m as decimal(18, 4)) as sales_12m,
         is_history_complete

@@ -76,7 +76,7 @@ scored as (
 
 final as (
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(report_month as date) as report_month,
         cast(x as integer) as x,
         cast(t_x_weeks as double) as t_x_weeks,
@@ -87,7 +87,7 @@ final as (
         cast(expected_occasions_12m as double) as expected_occasions_12m,
         cast(expected_spend_per_occasion as decimal(18, 4)) as expected_spend_per_occasion,
         cast(clv_12m as decimal(18, 4)) as clv_12m,
-        cast(model as varchar) as model
+        cast(model as {{ dbt.type_string() }}) as model
     from scored
 )
 

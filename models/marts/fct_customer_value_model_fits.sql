@@ -10,7 +10,7 @@ fits as (
 final as (
     select
         cast(report_month as date) as report_month,
-        cast(model as varchar) as model,
+        cast(model as {{ dbt.type_string() }}) as model,
         cast(model = '{{ var("crm_value_model") }}' or model = 'gamma_gamma' as boolean) as is_used_for_scores,
         cast(r as double) as r,
         cast(alpha as double) as alpha,
@@ -24,7 +24,7 @@ final as (
         cast(converged as boolean) as converged,
         cast(at_parameter_bound as boolean) as at_parameter_bound,
         cast(iterations as integer) as iterations,
-        cast(optimizer_message as varchar) as optimizer_message
+        cast(optimizer_message as {{ dbt.type_string() }}) as optimizer_message
     from fits
 )
 

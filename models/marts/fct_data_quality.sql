@@ -112,12 +112,12 @@ classified_rows as (
 
 final as (
     select
-        cast('{{ invocation_id }}' as varchar) as build_id,
+        cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as build_id,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as built_at,
-        cast(raw_source as varchar) as raw_source,
-        cast(source_file as varchar) as source_file,
-        cast(disposition as varchar) as disposition,
-        cast(reason as varchar) as reason,
+        cast(raw_source as {{ dbt.type_string() }}) as raw_source,
+        cast(source_file as {{ dbt.type_string() }}) as source_file,
+        cast(disposition as {{ dbt.type_string() }}) as disposition,
+        cast(reason as {{ dbt.type_string() }}) as reason,
         cast(count(*) as bigint) as row_count,
         cast(sum(revenue) as decimal(18, 4)) as parsed_revenue
     from classified_rows

@@ -13,13 +13,13 @@ lines as (
 
 final as (
     select
-        cast(source_file as varchar) as source_file,
+        cast(source_file as {{ dbt.type_string() }}) as source_file,
         cast(source_row_number as bigint) as source_row_number,
-        cast(invoice_id as varchar) as invoice_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(product_id as varchar) as product_id,
+        cast(invoice_id as {{ dbt.type_string() }}) as invoice_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(product_id as {{ dbt.type_string() }}) as product_id,
         cast(invoice_date as date) as invoice_date,
-        cast(store_id as varchar) as store_id,
+        cast(store_id as {{ dbt.type_string() }}) as store_id,
         cast(quantity as decimal(18, 4)) as quantity,
         cast(revenue as decimal(18, 4)) as revenue,
         cast(units as decimal(18, 4)) as units,

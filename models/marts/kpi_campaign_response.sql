@@ -52,8 +52,9 @@ rates as (
         groups.holdout_revenue,
         groups.contacted_responders / nullif(groups.contacted_members, 0) as contacted_rate,
         groups.holdout_responders / nullif(groups.holdout_members, 0) as holdout_rate,
-        groups.contacted_revenue / nullif(groups.contacted_members, 0) as contacted_revenue_per_member,
-        groups.holdout_revenue / nullif(groups.holdout_members, 0) as holdout_revenue_per_member
+        {{ crm_ratio('groups.contacted_revenue', 'nullif(groups.contacted_members, 0)') }}
+            as contacted_revenue_per_member,
+        {{ crm_ratio('groups.holdout_revenue', 'nullif(groups.holdout_members, 0)') }} as holdout_revenue_per_member
     from campaigns
     inner join groups
         on campaigns.campaign_id = groups.campaign_id
@@ -72,14 +73,16 @@ intervals as (
 
 final as (
     select
-        cast(campaign_id as varchar) as campaign_id,
-        cast(campaign_name as varchar) as campaign_name,
-        cast(channel as varchar) as channel,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(campaign_name as {{ dbt.type_string() }}) as campaign_name,
+        cast(channel as {{ dbt.type_string() }}) as channel,
         cast(send_date as date) as send_date,
         cast(report_month as date) as report_month,
         cast({{ crm_campaign_response_window_days() }} as integer) as response_window_days,
         cast(response_window_end as date) as response_window_end,
-        cast(case when is_window_complete then 'completed' else 'running' end as varchar) as campaign_status,
+        cast(
+            case when is_window_complete then 'completed' else 'running' end as {{ dbt.type_string() }}
+        ) as campaign_status,
         cast(contacted_members as bigint) as contacted_members,
         cast(holdout_members as bigint) as holdout_members,
         cast(contacted_responders as bigint) as contacted_responders,

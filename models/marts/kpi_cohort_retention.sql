@@ -91,7 +91,7 @@ final as (
         cast(retained_customers as bigint) as retained_customers,
         cast(retained_customers / cohort_customers as double) as retention_rate,
         cast(revenue as decimal(18, 4)) as revenue,
-        cast(cumulative_revenue / cohort_customers as decimal(18, 4)) as cumulative_revenue_per_customer,
+        {{ crm_decimal_ratio('cumulative_revenue', 'cohort_customers') }} as cumulative_revenue_per_customer,
         is_history_complete
     from cumulated
     where

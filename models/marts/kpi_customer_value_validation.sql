@@ -27,7 +27,7 @@ calibration_customers as (
     select
         inputs.customer_id,
         inputs.x,
-        case when inputs.x >= 7 then '7+' else cast(inputs.x as varchar) end as x_group,
+        case when inputs.x >= 7 then '7+' else cast(inputs.x as {{ dbt.type_string() }}) end as x_group,
         least(inputs.x, 7) as x_group_order
     from inputs
     inner join calibration
@@ -68,11 +68,11 @@ actual_by_group as (
 predicted_by_group as (
     select
         months_ahead,
-        case when x >= 7 then '7+' else cast(x as varchar) end as x_group,
+        case when x >= 7 then '7+' else cast(x as {{ dbt.type_string() }}) end as x_group,
         sum(customers) as customers,
         sum(customers * expected_occasions) as predicted_repeat_occasions
     from holdout
-    group by months_ahead, case when x >= 7 then '7+' else cast(x as varchar) end
+    group by months_ahead, case when x >= 7 then '7+' else cast(x as {{ dbt.type_string() }}) end
 ),
 
 by_group as (
@@ -113,9 +113,9 @@ final as (
         cast(calibration.calibration_month as date) as calibration_month,
         cast(with_total.report_month as date) as report_month,
         cast(with_total.months_ahead as integer) as months_ahead,
-        cast(with_total.x_group as varchar) as x_group,
+        cast(with_total.x_group as {{ dbt.type_string() }}) as x_group,
         cast(with_total.x_group_order as integer) as x_group_order,
-        cast(calibration.model as varchar) as model,
+        cast(calibration.model as {{ dbt.type_string() }}) as model,
         cast(with_total.customers as bigint) as customers,
         cast(with_total.predicted_customers as bigint) as predicted_customers,
         cast(with_total.predicted_repeat_occasions as double) as predicted_repeat_occasions,

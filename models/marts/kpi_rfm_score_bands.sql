@@ -36,8 +36,8 @@ bands as (
 final as (
     select
         cast(report_month as date) as report_month,
-        cast(dimension as varchar) as dimension,
-        cast(measure_name as varchar) as measure_name,
+        cast(dimension as {{ dbt.type_string() }}) as dimension,
+        cast(measure_name as {{ dbt.type_string() }}) as measure_name,
         cast(score as integer) as score,
         cast(lowest_measure as decimal(18, 4)) as lowest_measure,
         cast(highest_measure as decimal(18, 4)) as highest_measure,

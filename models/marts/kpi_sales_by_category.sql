@@ -36,10 +36,10 @@ final as (
         -- deprecated name of invoice_month (a date, while sales_month is money in the snapshot and the
         -- segment and tier summaries): kept for existing reports
         cast(sales_month as date) as sales_month,
-        cast(category as varchar) as category,
-        cast(brand as varchar) as brand,
-        cast(crm_role as varchar) as crm_role,
-        cast(segment_label as varchar) as segment_label,
+        cast(category as {{ dbt.type_string() }}) as category,
+        cast(brand as {{ dbt.type_string() }}) as brand,
+        cast(crm_role as {{ dbt.type_string() }}) as crm_role,
+        cast(segment_label as {{ dbt.type_string() }}) as segment_label,
         cast(sales as decimal(18, 4)) as sales,
         cast(quantity as decimal(18, 4)) as quantity,
         cast(units as decimal(18, 4)) as units,

@@ -33,9 +33,9 @@ periods as (
 
 final as (
     select
-        cast(period_type as varchar) as period_type,
+        cast(period_type as {{ dbt.type_string() }}) as period_type,
         cast(period_start as date) as period_start,
-        cast(segment_label as varchar) as segment_label,
+        cast(segment_label as {{ dbt.type_string() }}) as segment_label,
         cast(sales as decimal(18, 4)) as sales,
         cast(returns_revenue as decimal(18, 4)) as returns_revenue,
         cast(quantity as decimal(18, 4)) as quantity,

@@ -10,14 +10,14 @@ source as (
     {%- else %}
     -- no campaign file in {{ crm_campaign_dir() }}
     select
-        cast(null as varchar) as campaign_id,
-        cast(null as varchar) as campaign_name,
-        cast(null as varchar) as channel,
-        cast(null as varchar) as send_date,
-        cast(null as varchar) as report_month,
-        cast(null as varchar) as customer_id,
-        cast(null as varchar) as member_group,
-        cast(null as varchar) as filename
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        cast(null as {{ dbt.type_string() }}) as campaign_name,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        cast(null as {{ dbt.type_string() }}) as send_date,
+        cast(null as {{ dbt.type_string() }}) as report_month,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as member_group,
+        cast(null as {{ dbt.type_string() }}) as filename
     where false
     {%- endif %}
 ),
@@ -30,7 +30,7 @@ customers as (
 numbered as (
     select
         source.*,
-        row_number() over () as load_row_id
+        {{ crm_load_row_number('filename') }} as load_row_id
     from source
 ),
 

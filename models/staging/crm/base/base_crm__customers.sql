@@ -8,7 +8,7 @@ source as (
 numbered as (
     select
         source.*,
-        row_number() over () as source_row_number
+        {{ crm_load_row_number('filename') }} as source_row_number
     from source
 ),
 

@@ -48,7 +48,7 @@ kept_lines as (
     {{ 'union all' if not loop.last }}
     {%- else %}
     select
-        cast(null as varchar) as source_file,
+        cast(null as {{ dbt.type_string() }}) as source_file,
         0 as kept_rows
     where false
     {%- endfor %}
@@ -57,7 +57,7 @@ kept_lines as (
 numbered as (
     select
         source.*,
-        row_number() over () as load_row_id
+        {{ crm_load_row_number('filename') }} as load_row_id
     from source
 ),
 
