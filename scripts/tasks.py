@@ -13,7 +13,8 @@
     python scripts/tasks.py refresh                for a scheduler: freshness gate, build, publish; a log
                                                    per run in <warehouse>/logs/, one-line result, exit
                                                    code 0 ok, 1 failed, 2 stale, 3 locked, 4 file in use
-    python scripts/tasks.py setup                  create .venv and install requirements.txt
+    python scripts/tasks.py setup                  create .venv, install requirements.txt and the
+                                                   crm_warehouse package (src/, editable)
 
 The Makefile targets call this script. Settings come from the environment:
 CRM_RAW_DIR (raw landing folder, default data/demo), CRM_DUCKDB_PATH (build warehouse file,
@@ -33,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 REQUIREMENTS = ROOT / "requirements.txt"
+PYPROJECT = ROOT / "pyproject.toml"
 STAMP = VENV / ".requirements.sha256"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
@@ -57,16 +59,19 @@ def run(command: list[str], env: dict[str, str] | None = None, check: bool = Tru
 
 def setup() -> None:
     """Create .venv when missing and install the pinned requirements when they changed."""
-    if sys.version_info[:2] < (3, 11):
-        sys.exit("Python 3.11 or newer is required (found %s)." % sys.version.split()[0])
-    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if sys.version_info[:2] < (3, 11):  # noqa: UP036  (this file runs on whatever Python the user has)
+        sys.exit(f"Python 3.11 or newer is required (found {sys.version.split()[0]}).")
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes() + PYPROJECT.read_bytes()).hexdigest()
     if not Path(venv_tool("python")).exists():
         log(f"creating virtual environment {VENV}")
         run([sys.executable, "-m", "venv", str(VENV)])
     if not STAMP.exists() or STAMP.read_text().strip() != wanted:
-        log("installing pinned requirements (first run only)")
-        run([venv_tool("python"), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-             "-r", str(REQUIREMENTS)])
+        log("installing pinned requirements and the crm_warehouse package (first run only)")
+        pip = [venv_tool("python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        run([*pip, "-r", str(REQUIREMENTS)])
+        # Editable, from src/crm_warehouse: its dependencies are requirements.txt (--no-deps) and
+        # its build backend is the setuptools pinned there (--no-build-isolation: nothing to download).
+        run([*pip, "--no-deps", "--no-build-isolation", "-e", str(ROOT)])
         STAMP.write_text(wanted)
 
 

@@ -3,15 +3,11 @@ high-precision mpmath evaluations of the published expressions, the likelihood a
 recovery of known parameters from simulated data, and the convergence flag."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import mpmath
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
-import customer_value as cv  # noqa: E402
+from crm_warehouse import customer_value as cv
 
 mpmath.mp.dps = 40
 

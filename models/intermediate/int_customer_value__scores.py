@@ -13,7 +13,7 @@ import datetime
 import numpy as np
 import pyarrow as pa
 
-import customer_value as cv
+from crm_warehouse import customer_value as cv
 
 SCHEMA = pa.schema([
     ("report_month", pa.date32()),

@@ -28,7 +28,7 @@ a list.
 
 Recording a campaign (SPEC section 11): with --campaign-name (and --send-date, default today;
 --holdout-share, default 0.10) the list is recorded as a campaign: its members are split
-reproducibly into a contacted group and a held-out group (scripts/campaign_record.py: a SHA-256
+reproducibly into a contacted group and a held-out group (crm_warehouse/campaign_record.py: a SHA-256
 hash of campaign id and customer id), the record is written as a CSV file into the campaigns folder
 (CRM_CAMPAIGN_DIR, default the `campaigns` folder of CRM_RAW_DIR; --campaign-dir overrides it), and
 the exported list holds only the contacted group. The next `make build` measures the response.
@@ -36,7 +36,7 @@ the exported list holds only the contacted group. The next `make build` measures
 The data come from the serving DuckDB file (CRM_SERVING_PATH, default crm_serving.duckdb beside
 CRM_DUCKDB_PATH), opened read-only. mobile_number is text: leading zeros are kept in CSV and Excel.
 
-Exports are safe to open in a spreadsheet (scripts/safe_export.py): in .xlsx every text value is a
+Exports are safe to open in a spreadsheet (crm_warehouse/safe_export.py): in .xlsx every text value is a
 text cell, never a formula; in CSV a text value that a spreadsheet would evaluate (leading = + - @,
 tab, carriage return, unless it is only a number such as +254712345678) gets a leading ' and text
 fields are quoted; numbers are written as they are. --csv-raw writes the CSV values unchanged, for
@@ -53,11 +53,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import campaign_record  # noqa: E402
-import safe_export  # noqa: E402
-from publish import default_paths  # noqa: E402
+from crm_warehouse import campaign_record, safe_export
+from crm_warehouse.publish import default_paths
 
 CHANNELS = {"email": ("opt_email", "email"), "sms": ("opt_sms", "mobile_number"),
             "phone": ("opt_phone", "mobile_number")}

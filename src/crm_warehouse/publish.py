@@ -36,7 +36,8 @@ from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parent.parent
+from crm_warehouse.paths import ROOT
+
 MARTS_SCHEMA = "marts"
 STORAGE_VERSION = "v1.0.0"
 
