@@ -23,8 +23,14 @@ import streamlit as st
 
 from crm_warehouse import campaign_list
 from crm_warehouse.campaign_list import ServingFileMissing  # noqa: F401  (re-exported for the app)
-from crm_warehouse.constants import ANONYMOUS, KPI_MEASURES, NOT_ACTIVE, add_months, month_end
-from crm_warehouse.constants import TIER_ORDER  # noqa: F401  (re-exported: app/views use data.TIER_ORDER)
+from crm_warehouse.constants import (
+    ANONYMOUS,
+    KPI_MEASURES,
+    NOT_ACTIVE,
+    TIER_ORDER,  # noqa: F401  (re-exported: app/views use data.TIER_ORDER)
+    add_months,
+    month_end,
+)
 
 ALL_SEGMENTS = "All customers"
 STATUS_ORDER = ["Active", NOT_ACTIVE]

@@ -4,8 +4,8 @@
     python scripts/tasks.py build [dbt args...]   set up .venv if needed, build the warehouse and
                                                    publish the marts (serving DuckDB file + Parquet;
                                                    dbt build's last node publishes)
-    python scripts/tasks.py test                   sqlfluff + full dbt build with tests + pytest
-    python scripts/tasks.py lint                   sqlfluff only
+    python scripts/tasks.py test                   ruff + sqlfluff + full dbt build with tests + pytest
+    python scripts/tasks.py lint                   ruff (Python) + sqlfluff (SQL)
     python scripts/tasks.py docs                   dbt docs generate
     python scripts/tasks.py bench [1M,10M,...]    benchmark full / incremental builds vs the raw floor
     python scripts/tasks.py app                    self-service Streamlit app on the serving file
@@ -168,11 +168,11 @@ def check_not_locked(env: dict[str, str]) -> None:
 
 def project_fingerprint() -> str:
     """SHA-256 of everything that decides the warehouse's rows: models, macros, seeds, tests' SQL,
-    lib/ (the Python of the dbt Python models) and dbt_project.yml (file names and contents, line
+    src/ (the crm_warehouse package the dbt Python models import) and dbt_project.yml (file names and contents, line
     endings normalised)."""
     digest = hashlib.sha256()
     files = [ROOT / "dbt_project.yml"]
-    for folder in ("models", "macros", "seeds", "lib"):
+    for folder in ("models", "macros", "seeds", "src"):
         files += sorted(path for path in (ROOT / folder).rglob("*")
                         if path.is_file() and "__pycache__" not in path.parts)  # bytecode is no rule
     for path in files:
@@ -355,9 +355,20 @@ def refresh(extra: list[str]) -> None:
         finish(REFRESH_OK, f"{len(rows)} marts published to {rows[0][3]}, sales up to {published['latest']}")
 
 
+def python_lint(env: dict[str, str]) -> None:
+    """ruff (settings in pyproject.toml): lint rules, then the formatting, of every Python file."""
+    if run([venv_tool("ruff"), "check", "."], env=env, check=False) != 0:
+        log("ruff check found problems (listed above): fix them, `.venv/bin/ruff check --fix .` fixes many")
+        sys.exit(1)
+    if run([venv_tool("ruff"), "format", "--check", "."], env=env, check=False) != 0:
+        log("ruff format: the files listed above are not formatted: run `.venv/bin/ruff format .`")
+        sys.exit(1)
+
+
 def lint() -> None:
     setup()
     env = project_env()
+    python_lint(env)
     run([venv_tool("sqlfluff"), "lint", "models", "data_tests", "--processes", "2"], env=env)
 
 

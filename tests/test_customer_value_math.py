@@ -1,4 +1,4 @@
-"""The customer value math (lib/customer_value.py, used by the dbt Python models): formulas against
+"""The customer value math (src/crm_warehouse/customer_value.py, used by the dbt Python models): formulas against
 high-precision mpmath evaluations of the published expressions, the likelihood and its gradient,
 recovery of known parameters from simulated data, and the convergence flag."""
 from __future__ import annotations
