@@ -6,13 +6,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 build: ## create .venv if needed and build the warehouse (CRM_RAW_DIR, CRM_DUCKDB_PATH)
 	$(PYTHON) scripts/tasks.py build $(ARGS)
 
-test: ## sqlfluff, the whole dbt build with its tests, and pytest
+test: ## ruff + sqlfluff, the whole dbt build with its tests, and pytest
 	$(PYTHON) scripts/tasks.py test $(ARGS)
 
 test-spark: ## build the demo on a local Apache Spark (.venv-spark, Java 17) and compare every mart with DuckDB
 	$(PYTHON) scripts/tasks.py test-spark $(ARGS)
 
-lint:
+lint: ## ruff (Python, settings in pyproject.toml) + sqlfluff (SQL)
 	$(PYTHON) scripts/tasks.py lint
 
 docs:

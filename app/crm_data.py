@@ -15,41 +15,28 @@ the latest report month this is exactly dim_customers.segment_label, the key the
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
-APP_DIR = Path(__file__).resolve().parent
-SCRIPTS_DIR = APP_DIR.parent / "scripts"
-if str(SCRIPTS_DIR) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS_DIR))
-
-import campaign_list  # noqa: E402  (scripts/campaign_list.py: the same list logic as the CLI)
-from campaign_list import ServingFileMissing  # noqa: E402,F401  (re-exported for the app)
+from crm_warehouse import campaign_list
+from crm_warehouse.campaign_list import ServingFileMissing  # noqa: F401  (re-exported for the app)
+from crm_warehouse.constants import (
+    ANONYMOUS,
+    KPI_MEASURES,
+    NOT_ACTIVE,
+    TIER_ORDER,  # noqa: F401  (re-exported: app/views use data.TIER_ORDER)
+    add_months,
+    month_end,
+)
 
 ALL_SEGMENTS = "All customers"
-NOT_ACTIVE = "Not Active"
-ANONYMOUS = "Anonymous"
-TIER_ORDER = ["Diamond", "Platinum", "Gold", "Silver", "Bronze", "Passive", NOT_ACTIVE]
 STATUS_ORDER = ["Active", NOT_ACTIVE]
 EVENT_ORDER = ["New", "Reactivated", "Lost"]
 PERIOD_TYPES = ["day", "month", "quarter", "year"]
 
-KPI_MEASURES = [
-    # (column, label, kind)
-    ("sales", "Sales", "money"),
-    ("orders", "Orders", "count"),
-    ("buying_customers", "Buying customers", "count"),
-    ("active_customers", "Active customers", "count"),
-    ("new_customers", "New customers", "count"),
-    ("lost_customers", "Lost customers", "count"),
-    ("reactivated_customers", "Reactivated customers", "count"),
-    ("average_order_value", "Average order value", "money"),
-    ("sales_per_customer", "Sales per buying customer", "money"),
-]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -84,15 +71,6 @@ def query(sql: str, params: list | tuple = ()) -> pd.DataFrame:
 
 def to_date(value) -> dt.date:
     return pd.Timestamp(value).date()
-
-
-def add_months(month: dt.date, months: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(month: dt.date) -> dt.date:
-    return add_months(month, 1) - dt.timedelta(days=1)
 
 
 # --------------------------------------------------------------------------------------------------

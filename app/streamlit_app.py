@@ -7,18 +7,15 @@ CRM_DUCKDB_PATH), read-only, one short connection per query. See docs/app.md.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import duckdb
 import streamlit as st
 
-APP_DIR = Path(__file__).resolve().parent
-if str(APP_DIR) not in sys.path:
-    sys.path.insert(0, str(APP_DIR))
+import crm_data as data
+import crm_ui as ui
 
-import crm_data as data  # noqa: E402
-import crm_ui as ui  # noqa: E402
+APP_DIR = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="CRM warehouse", page_icon=":bar_chart:", layout="wide")
 

@@ -372,8 +372,7 @@ def internal_floor(raw: Path, db: Path, threads: int, memory: str, temp_dir: str
 
 
 def internal_pandas(raw: Path) -> None:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from reference_snapshot import snapshot  # noqa: E402
+    from crm_warehouse.reference_snapshot import snapshot
     started = time.perf_counter()
     frame = snapshot(raw, ROOT / "seeds" / "rfm_segments.csv")
     print(json.dumps({"rows": int(len(frame)), "compute_s": round(time.perf_counter() - started, 3)}))
@@ -481,7 +480,7 @@ class Bench:
         logs = base / "logs"
         raw_full, raw_cut = base / "raw_full", base / "raw_nov"
         res = {"label": label, "target_lines": lines, "customers": customers, "repeats": repeats,
-               "phases": {}, "checks": {}, "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+               "phases": {}, "checks": {}, "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         log(f"== {label}: {lines} lines, {customers} customers, {repeats} repeat(s)")
 
         # 1. raw data: the full set and the November cut
@@ -635,7 +634,7 @@ class Bench:
                 res["phases"]["pandas"] = {"skipped": f"size above --pandas-max {size_label(a.pandas_max)}"}
 
         res["ratios"] = ratios(res["phases"])
-        res["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        res["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         if not a.keep_data:
             for p in (raw_full, raw_cut, raw, db.parent, base / "floor", target):
                 shutil.rmtree(p, ignore_errors=True)
@@ -829,7 +828,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args)
     meta = {
         "command": "python scripts/benchmark.py " + " ".join(argv),
-        "date_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "host": platform.node(), "platform": platform.platform(), "cpus": os.cpu_count(),
         "python": platform.python_version(), "threads": args.threads, "memory_limit": args.memory,
         "models_only": args.models_only, "git": git_state(), "project_hash": tree_hash(bench.project),

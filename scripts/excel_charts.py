@@ -29,6 +29,8 @@ from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.utils import get_column_letter
 
+from crm_warehouse.constants import add_months
+
 MONEY = "#,##0.00"
 INTEGER = "#,##0"
 PERCENT = "0.0%"
@@ -37,11 +39,6 @@ CHART_WIDTH = 18   # cm
 CHART_HEIGHT = 8   # cm
 
 WriteSheet = Callable[[Workbook, str, pd.DataFrame, dict], None]
-
-
-def _add_months(month: dt.date, months: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -63,7 +60,7 @@ def kpi_trend_data(month: dt.date, read_sql, path=None) -> pd.DataFrame:
         where report_month between ? and ?
         order by report_month
         """,
-        [_add_months(month, -12), month],
+        [add_months(month, -12), month],
         path=path,
     )
 

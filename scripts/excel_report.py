@@ -37,37 +37,23 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import excel_charts  # noqa: E402
-import safe_export  # noqa: E402
-from campaign_list import ServingFileMissing, latest_month, parse_month, read_sql  # noqa: E402
+import excel_charts
+from crm_warehouse import constants, safe_export
+from crm_warehouse.campaign_list import ServingFileMissing, latest_month, parse_month, read_sql
+from crm_warehouse.constants import add_months
 
 MONEY = "#,##0.00"
 INTEGER = "#,##0"
 PERCENT = "0.0%"
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 
-# (column in kpi_monthly_board, label, number format)
-KPI_MEASURES = (
-    ("sales", "Sales", MONEY),
-    ("orders", "Orders", INTEGER),
-    ("buying_customers", "Buying customers", INTEGER),
-    ("active_customers", "Active customers", INTEGER),
-    ("new_customers", "New customers", INTEGER),
-    ("lost_customers", "Lost customers", INTEGER),
-    ("reactivated_customers", "Reactivated customers", INTEGER),
-    ("average_order_value", "Average order value", MONEY),
-    ("sales_per_customer", "Sales per buying customer", MONEY),
+# (column in kpi_monthly_board, label, number format), in board order
+KPI_MEASURES = tuple(
+    (column, label, MONEY if kind == "money" else INTEGER) for column, label, kind in constants.KPI_MEASURES
 )
-TIER_ORDER = ("Diamond", "Platinum", "Gold", "Silver", "Bronze", "Passive", "Not Active")
+TIER_ORDER = constants.TIER_ORDER
 SHEETS = ("KPI board", "KPI trend", "Segments", "Tiers", "Lifecycle counts", "Cohorts", "Campaigns",
           "Customer value")
-
-
-def _add_months(month: dt.date, months: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def kpi_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
@@ -77,8 +63,8 @@ def kpi_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
     if month not in by_month.index:
         raise ValueError(f"no KPI row for {month:%Y-%m} in kpi_monthly_board")
     current = by_month.loc[month]
-    previous_month = by_month.loc[_add_months(month, -1)] if _add_months(month, -1) in by_month.index else None
-    previous_year = by_month.loc[_add_months(month, -12)] if _add_months(month, -12) in by_month.index else None
+    previous_month = by_month.loc[add_months(month, -1)] if add_months(month, -1) in by_month.index else None
+    previous_year = by_month.loc[add_months(month, -12)] if add_months(month, -12) in by_month.index else None
     rows = []
     for column, label, _ in KPI_MEASURES:
         rows.append({
@@ -204,7 +190,7 @@ def lifecycle_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
         group by all
         order by 1
         """,
-        [_add_months(month, -12), month],
+        [add_months(month, -12), month],
         path=path,
     )
     # a tier without customers in a month has no kpi_tier_summary row: 0 customers

@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -266,7 +265,7 @@ def _build_products(seed: int, n_bad: dict[str, int]):
                            str(PACKS[j % 5]) if c == C_CONSUMABLE else "1"], None))
         dup_src = rng.choice(n, size=min(n, n_bad["duplicate_product_id"]), replace=False)
         dup_ids = sorted(file_rows[s][0] for s in dup_src)
-        for j, s in enumerate(dup_src):
+        for s in dup_src:
             r = file_rows[s]
             extra.append(([r[0], "Legacy " + r[1], r[2], r[3], r[4]], int(s)))
         for j in range(n_bad["unknown_category"]):
@@ -800,9 +799,7 @@ def _simulate_campaigns(out: Path, cal: Calendar, seed: int,
     date; dropped when after the end date). Returns per campaign the members, the organic response
     rates and the simulated uplift (realised: the share of contacted members who respond only
     because of the extra purchase), in percentage points."""
-    if str(Path(__file__).resolve().parent) not in sys.path:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import campaign_record  # the same draw as scripts/campaign_list.py --campaign-name
+    from crm_warehouse import campaign_record  # the same draw as scripts/campaign_list.py --campaign-name
 
     con = duckdb.connect()
     try:
@@ -1037,7 +1034,7 @@ def generate(out_dir, customers: int = 3000, start_year: int = 2023, years: int 
                 n_new_inv = int((~is_dup & (e_cls != TXB_MISSING_INV)).sum())
                 inv_next += n_extra
                 invoices += n_new_inv
-                for i, c in enumerate(TX_BAD_CLASSES):
+                for c in TX_BAD_CLASSES:
                     bad_tx[c] += want[c]
                 for c, opts in (("invalid_invoice_date", BAD_INVALID_DATES),
                                 ("impossible_invoice_date", BAD_IMPOSSIBLE_DATES),

@@ -334,8 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     database = args.database
     if database is None:
-        sys.path.insert(0, str(ROOT / "scripts"))
-        from publish import default_paths  # noqa: PLC0415
+        from crm_warehouse.publish import default_paths
         database = default_paths()[1]
     if not database.exists():
         print(f"serving file {database} does not exist: run `make build` first", file=sys.stderr)

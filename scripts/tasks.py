@@ -4,8 +4,8 @@
     python scripts/tasks.py build [dbt args...]   set up .venv if needed, build the warehouse and
                                                    publish the marts (serving DuckDB file + Parquet;
                                                    dbt build's last node publishes)
-    python scripts/tasks.py test                   sqlfluff + full dbt build with tests + pytest
-    python scripts/tasks.py lint                   sqlfluff only
+    python scripts/tasks.py test                   ruff + sqlfluff + full dbt build with tests + pytest
+    python scripts/tasks.py lint                   ruff (Python) + sqlfluff (SQL)
     python scripts/tasks.py docs                   dbt docs generate
     python scripts/tasks.py bench [1M,10M,...]    benchmark full / incremental builds vs the raw floor
     python scripts/tasks.py app                    self-service Streamlit app on the serving file
@@ -13,7 +13,8 @@
     python scripts/tasks.py refresh                for a scheduler: freshness gate, build, publish; a log
                                                    per run in <warehouse>/logs/, one-line result, exit
                                                    code 0 ok, 1 failed, 2 stale, 3 locked, 4 file in use
-    python scripts/tasks.py setup                  create .venv and install requirements.txt
+    python scripts/tasks.py setup                  create .venv, install requirements.txt and the
+                                                   crm_warehouse package (src/, editable)
     python scripts/tasks.py test-spark             build the demo on a local Apache Spark (dbt-spark, in
                                                    .venv-spark from requirements-spark.txt; Java 17) with
                                                    every data test and compare each mart with the DuckDB
@@ -38,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 REQUIREMENTS = ROOT / "requirements.txt"
+PYPROJECT = ROOT / "pyproject.toml"
 STAMP = VENV / ".requirements.sha256"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
@@ -62,16 +64,19 @@ def run(command: list[str], env: dict[str, str] | None = None, check: bool = Tru
 
 def setup() -> None:
     """Create .venv when missing and install the pinned requirements when they changed."""
-    if sys.version_info[:2] < (3, 11):
-        sys.exit("Python 3.11 or newer is required (found %s)." % sys.version.split()[0])
-    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if sys.version_info[:2] < (3, 11):  # noqa: UP036  (this file runs on whatever Python the user has)
+        sys.exit(f"Python 3.11 or newer is required (found {sys.version.split()[0]}).")
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes() + PYPROJECT.read_bytes()).hexdigest()
     if not Path(venv_tool("python")).exists():
         log(f"creating virtual environment {VENV}")
         run([sys.executable, "-m", "venv", str(VENV)])
     if not STAMP.exists() or STAMP.read_text().strip() != wanted:
-        log("installing pinned requirements (first run only)")
-        run([venv_tool("python"), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-             "-r", str(REQUIREMENTS)])
+        log("installing pinned requirements and the crm_warehouse package (first run only)")
+        pip = [venv_tool("python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        run([*pip, "-r", str(REQUIREMENTS)])
+        # Editable, from src/crm_warehouse: its dependencies are requirements.txt (--no-deps) and
+        # its build backend is the setuptools pinned there (--no-build-isolation: nothing to download).
+        run([*pip, "--no-deps", "--no-build-isolation", "-e", str(ROOT)])
         STAMP.write_text(wanted)
 
 
@@ -168,11 +173,11 @@ def check_not_locked(env: dict[str, str]) -> None:
 
 def project_fingerprint() -> str:
     """SHA-256 of everything that decides the warehouse's rows: models, macros, seeds, tests' SQL,
-    lib/ (the Python of the dbt Python models) and dbt_project.yml (file names and contents, line
+    src/ (the crm_warehouse package the dbt Python models import) and dbt_project.yml (file names and contents, line
     endings normalised)."""
     digest = hashlib.sha256()
     files = [ROOT / "dbt_project.yml"]
-    for folder in ("models", "macros", "seeds", "lib"):
+    for folder in ("models", "macros", "seeds", "src"):
         files += sorted(path for path in (ROOT / folder).rglob("*")
                         if path.is_file() and "__pycache__" not in path.parts)  # bytecode is no rule
     for path in files:
@@ -355,9 +360,20 @@ def refresh(extra: list[str]) -> None:
         finish(REFRESH_OK, f"{len(rows)} marts published to {rows[0][3]}, sales up to {published['latest']}")
 
 
+def python_lint(env: dict[str, str]) -> None:
+    """ruff (settings in pyproject.toml): lint rules, then the formatting, of every Python file."""
+    if run([venv_tool("ruff"), "check", "."], env=env, check=False) != 0:
+        log("ruff check found problems (listed above): fix them, `.venv/bin/ruff check --fix .` fixes many")
+        sys.exit(1)
+    if run([venv_tool("ruff"), "format", "--check", "."], env=env, check=False) != 0:
+        log("ruff format: the files listed above are not formatted: run `.venv/bin/ruff format .`")
+        sys.exit(1)
+
+
 def lint() -> None:
     setup()
     env = project_env()
+    python_lint(env)
     run([venv_tool("sqlfluff"), "lint", "models", "data_tests", "--processes", "2"], env=env)
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import generate_data
+from crm_warehouse.publish import default_paths
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-sys.path.insert(0, str(ROOT / "scripts"))
 
-import generate_data  # noqa: E402
-from publish import default_paths  # noqa: E402
 
 
 # dbt build without its tests (the main `dbt build` of `make test` runs them): seeds and models.

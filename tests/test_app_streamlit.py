@@ -10,20 +10,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
 
+from crm_warehouse.publish import default_paths
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app" / "streamlit_app.py"
-for folder in (ROOT / "scripts", ROOT / "app"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
 
-from publish import default_paths  # noqa: E402
 
 streamlit_testing = pytest.importorskip("streamlit.testing.v1", reason="streamlit is not installed")
 AppTest = streamlit_testing.AppTest

@@ -27,7 +27,7 @@ def test_benchmark_tiny(tmp_path):
 
     table = result.stdout
     for row in PHASE_ROWS:
-        assert f"| 20k |" in table and row in table, f"phase row {row!r} missing from:\n{table}"
+        assert "| 20k |" in table and row in table, f"phase row {row!r} missing from:\n{table}"
 
     report = json.loads(out.read_text())
     (size,) = report["results"]

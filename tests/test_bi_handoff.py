@@ -36,10 +36,9 @@ import pandas as pd
 import pytest
 import yaml
 
+import generate_data  # scripts/ is on the import path: pyproject.toml [tool.pytest.ini_options]
 from conftest import ROOT, dbt_env
-
-import generate_data  # noqa: E402  (scripts/ is on sys.path, see conftest)
-import publish  # noqa: E402
+from crm_warehouse import publish
 
 TASKS = ROOT / "scripts" / "tasks.py"
 PUBLISH = ROOT / "scripts" / "publish.py"
@@ -162,7 +161,7 @@ class Workspace:
         )
         return env
 
-    def copy_to(self, root: Path) -> "Workspace":
+    def copy_to(self, root: Path) -> Workspace:
         """A copy of the build warehouse, serving file and Parquet folder (not dbt's target/logs)."""
         root.mkdir(parents=True)
         for path in self.root.iterdir():
@@ -186,7 +185,7 @@ def run_build(workspace: Workspace, raw_dir: Path) -> subprocess.CompletedProces
 
 def state_of(serving_db: Path) -> dict:
     with duckdb.connect(str(serving_db), read_only=True) as con:
-        return serving_state(con)
+        return serving_state(con)  # noqa: F821  (defined by exec(STATE_FUNCTION) above)
 
 
 def parquet_state(parquet_dir: Path) -> dict[str, int]:
@@ -428,10 +427,9 @@ def test_killed_build_leaves_serving_intact_and_next_build_publishes(workspace, 
 
 # A publish killed (SIGKILL) at its first rename, i.e. once the new serving file and Parquet files are
 # fully written, right before the swap: the worst moment, when a temporary copy of every mart exists.
-KILLED_PUBLISH = f'''
+KILLED_PUBLISH = '''
 import os, signal, sys
-sys.path.insert(0, {str(ROOT / "scripts")!r})
-import publish
+from crm_warehouse import publish
 def die(source, target, **kwargs):
     print("KILLED AT RENAME", source, os.path.getsize(source) if os.path.isfile(source) else "dir", flush=True)
     os.kill(os.getpid(), signal.SIGKILL)

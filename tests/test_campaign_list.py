@@ -3,18 +3,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "scripts") not in sys.path:
-    sys.path.insert(0, str(ROOT / "scripts"))
+from conftest import sql
+from crm_warehouse import campaign_list
 
-import campaign_list  # noqa: E402
-from conftest import sql  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 PII = {"customer_name", "email", "mobile_number"}
 

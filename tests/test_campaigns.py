@@ -14,15 +14,11 @@ from pathlib import Path
 
 import pytest
 
+import generate_data
+from conftest import query, run_dbt, sql
+from crm_warehouse import campaign_list, campaign_record
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "scripts") not in sys.path:
-    sys.path.insert(0, str(ROOT / "scripts"))
-
-import campaign_list  # noqa: E402
-import campaign_record  # noqa: E402
-import generate_data  # noqa: E402
-from conftest import query, run_dbt, sql  # noqa: E402
-
 
 def read_record(path: Path) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as handle:
@@ -37,7 +33,7 @@ def test_holdout_draw_is_a_sha256_of_campaign_and_customer():
     digest = hashlib.sha256(b"20251201_x|C0000001").digest()
     assert campaign_record.holdout_score("20251201_x", "C0000001") == int.from_bytes(digest[:8], "big") / 2 ** 64
     # the same in another process with another hash seed (Python's hash() would differ)
-    code = ("import sys; sys.path.insert(0, 'scripts'); import campaign_record as c; "
+    code = ("from crm_warehouse import campaign_record as c; "
             "print(repr(c.holdout_score('20251201_x', 'C0000001')))")
     for seed in ("1", "2"):
         out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,

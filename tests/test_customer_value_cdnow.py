@@ -3,7 +3,6 @@ the whole warehouse from the raw layout, and a month's predictions never see a l
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pandas as pd

@@ -1,17 +1,13 @@
-"""The customer value math (lib/customer_value.py, used by the dbt Python models): formulas against
+"""The customer value math (src/crm_warehouse/customer_value.py, used by the dbt Python models): formulas against
 high-precision mpmath evaluations of the published expressions, the likelihood and its gradient,
 recovery of known parameters from simulated data, and the convergence flag."""
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import mpmath
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
-import customer_value as cv  # noqa: E402
+from crm_warehouse import customer_value as cv
 
 mpmath.mp.dps = 40
 

@@ -2,20 +2,16 @@
 a native chart on every sheet, referencing the sheet's own table; values equal the marts."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from openpyxl.chart import BarChart, LineChart
 
+import excel_report
+from conftest import sql
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "scripts") not in sys.path:
-    sys.path.insert(0, str(ROOT / "scripts"))
-
-import excel_report  # noqa: E402
-from conftest import sql  # noqa: E402
-
 
 @pytest.fixture(scope="module")
 def report(serving_db, tmp_path_factory):

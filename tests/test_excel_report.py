@@ -1,19 +1,15 @@
 """Excel summary report (scripts/excel_report.py): sheets, headers, formats, values from the marts."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 from openpyxl import load_workbook
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "scripts") not in sys.path:
-    sys.path.insert(0, str(ROOT / "scripts"))
+import excel_report
+from conftest import sql
 
-import excel_report  # noqa: E402
-from conftest import sql  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 HEADERS = {
     "KPI board": ["KPI", "Value", "Previous month", "MoM change", "Same month last year", "YoY change"],

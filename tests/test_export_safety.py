@@ -14,7 +14,6 @@ import csv
 import io
 import re
 import shutil
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,17 +23,12 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
-ROOT = Path(__file__).resolve().parent.parent
-for folder in (ROOT / "scripts", ROOT / "app"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+import excel_report
+import generate_data
+from conftest import MODELS_ONLY, run_dbt, sql
+from crm_warehouse import campaign_list, publish, safe_export
 
-import campaign_list  # noqa: E402
-import excel_report  # noqa: E402
-import generate_data  # noqa: E402
-import publish  # noqa: E402
-import safe_export  # noqa: E402
-from conftest import MODELS_ONLY, run_dbt, sql  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 HYPERLINK = '=HYPERLINK("http://example.invalid","click")'
 # customer attribute overrides, applied to the first buyers of the generated master (in id order)

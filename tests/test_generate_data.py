@@ -89,7 +89,7 @@ def bad_counts(con) -> dict:
     return {"transactions": tx, "customers": customers, "products": products}
 
 
-def crm_snapshot(con, anonymous=("general",)) -> "duckdb.DuckDBPyRelation":
+def crm_snapshot(con, anonymous=("general",)) -> duckdb.DuckDBPyRelation:
     """SPEC section 5, recomputed over the loaded raw tables (bad rows excluded, exact duplicates once).
 
     One row per in-scope customer and report month (from the month the customer exists), with

@@ -21,7 +21,6 @@ message instead of a dead pytest:
 """
 from __future__ import annotations
 
-import datetime
 import decimal
 import json
 import os
@@ -35,10 +34,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import odbc_check  # scripts/ is on the import path: pyproject.toml [tool.pytest.ini_options]
 from conftest import BIN, ROOT, dbt_env
-
-import odbc_check  # noqa: E402  (scripts/ is on sys.path, see conftest)
-import publish  # noqa: E402
+from crm_warehouse import publish
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 DEMO_RAW = ROOT / "data" / "demo"

@@ -22,9 +22,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import generate_data  # scripts/ is on the import path: pyproject.toml [tool.pytest.ini_options]
 from conftest import ROOT, dbt_env
-
-import generate_data  # noqa: E402  (scripts/ is on sys.path, see conftest)
 
 TASKS = ROOT / "scripts" / "tasks.py"
 DEPLOY = ROOT / "deploy"

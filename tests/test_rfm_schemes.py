@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import MODELS_ONLY, ROOT, query, run_dbt
-from reference_snapshot import snapshot as reference_snapshot
+from crm_warehouse.reference_snapshot import snapshot as reference_snapshot
 
 BANK_MAP = {
     "Most Valuable": ["444"],

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, query
-from reference_snapshot import snapshot as reference_snapshot
+from crm_warehouse.reference_snapshot import snapshot as reference_snapshot
 
 COMPARED = [
     "m_total", "m1", "m6", "m12", "m13", "m24", "m25", "o6",

@@ -16,7 +16,7 @@ def tasks_on_a_copy(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location("crm_tasks", ROOT / "scripts" / "tasks.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    for folder in ("models", "macros", "seeds", "lib"):
+    for folder in ("models", "macros", "seeds", "src"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     shutil.copy(ROOT / "dbt_project.yml", tmp_path / "dbt_project.yml")
     monkeypatch.setattr(module, "ROOT", tmp_path)
@@ -27,7 +27,7 @@ def tasks_on_a_copy(tmp_path, monkeypatch):
     "models/marts/fct_customer_monthly_snapshot.sql",
     "macros/crm_migration.sql",
     "seeds/value_tier_calibration.csv",
-    "lib/customer_value.py",
+    "src/crm_warehouse/customer_value.py",
     "dbt_project.yml",
 ])
 def test_the_fingerprint_changes_with_any_rule_file(tasks_on_a_copy, changed):
@@ -41,8 +41,8 @@ def test_the_fingerprint_changes_with_any_rule_file(tasks_on_a_copy, changed):
 def test_the_fingerprint_ignores_python_bytecode(tasks_on_a_copy):
     tasks, copy = tasks_on_a_copy
     before = tasks.project_fingerprint()
-    (copy / "lib" / "__pycache__").mkdir(exist_ok=True)
-    (copy / "lib" / "__pycache__" / "customer_value.cpython-311.pyc").write_bytes(b"bytecode")
+    (copy / "src" / "crm_warehouse" / "__pycache__").mkdir(exist_ok=True)
+    (copy / "src" / "crm_warehouse" / "__pycache__" / "customer_value.cpython-311.pyc").write_bytes(b"bytecode")
     assert tasks.project_fingerprint() == before
 
 

@@ -12,7 +12,7 @@ import datetime
 import numpy as np
 import pyarrow as pa
 
-import customer_value as cv
+from crm_warehouse import customer_value as cv
 
 LATER_MONTHS_BY_DEFAULT = 6
 MAX_MONTHS_AHEAD = 12

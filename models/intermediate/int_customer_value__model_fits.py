@@ -1,7 +1,7 @@
 """Maximum-likelihood fits of the customer value models for every report month (SPEC section 9):
 BG/NBD and MBG/NBD on the grouped (x, t_x, T) triples, Gamma-Gamma on the customers with x >= 1 and
-m_x > 0. The math lives in lib/customer_value.py (on dbt's Python path through the profile's
-module_paths), shared with the tests.
+m_x > 0. The math lives in src/crm_warehouse/customer_value.py (the package installed editable into
+.venv), shared with the tests.
 
 Incremental: the pre-hook (macros/crm_incremental.sql) deletes the months this run recomputes; the
 model then fits every report month of int_customer_value__frequency_groups that the table lacks.
@@ -18,7 +18,7 @@ import datetime
 import numpy as np
 import pyarrow as pa
 
-import customer_value as cv
+from crm_warehouse import customer_value as cv
 
 SCHEMA = pa.schema([
     ("report_month", pa.date32()),

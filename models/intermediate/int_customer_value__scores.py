@@ -3,7 +3,7 @@ report month and distinct (x, t_x, T) triple of int_customer_value__frequency_gr
 P(alive), expected repeat occasions in the next 3 and 12 months, and the discounted expected
 occasions over the CLV horizon (var crm_value_horizon_months), each month's expected occasions
 discounted at the monthly rate derived from var crm_value_annual_discount_rate. A month is
-365.25 / 12 days. The math lives in lib/customer_value.py, shared with the tests.
+365.25 / 12 days. The math lives in src/crm_warehouse/customer_value.py, shared with the tests.
 
 Incremental: the pre-hook deletes the months this run recomputes; the model then scores every
 report month of the groups that the table lacks.
@@ -13,7 +13,7 @@ import datetime
 import numpy as np
 import pyarrow as pa
 
-import customer_value as cv
+from crm_warehouse import customer_value as cv
 
 EPOCH = datetime.date(1970, 1, 1)
 SCHEMA = pa.schema([

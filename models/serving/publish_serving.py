@@ -2,7 +2,7 @@
 
 It descends from every model (the dbt.ref calls below), so `dbt build` runs it only after every model
 was built and every data test passed: when a model or a data test fails, dbt skips this node and the
-previous serving file stays as it was. It runs scripts/publish.py's publish()
+previous serving file stays as it was. It runs crm_warehouse.publish.publish() (src/)
 with dbt's own DuckDB connection (dbt holds the build file, so no other process may open it), which
 writes the serving file under a temporary name and swaps it in with one atomic rename.
 
@@ -13,9 +13,8 @@ It does not publish (and says why in its result table and the dbt log) when the 
 Result: one row per published mart (mart_name, row_count, ...), or one row with published = false.
 """
 import datetime
-import os
-import sys
 from pathlib import Path
+
 
 def declare_dependencies(dbt):
     # Literal refs (dbt reads a Python model's dependencies from its source code) to every mart and
@@ -79,15 +78,6 @@ def reason_not_to_publish(dbt):
     return None
 
 
-def project_scripts():
-    try:
-        from dbt.flags import get_flags
-        project_dir = getattr(get_flags(), "PROJECT_DIR", None)
-    except ImportError:
-        project_dir = None
-    return Path(project_dir or os.getcwd()).resolve() / "scripts"
-
-
 def model(dbt, session):
     dbt.config(materialized="table")
     declare_dependencies(dbt)
@@ -103,10 +93,7 @@ def model(dbt, session):
         print(f"[crm] serving file not published: {reason}", flush=True)
         rows = [(None, None, None, False, now, reason)]
     else:
-        scripts = str(project_scripts())
-        if scripts not in sys.path:
-            sys.path.insert(0, scripts)
-        import publish  # scripts/publish.py
+        from crm_warehouse import publish  # the package installed editable into .venv (src/crm_warehouse)
 
         build_db, serving_db, parquet_dir = publish.default_paths(Path(build_path).resolve())
         result = publish.publish(build_db, serving_db, parquet_dir,

@@ -25,8 +25,8 @@ CSV (`csv_bytes`), two modes
     raw (for machine imports): every value is written exactly as it is, nothing is prefixed or
     quoted beyond what CSV needs. Only for programs, never for a person to open in a spreadsheet.
 
-No dependency beyond pandas and openpyxl; imported by scripts/ (campaign_list.py, excel_report.py)
-and, through scripts/campaign_list.py, by the app.
+No dependency beyond pandas and openpyxl; imported by crm_warehouse.campaign_list, scripts/excel_report.py
+and, through crm_warehouse.campaign_list, by the app.
 """
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def snapshot(raw_dir: Path, segments_csv: Path, bins: int = 5) -> pd.DataFrame:
         frame = pd.DataFrame({"customer_id": customers_now.values})
         seen = core[core["month"] <= month]
 
-        def window(k: int, column: str = "units") -> pd.Series:
+        def window(k: int, column: str = "units", seen=seen, month=month) -> pd.Series:
             return seen[seen["month"] > month - k].groupby("customer_id")[column].sum()
 
         frame["m_total"] = frame["customer_id"].map(seen.groupby("customer_id")["units"].sum()).fillna(0).round(4)

@@ -18,7 +18,7 @@ CRM_RAW_DIR (default data/demo); a relative path is relative to the project root
 A channel campaign never records a customer without that channel's consent, in either group: the
 members are the list's customers whose consent flag for the channel is 1.
 
-Used by scripts/campaign_list.py (--campaign-name ...), the app's campaign page and
+Used by crm_warehouse/campaign_list.py (scripts/campaign_list.py --campaign-name ...), the app's campaign page and
 scripts/generate_data.py (the demo campaigns). Only the standard library is needed.
 """
 from __future__ import annotations
@@ -34,7 +34,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from crm_warehouse.paths import ROOT
+
 RECORD_COLUMNS = ["campaign_id", "campaign_name", "channel", "send_date", "report_month", "customer_id",
                   "member_group"]
 CONTACTED = "contacted"
@@ -67,7 +68,7 @@ def make_campaign_id(name: str, send_date: dt.date) -> str:
 
 def holdout_score(campaign_id: str, customer_id: str) -> float:
     """A number in [0, 1) fixed by the campaign and the customer (SHA-256, first 8 bytes)."""
-    digest = hashlib.sha256(f"{campaign_id}|{customer_id}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"{campaign_id}|{customer_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2 ** 64
 
 

@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""Campaign lists: customers of a report month filtered for a CRM campaign, as CSV or Excel.
+
+    python scripts/campaign_list.py --out list.csv [--month YYYY-MM] [--status Active]
+        [--tier Gold] [--event New] [--segment Champions] [--channel email|sms|phone]
+        [--group Retail] [--city Nairobi] [--store S001] [--min-p-alive 0.5] [--max-p-alive 0.9]
+        [--min-clv 100] [--include-pii]
+
+Every filter but --month, --channel and --include-pii can be repeated (values are OR-ed; the
+filters are AND-ed). Rows are the customer monthly snapshot of the report month (default: the
+latest), joined to dim_customers. Anonymous walk-in customers are never in the snapshot, so never in
+a list.
+
+- status, tier, segment: the snapshot's activity_status, value_tier and rfm_segment of that month.
+  Customers without a tier or segment (Not Active) have the label `Not Active`.
+- event: lifecycle_event of that month (New, Lost, Reactivated).
+- group, city: dim_customers.customer_group / city, compared case-insensitively.
+- store: customers with at least one purchase line (not a return) in that store, any time up to
+  the end of the report month (fct_sales).
+- min-p-alive, max-p-alive, min-clv: the customer value of that month (fct_customer_value, SPEC
+  section 9): P(alive) at least / at most, clv_12m at least. A customer without a core purchase
+  has no customer value and is left out when one of them is given.
+- channel: keeps only customers who consented to the channel (opt_email / opt_sms / opt_phone = 1).
+  A list for a channel never contains a customer without that consent.
+- PII (customer_name, email, mobile_number) is left out unless --include-pii is given. With a
+  channel, only the name and that channel's contact column are added (email for email,
+  mobile_number for sms and phone).
+
+Recording a campaign (SPEC section 11): with --campaign-name (and --send-date, default today;
+--holdout-share, default 0.10) the list is recorded as a campaign: its members are split
+reproducibly into a contacted group and a held-out group (crm_warehouse/campaign_record.py: a SHA-256
+hash of campaign id and customer id), the record is written as a CSV file into the campaigns folder
+(CRM_CAMPAIGN_DIR, default the `campaigns` folder of CRM_RAW_DIR; --campaign-dir overrides it), and
+the exported list holds only the contacted group. The next `make build` measures the response.
+
+The data come from the serving DuckDB file (CRM_SERVING_PATH, default crm_serving.duckdb beside
+CRM_DUCKDB_PATH), opened read-only. mobile_number is text: leading zeros are kept in CSV and Excel.
+
+Exports are safe to open in a spreadsheet (crm_warehouse/safe_export.py): in .xlsx every text value is a
+text cell, never a formula; in CSV a text value that a spreadsheet would evaluate (leading = + - @,
+tab, carriage return, unless it is only a number such as +254712345678) gets a leading ' and text
+fields are quoted; numbers are written as they are. --csv-raw writes the CSV values unchanged, for
+machine imports only.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from crm_warehouse import campaign_record, safe_export
+from crm_warehouse.publish import default_paths
+
+CHANNELS = {"email": ("opt_email", "email"), "sms": ("opt_sms", "mobile_number"),
+            "phone": ("opt_phone", "mobile_number")}
+PII_COLUMNS = ("customer_name", "email", "mobile_number")
+TEXT_COLUMNS = ("customer_id", "mobile_number", "email", "customer_name", "rfm_cell")
+NOT_ACTIVE = "Not Active"
+
+# Non-PII columns of every list, in order.
+BASE_COLUMNS = (
+    "customer_id", "report_month", "customer_group", "city", "activity_status", "value_tier",
+    "lifecycle_event", "rfm_segment", "rfm_cell", "recency_days", "frequency_orders",
+    "monetary_value", "sales_12m", "tenure_months", "p_alive", "clv_12m", "opt_email", "opt_sms", "opt_phone",
+)
+
+
+class ServingFileMissing(FileNotFoundError):
+    """The serving DuckDB file does not exist: the warehouse was never built and published."""
+
+
+def serving_path() -> Path:
+    """The serving DuckDB file (CRM_SERVING_PATH, or crm_serving.duckdb beside CRM_DUCKDB_PATH)."""
+    return default_paths()[1]
+
+
+def read_sql(sql: str, params: Sequence | dict | None = None, path: Path | str | None = None) -> pd.DataFrame:
+    """Run one query on the serving file, read-only, and close the connection at once."""
+    path = Path(path) if path else serving_path()
+    if not path.exists():
+        raise ServingFileMissing(f"serving warehouse {path} does not exist: run `make build` first")
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(sql, params or []).df()
+
+
+def parse_month(value: str | dt.date | None) -> dt.date | None:
+    """'2025-12', '2025-12-01' or a date -> first day of that month; None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.replace(day=1)
+    text = str(value).strip()
+    try:
+        return dt.datetime.strptime(text[:7], "%Y-%m").date()
+    except ValueError as error:
+        raise ValueError(f"invalid month {value!r}: expected YYYY-MM") from error
+
+
+def latest_month(path: Path | str | None = None) -> dt.date:
+    frame = read_sql("select max(report_month) as m from fct_customer_monthly_snapshot", path=path)
+    value = frame["m"].iloc[0]
+    if pd.isna(value):
+        raise ValueError("the customer monthly snapshot is empty")
+    return pd.Timestamp(value).date()
+
+
+def _values(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    return [item for item in value if item is not None and str(item).strip()]
+
+
+def build_campaign_list(
+    report_month: str | dt.date | None = None,
+    *,
+    activity_status: str | Iterable[str] | None = None,
+    value_tier: str | Iterable[str] | None = None,
+    lifecycle_event: str | Iterable[str] | None = None,
+    segment: str | Iterable[str] | None = None,
+    channel: str | None = None,
+    customer_group: str | Iterable[str] | None = None,
+    city: str | Iterable[str] | None = None,
+    store: str | Iterable[str] | None = None,
+    min_p_alive: float | None = None,
+    max_p_alive: float | None = None,
+    min_clv: float | None = None,
+    include_pii: bool = False,
+    path: Path | str | None = None,
+) -> pd.DataFrame:
+    """The campaign list as a DataFrame (one row per customer, ordered by customer_id).
+
+    Each filter takes one value or a list of values (OR); None or [] means no filter.
+    """
+    month = parse_month(report_month) or latest_month(path)
+    known = read_sql("select count(*) as n from fct_customer_monthly_snapshot where report_month = ?", [month],
+                     path=path)
+    if not int(known["n"].iloc[0]):
+        raise ValueError(f"{month:%Y-%m} is not a report month of the customer snapshot")
+    if channel is not None:
+        channel = channel.lower()
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}: expected one of {', '.join(CHANNELS)}")
+
+    conditions = ["snapshot.report_month = ?"]
+    params: list = [month]
+
+    def add_in(expression: str, values: list[str], lower: bool = False) -> None:
+        if not values:
+            return
+        if lower:
+            expression = f"lower({expression})"
+            values = [value.lower() for value in values]
+        conditions.append(f"{expression} in ({', '.join('?' for _ in values)})")
+        params.extend(values)
+
+    add_in("snapshot.activity_status", _values(activity_status))
+    add_in(f"coalesce(snapshot.value_tier, '{NOT_ACTIVE}')", _values(value_tier))
+    add_in("snapshot.lifecycle_event", _values(lifecycle_event))
+    add_in(f"coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}')", _values(segment))
+    add_in("customers.customer_group", _values(customer_group), lower=True)
+    add_in("customers.city", _values(city), lower=True)
+    stores = _values(store)
+    if stores:
+        conditions.append(
+            "snapshot.customer_id in (select sales.customer_id from fct_sales as sales "
+            f"where sales.store_id in ({', '.join('?' for _ in stores)}) and not sales.is_return "
+            "and sales.invoice_date <= last_day(snapshot.report_month))"
+        )
+        params.extend(stores)
+    if channel:
+        conditions.append(f"customers.{CHANNELS[channel][0]} = 1")
+    for expression, bound in (("value.p_alive >= ?", min_p_alive), ("value.p_alive <= ?", max_p_alive),
+                              ("value.clv_12m >= ?", min_clv)):
+        if bound is not None:
+            conditions.append(expression)
+            params.append(float(bound))
+
+    pii: list[str] = []
+    if include_pii:
+        pii = ["customer_name", CHANNELS[channel][1]] if channel else list(PII_COLUMNS)
+
+    sql = f"""
+        select
+            snapshot.customer_id,
+            {', '.join(f'customers.{column}' for column in pii) + ',' if pii else ''}
+            strftime(snapshot.report_month, '%Y-%m') as report_month,
+            customers.customer_group,
+            customers.city,
+            snapshot.activity_status,
+            coalesce(snapshot.value_tier, '{NOT_ACTIVE}') as value_tier,
+            snapshot.lifecycle_event,
+            coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}') as rfm_segment,
+            snapshot.rfm_cell,
+            snapshot.recency_days,
+            snapshot.frequency_orders,
+            cast(snapshot.monetary_value as double) as monetary_value,
+            cast(snapshot.sales_12m as double) as sales_12m,
+            snapshot.tenure_months,
+            value.p_alive,
+            cast(value.clv_12m as double) as clv_12m,
+            customers.opt_email,
+            customers.opt_sms,
+            customers.opt_phone
+        from fct_customer_monthly_snapshot as snapshot
+        inner join dim_customers as customers
+            on snapshot.customer_id = customers.customer_id
+        left join fct_customer_value as value
+            on snapshot.customer_id = value.customer_id and snapshot.report_month = value.report_month
+        where {' and '.join(conditions)}
+        order by snapshot.customer_id
+    """
+    frame = read_sql(sql, params, path=path)
+    columns = ["customer_id", *pii, *BASE_COLUMNS[1:]]
+    frame = frame[columns]
+    for column in TEXT_COLUMNS:
+        if column in frame:
+            frame[column] = frame[column].astype("object")
+    return frame
+
+
+def to_csv_bytes(frame: pd.DataFrame, *, raw: bool = False) -> bytes:
+    """UTF-8 CSV with a BOM (so Excel detects the encoding), safe to open in a spreadsheet: formula-
+    looking text gets a leading ' (safe_export.csv_bytes). raw=True: every value as is, for machine
+    imports."""
+    return safe_export.csv_bytes(frame, raw=raw)
+
+
+def to_xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "Campaign list") -> bytes:
+    """An .xlsx workbook: bold frozen header, text cells for ids and phone numbers; every text value
+    stored as text, never as a formula (safe_export.workbook_bytes)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_name
+    sheet.append(list(frame.columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in frame.itertuples(index=False):
+        sheet.append([None if _is_missing(value) else _plain(value) for value in row])
+    for index, column in enumerate(frame.columns, start=1):
+        letter = get_column_letter(index)
+        if column in TEXT_COLUMNS:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "@"
+                if cell.value is not None:
+                    cell.value = str(cell.value)
+        elif column in ("monetary_value", "sales_12m"):
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "#,##0.00"
+        width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(500) if not _is_missing(v)])
+        sheet.column_dimensions[letter].width = min(max(width + 2, 8), 50)
+    sheet.freeze_panes = "A2"
+    if len(frame.columns):
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+    return safe_export.workbook_bytes(workbook)
+
+
+def _is_missing(value) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(value):
+    """numpy scalars -> Python scalars for openpyxl."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def export(frame: pd.DataFrame, out: Path | str, *, csv_raw: bool = False) -> Path:
+    """Write the list to out: .csv or .xlsx, chosen by the extension. csv_raw (CSV only): values
+    unchanged, for machine imports (see to_csv_bytes)."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if csv_raw and suffix != ".csv":
+        raise ValueError(f"--csv-raw applies to a .csv output only, not {out.name}")
+    if suffix == ".csv":
+        data = to_csv_bytes(frame, raw=csv_raw)
+    elif suffix == ".xlsx":
+        data = to_xlsx_bytes(frame)
+    else:
+        raise ValueError(f"unsupported output {out.name}: use a .csv or .xlsx file name")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    return out
+
+
+def record_list_as_campaign(
+    frame: pd.DataFrame,
+    report_month: str | dt.date,
+    *,
+    campaign_name: str,
+    channel: str | None,
+    send_date: str | dt.date | None = None,
+    holdout_share: float = campaign_record.DEFAULT_HOLDOUT_SHARE,
+    folder: Path | str | None = None,
+) -> tuple[pd.DataFrame, campaign_record.Campaign, Path]:
+    """Record a list (build_campaign_list) as a campaign: write the record into the campaigns folder
+    and return (the contacted part of the list, the campaign, the record file)."""
+    campaign = campaign_record.draw_campaign(
+        frame.to_dict("records"), campaign_name=campaign_name, channel=channel,
+        send_date=send_date or dt.date.today(), report_month=parse_month(report_month),
+        holdout_share=holdout_share,
+    )
+    path = campaign_record.write_campaign(campaign, folder)
+    contacted = frame[frame["customer_id"].astype(str).isin(set(campaign.contacted))].reset_index(drop=True)
+    return contacted, campaign, path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("--out", required=True, type=Path, help="output file, .csv or .xlsx")
+    parser.add_argument("--month", help="report month YYYY-MM (default: the latest)")
+    parser.add_argument("--status", action="append", help="activity status: Active, Not Active")
+    parser.add_argument("--tier", action="append",
+                        help="value tier: Diamond, Platinum, Gold, Silver, Bronze, Passive, Not Active")
+    parser.add_argument("--event", action="append", help="lifecycle event: New, Lost, Reactivated")
+    parser.add_argument("--segment", action="append", help="RFM segment, e.g. Champions, or Not Active")
+    parser.add_argument("--channel", choices=sorted(CHANNELS), help="keep only customers consenting to it")
+    parser.add_argument("--group", action="append", help="customer group (case-insensitive)")
+    parser.add_argument("--city", action="append", help="city (case-insensitive)")
+    parser.add_argument("--store", action="append", help="store id: customers who bought there")
+    parser.add_argument("--min-p-alive", type=float, help="P(alive) at least (0-1; customer value)")
+    parser.add_argument("--max-p-alive", type=float, help="P(alive) at most (0-1), e.g. to win back leaving customers")
+    parser.add_argument("--min-clv", type=float, help="clv_12m at least (expected discounted value, 12 months)")
+    parser.add_argument("--include-pii", action="store_true",
+                        help="add customer_name and contact columns (email, mobile_number)")
+    parser.add_argument("--csv-raw", action="store_true",
+                        help="CSV for machine imports: values written unchanged, without the ' that keeps "
+                             "formula-looking text (= + - @ ...) from running in a spreadsheet; never open "
+                             "such a file in Excel")
+    parser.add_argument("--serving-db", type=Path, help="serving DuckDB file (default: CRM_SERVING_PATH)")
+    parser.add_argument("--campaign-name", help="record the list as a campaign with a holdout (the file "
+                        "written then holds only the contacted group)")
+    parser.add_argument("--send-date", help="campaign send date YYYY-MM-DD (default: today)")
+    parser.add_argument("--holdout-share", type=float, default=campaign_record.DEFAULT_HOLDOUT_SHARE,
+                        help="share of the members held out, not contacted (default 0.10)")
+    parser.add_argument("--campaign-dir", type=Path,
+                        help="campaigns folder (default: CRM_CAMPAIGN_DIR, or campaigns/ in CRM_RAW_DIR)")
+    args = parser.parse_args(argv)
+    if not args.campaign_name and (args.send_date or args.campaign_dir):
+        parser.error("--send-date and --campaign-dir need --campaign-name")
+    try:
+        if args.csv_raw and args.out.suffix.lower() != ".csv":
+            raise ValueError(f"--csv-raw applies to a .csv output only, not {args.out.name}")
+        frame = build_campaign_list(
+            args.month, activity_status=args.status, value_tier=args.tier, lifecycle_event=args.event,
+            segment=args.segment, channel=args.channel, customer_group=args.group, city=args.city,
+            store=args.store, min_p_alive=args.min_p_alive, max_p_alive=args.max_p_alive,
+            min_clv=args.min_clv, include_pii=args.include_pii, path=args.serving_db,
+        )
+        campaign = None
+        if args.campaign_name:
+            frame, campaign, record = record_list_as_campaign(
+                frame, args.month or latest_month(args.serving_db), campaign_name=args.campaign_name,
+                channel=args.channel, send_date=args.send_date, holdout_share=args.holdout_share,
+                folder=args.campaign_dir,
+            )
+        out = export(frame, args.out, csv_raw=args.csv_raw)
+    except (ServingFileMissing, ValueError) as error:
+        print(f"[crm] {error}", file=sys.stderr)
+        return 2
+    if campaign is not None:
+        print(f"[crm] campaign {campaign.campaign_id} recorded in {record}: {len(campaign.members)} members, "
+              f"{len(campaign.contacted)} contacted, {len(campaign.holdout)} held out "
+              f"(holdout share {campaign.holdout_share:.2f}, send date {campaign.send_date})")
+    print(f"[crm] {len(frame)} customers written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Publish the marts for BI: a serving DuckDB file and Parquet files.
+
+    python scripts/publish.py [--build-db PATH] [--serving-db PATH] [--parquet-dir DIR]
+
+Defaults come from the environment: CRM_DUCKDB_PATH (the build warehouse dbt writes, default
+warehouse/crm.duckdb), CRM_SERVING_PATH (default: crm_serving.duckdb beside the build file) and
+CRM_PARQUET_DIR (default: parquet/ beside the build file).
+
+Why a separate serving file: DuckDB locks a database file for writing while any other process has
+it open, even read-only. Power BI (ODBC), notebooks and the self-service app therefore open the
+serving file, never the build file, so they can never make `dbt build` fail. The serving file is
+written under a temporary name and swapped in with an atomic rename only after a successful build:
+a build that fails or is killed leaves the previous serving file intact and readable, and a reader
+holding the old file keeps reading it until it reconnects (POSIX rename semantics). On Windows a
+file open in another process cannot be replaced: the new file is then left as
+<serving>.pending.duckdb and swapped in by the next publish, and the command says so.
+
+The serving file is written with storage_version v1.0.0 so DuckDB 1.x clients (many ODBC drivers in
+the field) can read it as well as the pinned DuckDB.
+
+`dbt build` publishes by itself: its last node, the Python model models/serving/publish_serving.py,
+calls publish() with dbt's own DuckDB connection (dbt holds the build file, so no second process may
+open it), after every mart and its data tests passed. This script is for publishing again without
+rebuilding (e.g. on Windows once Power BI has closed the serving file, see docs/powerbi.md).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from crm_warehouse.paths import ROOT
+
+MARTS_SCHEMA = "marts"
+STORAGE_VERSION = "v1.0.0"
+
+
+def default_paths(build_db: Path | None = None) -> tuple[Path, Path, Path]:
+    """(build file, serving file, Parquet folder) from CRM_DUCKDB_PATH, CRM_SERVING_PATH and
+    CRM_PARQUET_DIR; the serving file and the Parquet folder default to the build file's folder."""
+    if build_db is None:
+        build_db = Path(os.environ.get("CRM_DUCKDB_PATH") or ROOT / "warehouse" / "crm.duckdb")
+    serving_db = Path(os.environ.get("CRM_SERVING_PATH") or build_db.with_name("crm_serving.duckdb"))
+    parquet_dir = Path(os.environ.get("CRM_PARQUET_DIR") or build_db.parent / "parquet")
+    return build_db, serving_db, parquet_dir
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def sql_string(text: str | Path) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def mart_tables(connection: duckdb.DuckDBPyConnection, catalog: str = "build") -> list[str]:
+    rows = connection.execute(
+        "select table_name from information_schema.tables where table_catalog = ? "
+        "and table_schema = ? and table_type = 'BASE TABLE' order by table_name",
+        [catalog, MARTS_SCHEMA],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def replace_file(new: Path, target: Path) -> bool:
+    """Atomically put `new` in place of `target`; False when the target is locked (Windows)."""
+    try:
+        os.replace(new, target)
+        return True
+    except PermissionError:
+        pending = target.with_name(target.stem + ".pending" + target.suffix)
+        os.replace(new, pending)
+        return False
+
+
+@contextlib.contextmanager
+def publish_lock(serving_db: Path):
+    """One publish at a time per serving file. The OS drops the lock when the process dies, so a
+    killed publish never blocks the next one."""
+    with open(serving_db.with_name(serving_db.name + ".publish-lock"), "a+b") as handle:
+        if os.name == "nt":
+            import msvcrt
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+        else:
+            import fcntl
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def remove_temporaries(serving_db: Path, parquet_dir: Path) -> None:
+    """Temporaries of publishes that died (killed, power cut): each is a full copy of the marts."""
+    for path in [*serving_db.parent.glob(f"{serving_db.stem}.tmp-*"),
+                 *parquet_dir.parent.glob(f"{parquet_dir.name}.tmp-*"),
+                 *parquet_dir.parent.glob(f"{parquet_dir.name}.old-*")]:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def connection_config() -> dict:
+    """The same memory limit, threads and spill folder as the build (profiles.yml): without them
+    DuckDB takes 80% of the RAM, and publishing a 100M-line warehouse peaked at 20 GB of 23."""
+    config = {
+        "memory_limit": os.environ.get("CRM_DUCKDB_MEMORY") or "16GB",
+        "threads": int(os.environ.get("CRM_DUCKDB_THREADS") or 2),
+    }
+    temp_dir = os.environ.get("CRM_DUCKDB_TEMP_DIR")
+    if temp_dir:
+        config["temp_directory"] = temp_dir
+    return config
+
+
+def publish(build_db: Path, serving_db: Path, parquet_dir: Path, log=print,
+            connection: duckdb.DuckDBPyConnection | None = None, catalog: str | None = None) -> dict:
+    """Copy the marts of build_db to a new serving file and Parquet folder, then swap them in.
+
+    connection/catalog: an open connection in which build_db is already attached as `catalog` (dbt's
+    own connection, from the publish_serving model); without it, build_db is attached read-only."""
+    if not build_db.exists():
+        raise SystemExit(f"build warehouse {build_db} does not exist: run `make build` first")
+    serving_db.parent.mkdir(parents=True, exist_ok=True)
+    parquet_dir.parent.mkdir(parents=True, exist_ok=True)
+    with publish_lock(serving_db):
+        remove_temporaries(serving_db, parquet_dir)
+        try:
+            return _publish(build_db, serving_db, parquet_dir, log, connection, catalog)
+        finally:
+            remove_temporaries(serving_db, parquet_dir)
+
+
+def _publish(build_db: Path, serving_db: Path, parquet_dir: Path, log,
+             given_connection: duckdb.DuckDBPyConnection | None = None, catalog: str | None = None) -> dict:
+    started = time.perf_counter()
+    pending = serving_db.with_name(serving_db.stem + ".pending" + serving_db.suffix)
+    temporary = serving_db.with_name(f"{serving_db.stem}.tmp-{os.getpid()}{serving_db.suffix}")
+    parquet_temporary = parquet_dir.with_name(f"{parquet_dir.name}.tmp-{os.getpid()}")
+    for leftover in (temporary, Path(str(temporary) + ".wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(parquet_temporary, ignore_errors=True)
+    parquet_temporary.mkdir(parents=True)
+
+    connection = given_connection or duckdb.connect(config=connection_config())
+    serving = "crm_serving_new"  # the temporary serving file, attached under a name no build uses
+    attached = False
+    try:
+        if given_connection is None:
+            catalog = "build"
+            connection.execute(f"attach {sql_string(build_db)} as build (read_only)")
+        tables = mart_tables(connection, catalog)
+        if not tables:
+            raise SystemExit(f"no tables in schema {MARTS_SCHEMA} of {build_db}: did the build succeed?")
+        connection.execute(
+            f"attach {sql_string(temporary)} as {serving} (storage_version {sql_string(STORAGE_VERSION)})"
+        )
+        attached = True
+        counts = {}
+        for table in tables:
+            source = f"{quote(catalog)}.{quote(MARTS_SCHEMA)}.{quote(table)}"
+            connection.execute(f"create table {serving}.main.{quote(table)} as select * from {source}")
+            connection.execute(
+                f"copy (select * from {source}) to {sql_string(parquet_temporary / (table + '.parquet'))} "
+                "(format parquet, compression zstd)"
+            )
+            counts[table] = connection.execute(f"select count(*) from {source}").fetchall()[0][0]
+        connection.execute(f"checkpoint {serving}")
+        connection.execute(f"detach {serving}")
+        attached = False
+    finally:
+        if given_connection is None:
+            connection.close()
+        elif attached:  # dbt's connection lives on: never leave the temporary file attached to it
+            with contextlib.suppress(duckdb.Error):
+                connection.execute(f"detach {serving}")
+
+    swapped = replace_file(temporary, serving_db)
+    if swapped:
+        pending.unlink(missing_ok=True)
+    old_parquet = parquet_dir.with_name(f"{parquet_dir.name}.old-{os.getpid()}")
+    try:
+        if parquet_dir.exists():
+            os.replace(parquet_dir, old_parquet)
+        os.replace(parquet_temporary, parquet_dir)
+        parquet_swapped = True
+    except PermissionError:  # Windows: a file in the Parquet folder is open in another program
+        if old_parquet.exists() and not parquet_dir.exists():
+            os.replace(old_parquet, parquet_dir)
+        parquet_swapped = False
+        log(f"[crm] {parquet_dir} is in use by another program; its files were not updated")
+    shutil.rmtree(old_parquet, ignore_errors=True)
+
+    elapsed = time.perf_counter() - started
+    if swapped:
+        log(f"[crm] published {len(tables)} marts to {serving_db} and {parquet_dir} in {elapsed:.1f} s")
+    else:
+        log(f"[crm] {serving_db} is open in another program and cannot be replaced on this system; "
+            f"the new marts wait in {pending} and are swapped in by the next publish "
+            f"(Parquet files in {parquet_dir} are up to date)")
+    return {"tables": counts, "serving_db": str(serving_db), "swapped": swapped,
+            "parquet_swapped": parquet_swapped, "seconds": elapsed}
+
+
+def main(argv: list[str] | None = None) -> None:
+    build_db, serving_db, parquet_dir = default_paths()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--build-db", type=Path, default=build_db)
+    parser.add_argument("--serving-db", type=Path, default=serving_db)
+    parser.add_argument("--parquet-dir", type=Path, default=parquet_dir)
+    args = parser.parse_args(argv)
+    publish(args.build_db, args.serving_db, args.parquet_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
