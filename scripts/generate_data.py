@@ -155,7 +155,6 @@ G_ANON_FIRST = 4
 BRANDS = ["AquaPure", "Crystalis", "Nordvik", "HydraFlow", "Zenith", "BlueWave", "Everclear"]
 
 EPOCH = dt.date(1970, 1, 1)
-ROOT_LIB = Path(__file__).resolve().parent.parent / "lib"  # lib/customer_value.py (--bgnbd-params)
 
 
 def _days(d: dt.date) -> int:
@@ -1216,7 +1215,7 @@ def generate_bg_nbd(out_dir, customers: int, bgnbd_params, gamma_gamma_params=No
     ``bgnbd_params`` = (r, alpha, a, b), alpha in weeks (the warehouse's unit). Each customer's
     first purchase falls on a day drawn uniformly from the first ``cohort_weeks`` weeks from
     Jan 1 of ``start_year`` (so T varies); the repeat purchases follow the process
-    (lib/customer_value.simulate_bg_nbd_purchases) up to the end date. Spend per occasion follows
+    (crm_warehouse.customer_value.simulate_bg_nbd_purchases) up to the end date. Spend per occasion follows
     the Gamma-Gamma model when ``gamma_gamma_params`` = (p, q, gamma) is given (each customer's
     nu ~ Gamma(q, rate gamma), each occasion's spend ~ Gamma(p, rate nu), in cents, at least 0.01),
     else 10.00 per occasion.
@@ -1232,9 +1231,7 @@ def generate_bg_nbd(out_dir, customers: int, bgnbd_params, gamma_gamma_params=No
     and dropped when that is after the end date (``purchases_dropped``), so every occasion the
     warehouse counts is one purchase of the process. No bad rows, no returns, no walk-ins: every
     customer is in scope. Deterministic for a seed."""
-    if str(ROOT_LIB) not in sys.path:
-        sys.path.insert(0, str(ROOT_LIB))
-    import customer_value as cv
+    from crm_warehouse import customer_value as cv
 
     t0 = time.time()
     log = _log if verbose else (lambda msg: None)

@@ -30,8 +30,7 @@ import pytest
 
 from conftest import generate_data, query, run_dbt
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
-import customer_value as cv  # noqa: E402
+from crm_warehouse import customer_value as cv
 
 CUSTOMERS = 100_000
 TRUTH_BG_NBD = {"r": 0.5, "alpha": 8.0, "a": 0.7, "b": 2.5}
