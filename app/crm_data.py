@@ -12,6 +12,7 @@ customers without a segment, `Anonymous` for the anonymous walk-in customers of 
 the latest report month this is exactly dim_customers.segment_label, the key the BI marts
 (kpi_sales_by_period, kpi_sales_by_category) are split by.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,6 @@ from crm_warehouse import campaign_list
 from crm_warehouse.campaign_list import ServingFileMissing  # noqa: F401  (re-exported for the app)
 from crm_warehouse.constants import (
     ANONYMOUS,
-    KPI_MEASURES,
     NOT_ACTIVE,
     TIER_ORDER,  # noqa: F401  (re-exported: app/views use data.TIER_ORDER)
     add_months,
@@ -36,7 +36,6 @@ ALL_SEGMENTS = "All customers"
 STATUS_ORDER = ["Active", NOT_ACTIVE]
 EVENT_ORDER = ["New", "Reactivated", "Lost"]
 PERIOD_TYPES = ["day", "month", "quarter", "year"]
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -89,8 +88,10 @@ def incomplete_history() -> tuple[dt.date, dt.date] | None:
     Read from kpi_monthly_board.is_history_complete (the rule lives in int_report_months); None
     when every month has complete history.
     """
-    frame = query("select min(report_month) as first_month, max(report_month) as last_month "
-                  "from kpi_monthly_board where not is_history_complete")
+    frame = query(
+        "select min(report_month) as first_month, max(report_month) as last_month "
+        "from kpi_monthly_board where not is_history_complete"
+    )
     if frame.empty or pd.isna(frame["first_month"][0]):
         return None
     return to_date(frame["first_month"][0]), to_date(frame["last_month"][0])
@@ -149,8 +150,11 @@ def kpi_board(month: dt.date, segment: str | None) -> pd.DataFrame:
     segment (its customers by their current segment, dim_customers.segment_label, as the sales marts
     and the Power BI slicer). Measures and changes are defined in SQL only (macros/crm_kpi_board.sql)."""
     if segment:
-        board = query("select * exclude (segment_label) from kpi_monthly_board_by_segment "
-                      "where segment_label = ? order by report_month", [segment])
+        board = query(
+            "select * exclude (segment_label) from kpi_monthly_board_by_segment "
+            "where segment_label = ? order by report_month",
+            [segment],
+        )
     else:
         board = query("select * from kpi_monthly_board order by report_month")
     for column in board.columns:
@@ -190,8 +194,14 @@ def segment_history(month: dt.date) -> pd.DataFrame:
 # RFM by customer
 
 
-def customer_rfm(month: dt.date, segment: str | None, search: str = "", include_not_active: bool = False,
-                 tiers: list[str] | None = None, scores: dict[str, list[int]] | None = None) -> pd.DataFrame:
+def customer_rfm(
+    month: dt.date,
+    segment: str | None,
+    search: str = "",
+    include_not_active: bool = False,
+    tiers: list[str] | None = None,
+    scores: dict[str, list[int]] | None = None,
+) -> pd.DataFrame:
     """Customers of the month with their RFM(T) measures and scores, filtered."""
     condition, params = customer_filter("snapshot.customer_id", month, segment)
     where = ["snapshot.report_month = ?", condition]
@@ -232,7 +242,7 @@ def customer_rfm(month: dt.date, segment: str | None, search: str = "", include_
             cast(snapshot.sales_12m as double) as sales_12m
         from fct_customer_monthly_snapshot as snapshot
         inner join dim_customers as customers on snapshot.customer_id = customers.customer_id
-        where {' and '.join(where)}
+        where {" and ".join(where)}
         order by snapshot.monetary_value desc nulls last, snapshot.customer_id
         """,
         params,
@@ -371,19 +381,25 @@ def migration(column: str, month: dt.date, segment: str | None) -> pd.DataFrame:
     if column not in ("value_tier", "rfm_segment"):
         raise ValueError(column)
     if column == "rfm_segment":
-        sql = ("select from_rfm_segment as from_state, to_rfm_segment as to_state, customers "
-               "from kpi_segment_migration where report_month = ?")
+        sql = (
+            "select from_rfm_segment as from_state, to_rfm_segment as to_state, customers "
+            "from kpi_segment_migration where report_month = ?"
+        )
         params: list = [month]
         if segment:
             sql += " and to_rfm_segment = ?"
             params.append(segment)
     elif segment:
-        sql = ("select from_value_tier as from_state, to_value_tier as to_state, customers "
-               "from kpi_tier_migration_by_segment where report_month = ? and rfm_segment = ?")
+        sql = (
+            "select from_value_tier as from_state, to_value_tier as to_state, customers "
+            "from kpi_tier_migration_by_segment where report_month = ? and rfm_segment = ?"
+        )
         params = [month, segment]
     else:
-        sql = ("select from_value_tier as from_state, to_value_tier as to_state, customers "
-               "from kpi_tier_migration where report_month = ?")
+        sql = (
+            "select from_value_tier as from_state, to_value_tier as to_state, customers "
+            "from kpi_tier_migration where report_month = ?"
+        )
         params = [month]
     return query(sql + " order by 1, 2", params)
 
@@ -400,8 +416,9 @@ def data_quality(build_id: str | None = None) -> pd.DataFrame:
             "(select build_id from fct_data_quality order by built_at desc limit 1) "
             "order by raw_source, disposition, reason"
         )
-    return query("select * from fct_data_quality where build_id = ? order by raw_source, disposition, reason",
-                 [build_id])
+    return query(
+        "select * from fct_data_quality where build_id = ? order by raw_source, disposition, reason", [build_id]
+    )
 
 
 def builds() -> pd.DataFrame:
@@ -437,8 +454,7 @@ def campaign_options() -> dict[str, list[str]]:
 def campaign_list_frame(month: dt.date, **filters) -> pd.DataFrame:
     """scripts/campaign_list.build_campaign_list on the serving file, cached per file version."""
     path, mtime_ns = serving_file_state()
-    key = tuple(sorted((name, tuple(value) if isinstance(value, list) else value)
-                       for name, value in filters.items()))
+    key = tuple(sorted((name, tuple(value) if isinstance(value, list) else value) for name, value in filters.items()))
     return _cached_campaign_list(path, mtime_ns, month, key).copy()
 
 

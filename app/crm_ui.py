@@ -1,4 +1,5 @@
 """Shared UI pieces of the CRM app: global filters, formatting, colours and chart helpers."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,14 +15,31 @@ MONTH_KEY = "month"
 SEGMENT_KEY = "segment"
 
 TIER_COLORS = {
-    "Diamond": "#2E86C1", "Platinum": "#7D3C98", "Gold": "#D4AC0D", "Silver": "#95A5A6",
-    "Bronze": "#BA6A2B", "Passive": "#566573", "Not Active": "#D5D8DC", "Not in base": "#F2F3F4",
+    "Diamond": "#2E86C1",
+    "Platinum": "#7D3C98",
+    "Gold": "#D4AC0D",
+    "Silver": "#95A5A6",
+    "Bronze": "#BA6A2B",
+    "Passive": "#566573",
+    "Not Active": "#D5D8DC",
+    "Not in base": "#F2F3F4",
 }
 STATUS_COLORS = {"Active": "#1E8449", "Not Active": "#D5D8DC"}
 EVENT_COLORS = {"New": "#2E86C1", "Reactivated": "#28B463", "Lost": "#CB4335"}
 SEGMENT_PALETTE = [
-    "#1B4F72", "#2874A6", "#5DADE2", "#117A65", "#48C9B0", "#F4D03F", "#F39C12", "#E67E22",
-    "#CB4335", "#884EA0", "#7B7D7D", "#D5D8DC", "#AAB7B8",
+    "#1B4F72",
+    "#2874A6",
+    "#5DADE2",
+    "#117A65",
+    "#48C9B0",
+    "#F4D03F",
+    "#F39C12",
+    "#E67E22",
+    "#CB4335",
+    "#884EA0",
+    "#7B7D7D",
+    "#D5D8DC",
+    "#AAB7B8",
 ]
 HIGHLIGHT = "#E74C3C"
 MUTED = "#D5D8DC"
@@ -50,11 +68,17 @@ def sidebar_filters() -> tuple[dt.date, str | None]:
 
     with st.sidebar:
         st.selectbox(
-            "Report month", month_options, key=MONTH_KEY, bind="query-params",
+            "Report month",
+            month_options,
+            key=MONTH_KEY,
+            bind="query-params",
             help="Latest report month by default; pick an earlier month to navigate history.",
         )
         st.selectbox(
-            "Segment", segment_options, key=SEGMENT_KEY, bind="query-params",
+            "Segment",
+            segment_options,
+            key=SEGMENT_KEY,
+            bind="query-params",
             help="Restricts every page to the customers in this RFM segment in the selected report month.",
         )
     month = dt.datetime.strptime(st.session_state[MONTH_KEY], "%Y-%m").date()
@@ -112,8 +136,16 @@ def segment_colors() -> dict[str, str]:
 
 
 AXIS_TITLES = {
-    "report_month": "", "sales_month": "", "period_start": "", "category": "", "brand": "", "reason": "",
-    "from_state": "", "customers": "Customers", "sales": "Sales", "sales_12m": "Sales 12 months",
+    "report_month": "",
+    "sales_month": "",
+    "period_start": "",
+    "category": "",
+    "brand": "",
+    "reason": "",
+    "from_state": "",
+    "customers": "Customers",
+    "sales": "Sales",
+    "sales_12m": "Sales 12 months",
     "row_count": "Rows",
 }
 
@@ -121,7 +153,8 @@ AXIS_TITLES = {
 def style(fig: go.Figure, height: int = 380) -> go.Figure:
     """Common layout: compact margins, legend below the plot, readable axis titles."""
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=10, b=10),
+        height=height,
+        margin=dict(l=10, r=10, t=10, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, title_text=""),
     )
     fig.for_each_xaxis(lambda axis: axis.update(title_text=AXIS_TITLES.get(axis.title.text, axis.title.text)))
@@ -145,14 +178,25 @@ def select_segment(label: str | None) -> None:
 def score_heatmap(frame: pd.DataFrame, key: str, title: str, height: int = 360) -> None:
     """Customers per (R score, F score) cell, a 5 x 5 grid (scores 1 to 5, 5 best)."""
     scores = [1, 2, 3, 4, 5]
-    counts = (frame.dropna(subset=["recency_score", "frequency_score"])
-              .groupby(["frequency_score", "recency_score"]).size()
-              .unstack(fill_value=0).reindex(index=scores, columns=scores, fill_value=0))
-    fig = go.Figure(go.Heatmap(
-        z=counts.values, x=[str(s) for s in scores], y=[str(s) for s in scores], colorscale="Blues",
-        text=counts.values, texttemplate="%{text}", colorbar=dict(title="Customers"),
-        hovertemplate="R %{x} · F %{y}: %{z} customers<extra></extra>",
-    ))
+    counts = (
+        frame.dropna(subset=["recency_score", "frequency_score"])
+        .groupby(["frequency_score", "recency_score"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(index=scores, columns=scores, fill_value=0)
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=counts.values,
+            x=[str(s) for s in scores],
+            y=[str(s) for s in scores],
+            colorscale="Blues",
+            text=counts.values,
+            texttemplate="%{text}",
+            colorbar=dict(title="Customers"),
+            hovertemplate="R %{x} · F %{y}: %{z} customers<extra></extra>",
+        )
+    )
     fig.update_xaxes(title="R score (5 = most recent)", type="category")
     fig.update_yaxes(title="F score (5 = most frequent)", type="category")
     chart(fig, key, title=title, height=height)
@@ -171,10 +215,16 @@ def shade_incomplete_history(fig: go.Figure) -> go.Figure:
     if months is not None:
         first, last = months
         fig.add_vrect(
-            x0=pd.Timestamp(first) - pd.Timedelta(days=15), x1=pd.Timestamp(last) + pd.Timedelta(days=15),
-            fillcolor="#BDC3C7", opacity=0.25, line_width=0, layer="below",
-            annotation_text=INCOMPLETE_HISTORY_NOTE, annotation_position="top left",
-            annotation_font_size=10, annotation_font_color="#566573",
+            x0=pd.Timestamp(first) - pd.Timedelta(days=15),
+            x1=pd.Timestamp(last) + pd.Timedelta(days=15),
+            fillcolor="#BDC3C7",
+            opacity=0.25,
+            line_width=0,
+            layer="below",
+            annotation_text=INCOMPLETE_HISTORY_NOTE,
+            annotation_position="top left",
+            annotation_font_size=10,
+            annotation_font_color="#566573",
         )
     return fig
 
@@ -182,8 +232,9 @@ def shade_incomplete_history(fig: go.Figure) -> go.Figure:
 def mark_month(fig: go.Figure, month: dt.date) -> go.Figure:
     """A dotted vertical line at the selected report month, over the incomplete-history band."""
     x = pd.Timestamp(month).to_pydatetime()
-    fig.add_shape(type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="paper",
-                  line=dict(color="#7F8C8D", dash="dot", width=1))
+    fig.add_shape(
+        type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="paper", line=dict(color="#7F8C8D", dash="dot", width=1)
+    )
     return shade_incomplete_history(fig)
 
 

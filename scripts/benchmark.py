@@ -34,6 +34,7 @@ This driver uses only the standard library (like scripts/tasks.py); DuckDB and p
 child processes of the project's .venv Python. Work files go to --work-dir (default
 warehouse/bench, git-ignored) and are removed after each size unless --keep-data.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,13 +59,35 @@ START_YEAR, YEARS, SEED = 2023, 3, 42
 FULL_END, CUT_END = f"{START_YEAR + YEARS - 1}-12-31", f"{START_YEAR + YEARS - 1}-11-30"
 # what `make build` runs (scripts/tasks.py): models and data tests, no unit tests
 PRODUCTION_BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
-PROJECT_ITEMS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data_tests", "analyses",
-                 "snapshots", "lib")  # lib: the Python of the dbt Python models
+PROJECT_ITEMS = (
+    "dbt_project.yml",
+    "profiles.yml",
+    "models",
+    "macros",
+    "seeds",
+    "data_tests",
+    "analyses",
+    "snapshots",
+    "lib",
+)  # lib: the Python of the dbt Python models
 SNAPSHOT_COLUMNS = [
-    "m_total", "m1", "m6", "m12", "m13", "m24", "m25", "o6",
-    "first_entry_purchase_date", "first_core_purchase_date", "last_core_purchase_date",
-    "tenure_months", "avg_monthly_consumption", "avg_order_size",
-    "activity_status", "value_tier", "lifecycle_event",
+    "m_total",
+    "m1",
+    "m6",
+    "m12",
+    "m13",
+    "m24",
+    "m25",
+    "o6",
+    "first_entry_purchase_date",
+    "first_core_purchase_date",
+    "last_core_purchase_date",
+    "tenure_months",
+    "avg_monthly_consumption",
+    "avg_order_size",
+    "activity_status",
+    "value_tier",
+    "lifecycle_event",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -206,14 +229,14 @@ def parse_size(text: str) -> int:
     m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgG]?)\s*", text)
     if not m:
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 200k, 1M, 10M)")
-    value = float(m.group(1)) * {"": 1, "k": 10 ** 3, "m": 10 ** 6, "g": 10 ** 9}[m.group(2).lower()]
+    value = float(m.group(1)) * {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}[m.group(2).lower()]
     if value < 1000:
         raise argparse.ArgumentTypeError(f"size {text!r} is too small (at least 1k lines)")
     return int(value)
 
 
 def size_label(lines: int) -> str:
-    for unit, div in (("G", 10 ** 9), ("M", 10 ** 6), ("k", 10 ** 3)):
+    for unit, div in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
         if lines >= div and lines % (div // 10 if div > 10 else 1) == 0:
             value = lines / div
             return f"{value:g}{unit}"
@@ -274,9 +297,13 @@ def git_state() -> dict:
     def git(*args):
         r = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
         return r.stdout.strip() if r.returncode == 0 else None
+
     dirty = git("status", "--porcelain", "--", "models", "macros", "seeds", "dbt_project.yml")
-    return {"head": git("rev-parse", "--short", "HEAD"), "project_files_dirty": bool(dirty),
-            "dirty_files": dirty.splitlines() if dirty else []}
+    return {
+        "head": git("rev-parse", "--short", "HEAD"),
+        "project_files_dirty": bool(dirty),
+        "dirty_files": dirty.splitlines() if dirty else [],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,10 +337,15 @@ def measure(command: list[str], env: dict, log_path: Path, cwd: Path = ROOT) -> 
     rss_mb = int(m.group(1)) / 1024 if m else None
     output = log_path.read_text(errors="replace")
     if result.returncode != 0:
-        raise RuntimeError(f"command failed ({result.returncode}): {' '.join(command)}\n"
-                           f"log {log_path}:\n{output[-4000:]}")
-    return {"wall_s": round(wall, 3), "rss_mb": round(rss_mb, 1) if rss_mb else None,
-            "load1_before": round(load, 2) if load is not None else None, "output": output}
+        raise RuntimeError(
+            f"command failed ({result.returncode}): {' '.join(command)}\nlog {log_path}:\n{output[-4000:]}"
+        )
+    return {
+        "wall_s": round(wall, 3),
+        "rss_mb": round(rss_mb, 1) if rss_mb else None,
+        "load1_before": round(load, 2) if load is not None else None,
+        "output": output,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,12 +357,15 @@ def internal_cut(full: Path, cut: Path, last_date: str) -> None:
     lines (a new month is appended to the yearly file, earlier lines keep their row numbers).
     DuckDB COPY with insertion order preserved: deterministic."""
     import duckdb
+
     cut.mkdir(parents=True, exist_ok=True)
     last_year = int(last_date[:4])
     con = duckdb.connect()
     con.execute("set preserve_insertion_order = true")
-    columns = ("{'invoice_id': 'VARCHAR', 'customer_id': 'VARCHAR', 'invoice_date': 'VARCHAR',"
-               " 'product_id': 'VARCHAR', 'quantity': 'VARCHAR', 'revenue': 'VARCHAR', 'store_id': 'VARCHAR'}")
+    columns = (
+        "{'invoice_id': 'VARCHAR', 'customer_id': 'VARCHAR', 'invoice_date': 'VARCHAR',"
+        " 'product_id': 'VARCHAR', 'quantity': 'VARCHAR', 'revenue': 'VARCHAR', 'store_id': 'VARCHAR'}"
+    )
     for f in sorted(full.glob("*.csv")):
         m = re.fullmatch(r"sales_transactions_(\d{4})\.csv", f.name)
         if not m or int(m.group(1)) < last_year:
@@ -339,15 +374,19 @@ def internal_cut(full: Path, cut: Path, last_date: str) -> None:
             src, dst = str(f).replace("'", "''"), str(cut / f.name).replace("'", "''")
             later = str(cut / (f.name + ".later")).replace("'", "''")
             read = f"read_csv('{src}', header = true, all_varchar = true, auto_detect = false, columns = {columns})"
-            con.execute(f"copy (select * from {read} where invoice_date <= '{last_date}') to '{dst}'"
-                        " (header true, delimiter ',')")
-            con.execute(f"copy (select * from {read} where invoice_date > '{last_date}') to '{later}'"
-                        " (header false, delimiter ',')")
+            con.execute(
+                f"copy (select * from {read} where invoice_date <= '{last_date}') to '{dst}'"
+                " (header true, delimiter ',')"
+            )
+            con.execute(
+                f"copy (select * from {read} where invoice_date > '{last_date}') to '{later}'"
+                " (header false, delimiter ',')"
+            )
             appended = f.with_name(f.name + ".appended")
             with open(appended, "wb") as out:
                 for part in (cut / f.name, cut / (f.name + ".later")):
                     with open(part, "rb") as src_file:
-                        shutil.copyfileobj(src_file, out, 16 * 2 ** 20)
+                        shutil.copyfileobj(src_file, out, 16 * 2**20)
             (cut / (f.name + ".later")).unlink()
             os.replace(appended, f)
     con.close()
@@ -362,6 +401,7 @@ def duck_settings(con, threads: int, memory: str, temp_dir: str) -> None:
 
 def internal_floor(raw: Path, db: Path, threads: int, memory: str, temp_dir: str) -> None:
     import duckdb
+
     con = duckdb.connect(str(db))
     duck_settings(con, threads, memory, temp_dir)
     started = time.perf_counter()
@@ -373,15 +413,25 @@ def internal_floor(raw: Path, db: Path, threads: int, memory: str, temp_dir: str
 
 def internal_pandas(raw: Path) -> None:
     from crm_warehouse.reference_snapshot import snapshot
+
     started = time.perf_counter()
     frame = snapshot(raw, ROOT / "seeds" / "rfm_segments.csv")
     print(json.dumps({"rows": int(len(frame)), "compute_s": round(time.perf_counter() - started, 3)}))
 
 
-def internal_compare(left_db: Path, left_table: str, right_db: Path, right_table: str, columns: list[str],
-                     threads: int, memory: str, temp_dir: str) -> None:
+def internal_compare(
+    left_db: Path,
+    left_table: str,
+    right_db: Path,
+    right_table: str,
+    columns: list[str],
+    threads: int,
+    memory: str,
+    temp_dir: str,
+) -> None:
     """Rows of two snapshot tables that differ on (customer_id, report_month) or any column."""
     import duckdb
+
     con = duckdb.connect()
     duck_settings(con, threads, memory, temp_dir)
     con.execute(f"attach '{left_db}' as l (read_only)")
@@ -396,13 +446,25 @@ def internal_compare(left_db: Path, left_table: str, right_db: Path, right_table
     per_column = {}
     if row[2]:
         for c in columns:
-            n = con.execute(f"select count(*) from l.{left_table} as a join r.{right_table} as b "
-                            f"using (customer_id, report_month) where a.{c} is distinct from b.{c}").fetchone()[0]
+            n = con.execute(
+                f"select count(*) from l.{left_table} as a join r.{right_table} as b "
+                f"using (customer_id, report_month) where a.{c} is distinct from b.{c}"
+            ).fetchone()[0]
             if n:
                 per_column[c] = n
-    print(json.dumps({"only_right": row[0], "only_left": row[1], "different": row[2],
-                      "mismatches": row[0] + row[1] + row[2], "left_rows": row[3], "right_rows": row[4],
-                      "columns": per_column}))
+    print(
+        json.dumps(
+            {
+                "only_right": row[0],
+                "only_left": row[1],
+                "different": row[2],
+                "mismatches": row[0] + row[1] + row[2],
+                "left_rows": row[3],
+                "right_rows": row[4],
+                "columns": per_column,
+            }
+        )
+    )
 
 
 def last_json_line(output: str) -> dict:
@@ -479,16 +541,34 @@ class Bench:
         base = self.work / label
         logs = base / "logs"
         raw_full, raw_cut = base / "raw_full", base / "raw_nov"
-        res = {"label": label, "target_lines": lines, "customers": customers, "repeats": repeats,
-               "phases": {}, "checks": {}, "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        res = {
+            "label": label,
+            "target_lines": lines,
+            "customers": customers,
+            "repeats": repeats,
+            "phases": {},
+            "checks": {},
+            "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
         log(f"== {label}: {lines} lines, {customers} customers, {repeats} repeat(s)")
 
         # 1. raw data: the full set and the November cut
         stamp = base / "raw_full.json"
-        wanted = {"customers": customers, "lines": lines, "seed": SEED, "start_year": START_YEAR, "years": YEARS,
-                  "end_date": FULL_END, "layout": "last month appended to its yearly file"}
-        if a.reuse_data and stamp.exists() and json.loads(stamp.read_text()).get("args_wanted") == wanted \
-                and raw_cut.exists():
+        wanted = {
+            "customers": customers,
+            "lines": lines,
+            "seed": SEED,
+            "start_year": START_YEAR,
+            "years": YEARS,
+            "end_date": FULL_END,
+            "layout": "last month appended to its yearly file",
+        }
+        if (
+            a.reuse_data
+            and stamp.exists()
+            and json.loads(stamp.read_text()).get("args_wanted") == wanted
+            and raw_cut.exists()
+        ):
             summary = json.loads(stamp.read_text())
             log(f"reusing raw data in {base}")
             res["phases"]["generate"] = summary["generate_measure"]
@@ -496,13 +576,35 @@ class Bench:
         else:
             shutil.rmtree(raw_full, ignore_errors=True)
             shutil.rmtree(raw_cut, ignore_errors=True)
-            gen = measure([self.python, str(ROOT / "scripts" / "generate_data.py"), "--out", str(raw_full),
-                           "--customers", str(customers), "--lines", str(lines), "--start-year", str(START_YEAR),
-                           "--years", str(YEARS), "--seed", str(SEED), "--clean", "--end-date", FULL_END,
-                           "--quiet", "--json"], dict(os.environ), logs / "generate.log")
+            gen = measure(
+                [
+                    self.python,
+                    str(ROOT / "scripts" / "generate_data.py"),
+                    "--out",
+                    str(raw_full),
+                    "--customers",
+                    str(customers),
+                    "--lines",
+                    str(lines),
+                    "--start-year",
+                    str(START_YEAR),
+                    "--years",
+                    str(YEARS),
+                    "--seed",
+                    str(SEED),
+                    "--clean",
+                    "--end-date",
+                    FULL_END,
+                    "--quiet",
+                    "--json",
+                ],
+                dict(os.environ),
+                logs / "generate.log",
+            )
             summary = last_json_line_block(gen.pop("output"))
-            cut = measure(self.internal("cut", str(raw_full), str(raw_cut), CUT_END), dict(os.environ),
-                          logs / "cut.log")
+            cut = measure(
+                self.internal("cut", str(raw_full), str(raw_cut), CUT_END), dict(os.environ), logs / "cut.log"
+            )
             cut.pop("output")
             res["phases"]["generate"] = summarise([gen])
             res["phases"]["cut"] = summarise([cut])
@@ -512,9 +614,11 @@ class Bench:
             stamp.write_text(json.dumps(summary, indent=1))
         res["lines"] = summary["transaction_lines"]
         res["months"] = months_between(summary["period"][0], summary["period"][1])
-        res["raw_mb"] = round(sum(f.stat().st_size for f in raw_full.glob("*.csv")) / 2 ** 20, 1)
-        log(f"raw data: {res['lines']} lines, {res['raw_mb']} MB, generated in "
-            f"{res['phases']['generate']['median_s']} s, cut in {res['phases']['cut']['median_s']} s")
+        res["raw_mb"] = round(sum(f.stat().st_size for f in raw_full.glob("*.csv")) / 2**20, 1)
+        log(
+            f"raw data: {res['lines']} lines, {res['raw_mb']} MB, generated in "
+            f"{res['phases']['generate']['median_s']} s, cut in {res['phases']['cut']['median_s']} s"
+        )
 
         # Every dbt run of a size uses the same raw folder path and warehouse path (the files in them
         # change), as a production landing folder does: dbt's partial-parse cache stays valid (a
@@ -524,7 +628,7 @@ class Bench:
         raw = base / "raw"
         db = base / "wh" / "crm.duckdb"
         db.parent.mkdir(parents=True, exist_ok=True)
-        full_db = base / "full.duckdb"          # the full build kept for the checks
+        full_db = base / "full.duckdb"  # the full build kept for the checks
         env = self.dbt_env(raw, db, target)
         verify = a.verify == "all" or (a.verify == "smallest" and lines == min(a.sizes))
         if "full" in a.phases or "incremental" in a.phases:
@@ -541,10 +645,15 @@ class Bench:
                 remove_db(Path(env["CRM_SERVING_PATH"]))
                 shutil.rmtree(env["CRM_PARQUET_DIR"], ignore_errors=True)
 
-            drop_published()                    # leftovers of an earlier run in this work folder
+            drop_published()  # leftovers of an earlier run in this work folder
             for i in range(repeats):
                 remove_db(db)
-                m = measure(self.dbt(["build", *PRODUCTION_BUILD_ARGS, "--full-refresh"]), env, logs / f"full_{i + 1}.log", cwd=self.project)
+                m = measure(
+                    self.dbt(["build", *PRODUCTION_BUILD_ARGS, "--full-refresh"]),
+                    env,
+                    logs / f"full_{i + 1}.log",
+                    cwd=self.project,
+                )
                 m["dbt_summary"] = dbt_summary(m.pop("output"), target / "run_results.json")
                 shutil.copy2(target / "run_results.json", base / f"run_results_full_{i + 1}.json")
                 builds.append(m)
@@ -558,32 +667,46 @@ class Bench:
             res["phases"]["publish"] = summarise(publishes)
             res["profile"] = profile(base / f"run_results_full_{repeats}.json", a.top)
             remove_db(full_db)
-            res["snapshot_rows"] = last_json_line(measure(
-                self.internal("count", str(db), "marts.fct_customer_monthly_snapshot"), dict(os.environ),
-                logs / "count.log")["output"])["rows"]
+            res["snapshot_rows"] = last_json_line(
+                measure(
+                    self.internal("count", str(db), "marts.fct_customer_monthly_snapshot"),
+                    dict(os.environ),
+                    logs / "count.log",
+                )["output"]
+            )["rows"]
             if verify or a.keep_data:
                 os.replace(db, full_db)
             else:
-                remove_db(db)               # not compared: at 100M the file is tens of GB
+                remove_db(db)  # not compared: at 100M the file is tens of GB
 
         # 3. incremental: November built with --full-refresh, then December lands in the same folder
         if "incremental" in a.phases:
             saved = base / "november.duckdb"
             fill_folder(raw_cut, raw)
             remove_db(db)
-            m = measure(self.dbt(["build", *PRODUCTION_BUILD_ARGS, "--full-refresh"]), env, logs / "incremental_base.log", cwd=self.project)
+            m = measure(
+                self.dbt(["build", *PRODUCTION_BUILD_ARGS, "--full-refresh"]),
+                env,
+                logs / "incremental_base.log",
+                cwd=self.project,
+            )
             m.pop("output")
             res["phases"]["incremental_base"] = summarise([m])
             log(f"November base build: {m['wall_s']:.1f} s (not part of the incremental time)")
             if repeats > 1:
-                shutil.copy2(db, saved)     # each repeat starts from the same November warehouse
+                shutil.copy2(db, saved)  # each repeat starts from the same November warehouse
             fill_folder(raw_full, raw)
             runs = []
             for i in range(repeats):
                 if i > 0:
                     remove_db(db)
                     shutil.copy2(saved, db)
-                m = measure(self.dbt(["build", *PRODUCTION_BUILD_ARGS]), env, logs / f"incremental_{i + 1}.log", cwd=self.project)
+                m = measure(
+                    self.dbt(["build", *PRODUCTION_BUILD_ARGS]),
+                    env,
+                    logs / f"incremental_{i + 1}.log",
+                    cwd=self.project,
+                )
                 m["dbt_summary"] = dbt_summary(m.pop("output"), target / "run_results.json")
                 shutil.copy2(target / "run_results.json", base / f"run_results_incremental_{i + 1}.json")
                 runs.append(m)
@@ -593,11 +716,28 @@ class Bench:
             saved.unlink(missing_ok=True)
             if verify and full_db.exists():
                 res["checks"]["incremental_vs_full"] = self.compare(
-                    db, "marts.fct_customer_monthly_snapshot", full_db, "marts.fct_customer_monthly_snapshot",
-                    SNAPSHOT_COLUMNS + ["recency_days", "frequency_orders", "monetary_value", "recency_score",
-                                        "frequency_score", "monetary_score", "tenure_score", "rfm_segment",
-                                        "sales_month", "sales_12m"], logs / "compare_incremental.log")
-                log(f"incremental vs full refresh: {res['checks']['incremental_vs_full']['mismatches']} mismatching rows")
+                    db,
+                    "marts.fct_customer_monthly_snapshot",
+                    full_db,
+                    "marts.fct_customer_monthly_snapshot",
+                    SNAPSHOT_COLUMNS
+                    + [
+                        "recency_days",
+                        "frequency_orders",
+                        "monetary_value",
+                        "recency_score",
+                        "frequency_score",
+                        "monetary_score",
+                        "tenure_score",
+                        "rfm_segment",
+                        "sales_month",
+                        "sales_12m",
+                    ],
+                    logs / "compare_incremental.log",
+                )
+                log(
+                    f"incremental vs full refresh: {res['checks']['incremental_vs_full']['mismatches']} mismatching rows"
+                )
 
         # 4. the DuckDB floor
         if "floor" in a.phases:
@@ -606,8 +746,13 @@ class Bench:
             runs = []
             for i in range(repeats):
                 remove_db(floor_db)
-                m = measure(self.internal("floor", str(raw_full), str(floor_db), str(self.threads), self.memory,
-                                          str(self.temp_dir)), dict(os.environ), logs / f"floor_{i + 1}.log")
+                m = measure(
+                    self.internal(
+                        "floor", str(raw_full), str(floor_db), str(self.threads), self.memory, str(self.temp_dir)
+                    ),
+                    dict(os.environ),
+                    logs / f"floor_{i + 1}.log",
+                )
                 m["result"] = last_json_line(m.pop("output"))
                 runs.append(m)
                 log(f"floor {i + 1}/{repeats}: {m['wall_s']:.1f} s, {m['rss_mb']} MB, {m['result']['rows']} rows")
@@ -615,9 +760,16 @@ class Bench:
             res.setdefault("snapshot_rows", runs[-1]["result"]["rows"])
             if verify and full_db.exists():
                 res["checks"]["floor_vs_warehouse"] = self.compare(
-                    floor_db, "main.snap", full_db, "marts.fct_customer_monthly_snapshot", SNAPSHOT_COLUMNS,
-                    logs / "compare_floor.log")
-                log(f"floor vs warehouse snapshot: {res['checks']['floor_vs_warehouse']['mismatches']} mismatching rows")
+                    floor_db,
+                    "main.snap",
+                    full_db,
+                    "marts.fct_customer_monthly_snapshot",
+                    SNAPSHOT_COLUMNS,
+                    logs / "compare_floor.log",
+                )
+                log(
+                    f"floor vs warehouse snapshot: {res['checks']['floor_vs_warehouse']['mismatches']} mismatching rows"
+                )
 
         # 5. naive pandas
         if "pandas" in a.phases:
@@ -648,8 +800,21 @@ class Bench:
         m.pop("output")
 
     def compare(self, left: Path, left_table: str, right: Path, right_table: str, columns, log_path) -> dict:
-        m = measure(self.internal("compare", str(left), left_table, str(right), right_table, ",".join(columns),
-                                  str(self.threads), self.memory, str(self.temp_dir)), dict(os.environ), log_path)
+        m = measure(
+            self.internal(
+                "compare",
+                str(left),
+                left_table,
+                str(right),
+                right_table,
+                ",".join(columns),
+                str(self.threads),
+                self.memory,
+                str(self.temp_dir),
+            ),
+            dict(os.environ),
+            log_path,
+        )
         out = last_json_line(m["output"])
         out["seconds"] = m["wall_s"]
         return out
@@ -665,9 +830,14 @@ def last_json_line_block(output: str) -> dict:
 def summarise(runs: list[dict]) -> dict:
     walls = [r["wall_s"] for r in runs]
     rss = [r["rss_mb"] for r in runs if r.get("rss_mb") is not None]
-    out = {"median_s": round(statistics.median(walls), 3), "min_s": round(min(walls), 3),
-           "max_s": round(max(walls), 3), "peak_rss_mb": round(max(rss), 1) if rss else None,
-           "n": len(runs), "runs": runs}
+    out = {
+        "median_s": round(statistics.median(walls), 3),
+        "min_s": round(min(walls), 3),
+        "max_s": round(max(walls), 3),
+        "peak_rss_mb": round(max(rss), 1) if rss else None,
+        "n": len(runs),
+        "runs": runs,
+    }
     return out
 
 
@@ -676,8 +846,9 @@ def dbt_summary(output: str, run_results: Path) -> dict:
     out = {}
     m = re.search(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", output)
     if m:
-        out.update({"pass": int(m.group(1)), "warn": int(m.group(2)), "error": int(m.group(3)),
-                    "skip": int(m.group(4))})
+        out.update(
+            {"pass": int(m.group(1)), "warn": int(m.group(2)), "error": int(m.group(3)), "skip": int(m.group(4))}
+        )
     if run_results.exists():
         r = json.loads(run_results.read_text())
         out["dbt_elapsed_s"] = round(r.get("elapsed_time") or 0, 3)
@@ -701,6 +872,7 @@ def ratios(phases: dict) -> dict:
     def med(name):
         p = phases.get(name) or {}
         return p.get("median_s")
+
     full, floor, inc, pandas = med("full"), med("floor"), med("incremental"), med("pandas")
     return {
         "full_over_floor": round(full / floor, 2) if full and floor else None,
@@ -725,8 +897,10 @@ PHASE_NAMES = [
 
 
 def markdown(results: list[dict]) -> str:
-    head = ("| size | lines | customers | months | snapshot rows | phase | wall s (median) | min-max s "
-            "| s per M lines | peak RSS MB |\n|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    head = (
+        "| size | lines | customers | months | snapshot rows | phase | wall s (median) | min-max s "
+        "| s per M lines | peak RSS MB |\n|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"
+    )
     rows = [head]
     for r in results:
         for key, name in PHASE_NAMES:
@@ -734,24 +908,32 @@ def markdown(results: list[dict]) -> str:
             if p is None:
                 continue
             if "skipped" in p:
-                rows.append(f"| {r['label']} | {r['lines']:,} | {r['customers']:,} | {r['months']} | "
-                            f"{r.get('snapshot_rows') or 0:,} | {name} | n/a | n/a | n/a | n/a |")
+                rows.append(
+                    f"| {r['label']} | {r['lines']:,} | {r['customers']:,} | {r['months']} | "
+                    f"{r.get('snapshot_rows') or 0:,} | {name} | n/a | n/a | n/a | n/a |"
+                )
                 continue
             spread = f"{fmt_s(p['min_s'])}-{fmt_s(p['max_s'])}" if p["n"] > 1 else ""
             rss = f"{p['peak_rss_mb']:,.0f}" if p.get("peak_rss_mb") else "n/a"
-            rows.append(f"| {r['label']} | {r['lines']:,} | {r['customers']:,} | {r['months']} | "
-                        f"{r.get('snapshot_rows') or 0:,} | {name} | {fmt_s(p['median_s'])} | {spread} "
-                        f"| {p['median_s'] / (r['lines'] / 1e6):.2f} | {rss} |")
+            rows.append(
+                f"| {r['label']} | {r['lines']:,} | {r['customers']:,} | {r['months']} | "
+                f"{r.get('snapshot_rows') or 0:,} | {name} | {fmt_s(p['median_s'])} | {spread} "
+                f"| {p['median_s'] / (r['lines'] / 1e6):.2f} | {rss} |"
+            )
     rows.append("")
-    rows.append("| size | full build / floor | incremental / full build | pandas / full build "
-                "| floor = warehouse (mismatching rows) | incremental = full (mismatching rows) |")
+    rows.append(
+        "| size | full build / floor | incremental / full build | pandas / full build "
+        "| floor = warehouse (mismatching rows) | incremental = full (mismatching rows) |"
+    )
     rows.append("|---|---:|---:|---:|---:|---:|")
     for r in results:
         q = r["ratios"]
         c1 = r["checks"].get("floor_vs_warehouse", {}).get("mismatches", "not checked")
         c2 = r["checks"].get("incremental_vs_full", {}).get("mismatches", "not checked")
-        rows.append(f"| {r['label']} | {fmt_ratio(q['full_over_floor'])} | {fmt_ratio(q['incremental_over_full'])} "
-                    f"| {fmt_ratio(q['pandas_over_full'])} | {c1} | {c2} |")
+        rows.append(
+            f"| {r['label']} | {fmt_ratio(q['full_over_floor'])} | {fmt_ratio(q['incremental_over_full'])} "
+            f"| {fmt_ratio(q['pandas_over_full'])} | {c1} | {c2} |"
+        )
     return "\n".join(rows)
 
 
@@ -762,8 +944,10 @@ def profile_markdown(results: list[dict]) -> str:
             continue
         full = r["phases"].get("full", {})
         by_type = (full.get("runs") or [{}])[-1].get("dbt_summary", {}).get("execution_s_by_type", {})
-        out.append(f"Top nodes of the full build at {r['label']} (run_results.json execution_time, last repeat; "
-                   f"sum by type: " + ", ".join(f"{k} {v:.1f} s" for k, v in by_type.items()) + "):\n")
+        out.append(
+            f"Top nodes of the full build at {r['label']} (run_results.json execution_time, last repeat; "
+            f"sum by type: " + ", ".join(f"{k} {v:.1f} s" for k, v in by_type.items()) + "):\n"
+        )
         out.append("| node | seconds |\n|---|---:|")
         out += [f"| `{n['node']}` | {n['seconds']:.2f} |" for n in r["profile"]]
         out.append("")
@@ -780,37 +964,57 @@ def main(argv: list[str] | None = None) -> int:
             internal_floor(Path(rest[0]), Path(rest[1]), int(rest[2]), rest[3], rest[4])
         elif mode == "count":
             import duckdb
+
             with duckdb.connect(rest[0], read_only=True) as con:
                 print(json.dumps({"rows": con.execute(f"select count(*) from {rest[1]}").fetchone()[0]}))
         elif mode == "pandas":
             internal_pandas(Path(rest[0]))
         elif mode == "compare":
-            internal_compare(Path(rest[0]), rest[1], Path(rest[2]), rest[3], rest[4].split(","), int(rest[5]),
-                             rest[6], rest[7])
+            internal_compare(
+                Path(rest[0]), rest[1], Path(rest[2]), rest[3], rest[4].split(","), int(rest[5]), rest[6], rest[7]
+            )
         else:
             raise SystemExit(f"unknown internal mode {mode}")
         return 0
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--sizes", default="1M", help="comma-separated transaction line counts: 20k,200k,1M,10M,100M")
     ap.add_argument("--repeats", type=int, default=None, help="runs per phase (default 3 up to 1M lines, 1 above)")
     ap.add_argument("--work-dir", default=str(ROOT / "warehouse" / "bench"), help="work folder (git-ignored)")
     ap.add_argument("--phases", default=",".join(PHASES), help="comma-separated subset of " + ",".join(PHASES))
     ap.add_argument("--skip-pandas", action="store_true", help="same as leaving pandas out of --phases")
-    ap.add_argument("--pandas-max", type=parse_size, default=1_000_000,
-                    help="largest size the pandas phase runs on (default 1M; above: n/a)")
+    ap.add_argument(
+        "--pandas-max",
+        type=parse_size,
+        default=1_000_000,
+        help="largest size the pandas phase runs on (default 1M; above: n/a)",
+    )
     ap.add_argument("--pandas-repeats", type=int, default=None, help="cap the pandas repeats (default --repeats)")
     ap.add_argument("--keep-data", action="store_true", help="keep raw folders and warehouse files")
-    ap.add_argument("--reuse-data", action="store_true",
-                    help="reuse raw data kept by an earlier --keep-data run of the same size")
-    ap.add_argument("--verify", choices=["smallest", "all", "none"], default="smallest",
-                    help="compare floor and incremental results with the full build (default: smallest size)")
-    ap.add_argument("--models-only", action="store_true",
-                    help="dbt build seeds and models only (no unit / data tests), as tests/conftest.py does")
-    ap.add_argument("--snapshot-project", action="store_true",
-                    help="copy the dbt project into the work folder first, so edits made while the benchmark "
-                         "runs do not change what is measured")
+    ap.add_argument(
+        "--reuse-data", action="store_true", help="reuse raw data kept by an earlier --keep-data run of the same size"
+    )
+    ap.add_argument(
+        "--verify",
+        choices=["smallest", "all", "none"],
+        default="smallest",
+        help="compare floor and incremental results with the full build (default: smallest size)",
+    )
+    ap.add_argument(
+        "--models-only",
+        action="store_true",
+        help="dbt build seeds and models only (no unit / data tests), as tests/conftest.py does",
+    )
+    ap.add_argument(
+        "--snapshot-project",
+        action="store_true",
+        help="copy the dbt project into the work folder first, so edits made while the benchmark "
+        "runs do not change what is measured",
+    )
     ap.add_argument("--threads", type=int, default=int(os.environ.get("CRM_DUCKDB_THREADS") or 2))
     ap.add_argument("--memory", default=os.environ.get("CRM_DUCKDB_MEMORY") or "16GB", help="DuckDB memory_limit")
     ap.add_argument("--top", type=int, default=10, help="nodes listed in the build profile")
@@ -829,15 +1033,28 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "command": "python scripts/benchmark.py " + " ".join(argv),
         "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "host": platform.node(), "platform": platform.platform(), "cpus": os.cpu_count(),
-        "python": platform.python_version(), "threads": args.threads, "memory_limit": args.memory,
-        "models_only": args.models_only, "git": git_state(), "project_hash": tree_hash(bench.project),
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "threads": args.threads,
+        "memory_limit": args.memory,
+        "models_only": args.models_only,
+        "git": git_state(),
+        "project_hash": tree_hash(bench.project),
         "peak_rss_method": "GNU time -v" if GNU_TIME.exists() else "getrusage(RUSAGE_CHILDREN)",
     }
     try:
-        versions = subprocess.run([bench.python, "-c", "import duckdb, pandas; from dbt.version import __version__ "
-                                   "as d; print(duckdb.__version__, pandas.__version__, d)"],
-                                  capture_output=True, text=True).stdout.split()
+        versions = subprocess.run(
+            [
+                bench.python,
+                "-c",
+                "import duckdb, pandas; from dbt.version import __version__ "
+                "as d; print(duckdb.__version__, pandas.__version__, d)",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
         meta.update(duckdb=versions[0], pandas=versions[1], dbt=versions[2])
     except (IndexError, OSError):
         pass
@@ -858,11 +1075,13 @@ def main(argv: list[str] | None = None) -> int:
         docs = ROOT / "docs" / "performance.md"
         docs.parent.mkdir(parents=True, exist_ok=True)
         with open(docs, "a") as f:
-            f.write(f"\n### Run of {meta['date_utc']} (`{meta['command']}`)\n\n"
-                    f"DuckDB {meta.get('duckdb')}, dbt {meta.get('dbt')}, {meta['cpus']} CPUs, threads "
-                    f"{args.threads}, memory_limit {args.memory}, git {meta['git']['head']}"
-                    f"{' + uncommitted model changes' if meta['git']['project_files_dirty'] else ''}, "
-                    f"project hash {meta['project_hash']}.\n\n{table}\n\n{prof}\n")
+            f.write(
+                f"\n### Run of {meta['date_utc']} (`{meta['command']}`)\n\n"
+                f"DuckDB {meta.get('duckdb')}, dbt {meta.get('dbt')}, {meta['cpus']} CPUs, threads "
+                f"{args.threads}, memory_limit {args.memory}, git {meta['git']['head']}"
+                f"{' + uncommitted model changes' if meta['git']['project_files_dirty'] else ''}, "
+                f"project hash {meta['project_hash']}.\n\n{table}\n\n{prof}\n"
+            )
     failed = [r["label"] for r in results for c in r["checks"].values() if c.get("mismatches")]
     if failed:
         log(f"CHECK FAILED: mismatching rows at {', '.join(failed)}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Campaign lists as CSV or Excel: the CLI of crm_warehouse.campaign_list (see its --help).
 
-    .venv/bin/python scripts/campaign_list.py --out list.csv [filters] [--campaign-name NAME ...]
+.venv/bin/python scripts/campaign_list.py --out list.csv [filters] [--campaign-name NAME ...]
 """
 
 import sys

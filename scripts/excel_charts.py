@@ -16,6 +16,7 @@ draw by hand (openpyxl charts, editable in Excel):
 Everything is read from the marts; nothing is recomputed here. The sheets are written with the
 report's own writer (passed in as `write_sheet`), so they share its header, formats and widths.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,8 +36,8 @@ MONEY = "#,##0.00"
 INTEGER = "#,##0"
 PERCENT = "0.0%"
 DECIMAL = "0.0"
-CHART_WIDTH = 18   # cm
-CHART_HEIGHT = 8   # cm
+CHART_WIDTH = 18  # cm
+CHART_HEIGHT = 8  # cm
 
 WriteSheet = Callable[[Workbook, str, pd.DataFrame, dict], None]
 
@@ -128,37 +129,63 @@ def campaigns_data(month: dt.date, read_sql, path=None) -> pd.DataFrame:
 def add_sheets(workbook: Workbook, month: dt.date, read_sql, write_sheet: WriteSheet, path=None) -> None:
     """The KPI trend (after KPI board), Cohorts and Campaigns sheets."""
     trend = kpi_trend_data(month, read_sql, path)
-    write_sheet(workbook, "KPI trend", trend,
-                {"Sales": MONEY, **{c: INTEGER for c in trend.columns if c not in ("Report month", "Sales")}})
+    write_sheet(
+        workbook,
+        "KPI trend",
+        trend,
+        {"Sales": MONEY, **{c: INTEGER for c in trend.columns if c not in ("Report month", "Sales")}},
+    )
     workbook.move_sheet("KPI trend", offset=-(len(workbook.sheetnames) - 2))
 
     cohorts = cohort_triangle_data(month, read_sql, path)
-    write_sheet(workbook, "Cohorts", cohorts,
-                {"Customers": INTEGER, **{c: PERCENT for c in cohorts.columns if c.startswith("Month ")}})
+    write_sheet(
+        workbook,
+        "Cohorts",
+        cohorts,
+        {"Customers": INTEGER, **{c: PERCENT for c in cohorts.columns if c.startswith("Month ")}},
+    )
     sheet = workbook["Cohorts"]
     if len(cohorts) and len(cohorts.columns) > 2:
         cells = f"C2:{get_column_letter(len(cohorts.columns))}{len(cohorts) + 1}"
-        sheet.conditional_formatting.add(cells, ColorScaleRule(
-            start_type="num", start_value=0, start_color="FFFFFF",
-            mid_type="percentile", mid_value=50, mid_color="9DC3E6",
-            end_type="max", end_color="1F4E79"))
+        sheet.conditional_formatting.add(
+            cells,
+            ColorScaleRule(
+                start_type="num",
+                start_value=0,
+                start_color="FFFFFF",
+                mid_type="percentile",
+                mid_value=50,
+                mid_color="9DC3E6",
+                end_type="max",
+                end_color="1F4E79",
+            ),
+        )
         for column in range(3, len(cohorts.columns) + 1):
             sheet.column_dimensions[get_column_letter(column)].width = 9
     note_row = len(cohorts) + 3
-    sheet.cell(row=note_row, column=1, value=(
-        "Cohort = month of the first core purchase; cells = share of the cohort with a core purchase in the "
-        "month (Month 0 = the cohort month). Source: kpi_cohort_retention."))
+    sheet.cell(
+        row=note_row,
+        column=1,
+        value=(
+            "Cohort = month of the first core purchase; cells = share of the cohort with a core purchase in the "
+            "month (Month 0 = the cohort month). Source: kpi_cohort_retention."
+        ),
+    )
 
     campaigns = campaigns_data(month, read_sql, path)
     formats = {c: PERCENT for c in ("Contacted response rate", "Held-out response rate")}
     formats.update({c: DECIMAL for c in ("Uplift (pp)", "95% CI low (pp)", "95% CI high (pp)", "CI +", "CI -")})
-    formats.update({c: MONEY for c in ("Revenue per contacted member", "Revenue per held-out member",
-                                       "Incremental revenue")})
+    formats.update(
+        {c: MONEY for c in ("Revenue per contacted member", "Revenue per held-out member", "Incremental revenue")}
+    )
     formats.update({"Contacted": INTEGER, "Held out": INTEGER})
     write_sheet(workbook, "Campaigns", campaigns, formats)
     if campaigns.empty:
-        workbook["Campaigns"].cell(row=3, column=1, value=(
-            "No campaign sent up to this month. Record one with scripts/campaign_list.py --campaign-name."))
+        workbook["Campaigns"].cell(
+            row=3,
+            column=1,
+            value=("No campaign sent up to this month. Record one with scripts/campaign_list.py --campaign-name."),
+        )
 
 
 def add_charts(workbook: Workbook) -> None:
@@ -179,8 +206,7 @@ def add_charts(workbook: Workbook) -> None:
         workbook["KPI board"].add_chart(chart, "H2")
 
         events = _line_chart("New, Lost and Reactivated customers", "Customers")
-        events.add_data(Reference(trend, min_col=5, max_col=7, min_row=1, max_row=trend.max_row),
-                        titles_from_data=True)
+        events.add_data(Reference(trend, min_col=5, max_col=7, min_row=1, max_row=trend.max_row), titles_from_data=True)
         events.set_categories(categories)
         trend.add_chart(events, "I2")
 
@@ -201,8 +227,9 @@ def add_charts(workbook: Workbook) -> None:
     lifecycle = workbook["Lifecycle counts"]
     if lifecycle.max_row > 1:
         chart = _line_chart("Active and Not Active customers", "Customers")
-        chart.add_data(Reference(lifecycle, min_col=3, max_col=4, min_row=1, max_row=lifecycle.max_row),
-                       titles_from_data=True)
+        chart.add_data(
+            Reference(lifecycle, min_col=3, max_col=4, min_row=1, max_row=lifecycle.max_row), titles_from_data=True
+        )
         chart.set_categories(Reference(lifecycle, min_col=1, min_row=2, max_row=lifecycle.max_row))
         lifecycle.add_chart(chart, f"A{lifecycle.max_row + 3}")
 
@@ -221,7 +248,10 @@ def add_charts(workbook: Workbook) -> None:
         chart.set_categories(Reference(campaigns, min_col=1, min_row=2, max_row=rows))
         chart.x_axis.scaling.orientation = "maxMin"
         chart.series[0].errBars = ErrorBars(
-            errDir="y", errBarType="both", errValType="cust", noEndCap=False,
+            errDir="y",
+            errBarType="both",
+            errValType="cust",
+            noEndCap=False,
             plus=NumDataSource(numRef=NumRef(f=f"'Campaigns'!${plus}$2:${plus}${rows}")),
             minus=NumDataSource(numRef=NumRef(f=f"'Campaigns'!${minus}$2:${minus}${rows}")),
         )

@@ -25,6 +25,7 @@ Every sheet has a bold, frozen header row in row 1, number formats for money and
 column widths fitted to the content. Text (segment names, descriptions, actions from the seeds) is
 stored as text cells, never as formulas (scripts/safe_export.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,8 +53,7 @@ KPI_MEASURES = tuple(
     (column, label, MONEY if kind == "money" else INTEGER) for column, label, kind in constants.KPI_MEASURES
 )
 TIER_ORDER = constants.TIER_ORDER
-SHEETS = ("KPI board", "KPI trend", "Segments", "Tiers", "Lifecycle counts", "Cohorts", "Campaigns",
-          "Customer value")
+SHEETS = ("KPI board", "KPI trend", "Segments", "Tiers", "Lifecycle counts", "Cohorts", "Campaigns", "Customer value")
 
 
 def kpi_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
@@ -67,14 +67,16 @@ def kpi_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
     previous_year = by_month.loc[add_months(month, -12)] if add_months(month, -12) in by_month.index else None
     rows = []
     for column, label, _ in KPI_MEASURES:
-        rows.append({
-            "KPI": label,
-            "Value": current[column],
-            "Previous month": None if previous_month is None else previous_month[column],
-            "MoM change": current.get(f"{column}_mom_change"),
-            "Same month last year": None if previous_year is None else previous_year[column],
-            "YoY change": current.get(f"{column}_yoy_change"),
-        })
+        rows.append(
+            {
+                "KPI": label,
+                "Value": current[column],
+                "Previous month": None if previous_month is None else previous_month[column],
+                "MoM change": current.get(f"{column}_mom_change"),
+                "Same month last year": None if previous_year is None else previous_year[column],
+                "YoY change": current.get(f"{column}_yoy_change"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -127,10 +129,13 @@ def tiers_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
 def value_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
     """Customer value by segment, then by tier (one block each, told apart by "Group by")."""
     blocks = []
-    for label, table, column in (("Segment", "kpi_customer_value_by_segment", "rfm_segment"),
-                                 ("Tier", "kpi_customer_value_by_tier", "value_tier")):
-        blocks.append(read_sql(
-            f"""
+    for label, table, column in (
+        ("Segment", "kpi_customer_value_by_segment", "rfm_segment"),
+        ("Tier", "kpi_customer_value_by_tier", "value_tier"),
+    ):
+        blocks.append(
+            read_sql(
+                f"""
             select
                 '{label}' as "Group by",
                 {column} as "Group",
@@ -144,9 +149,10 @@ def value_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
             where report_month = ?
             order by clv_12m desc
             """,
-            [month],
-            path=path,
-        ))
+                [month],
+                path=path,
+            )
+        )
     return pd.concat(blocks, ignore_index=True)
 
 
@@ -154,8 +160,9 @@ def _add_value_chart(sheet) -> None:
     """A native bar chart of clv_12m by RFM segment (the sheet's first block)."""
     from openpyxl.chart import BarChart, Reference
 
-    segments = sum(1 for (group_by,) in sheet.iter_rows(min_row=2, max_col=1, values_only=True)
-                   if group_by == "Segment")
+    segments = sum(
+        1 for (group_by,) in sheet.iter_rows(min_row=2, max_col=1, values_only=True) if group_by == "Segment"
+    )
     if not segments:
         return
     chart = BarChart()
@@ -251,9 +258,15 @@ def build_report(month: str | dt.date | None = None, out: Path | str = "report.x
     workbook.remove(workbook.active)
 
     kpis = kpi_sheet_data(month, path)
-    _write_sheet(workbook, "KPI board", kpis, {
-        "MoM change": PERCENT, "YoY change": PERCENT,
-    })
+    _write_sheet(
+        workbook,
+        "KPI board",
+        kpis,
+        {
+            "MoM change": PERCENT,
+            "YoY change": PERCENT,
+        },
+    )
     kpi_sheet = workbook["KPI board"]
     for row_index, (_, _, number_format) in enumerate(KPI_MEASURES, start=2):
         for column_index in (2, 3, 5):
@@ -261,18 +274,35 @@ def build_report(month: str | dt.date | None = None, out: Path | str = "report.x
 
     share_columns = ("Share of customers", "Share of sales in month", "Share of sales 12 months")
     money_columns = ("Sales in month", "Sales 12 months")
-    summary_formats = {**{c: PERCENT for c in share_columns}, **{c: MONEY for c in money_columns},
-                       "Customers": INTEGER, "Units 12 months": INTEGER}
+    summary_formats = {
+        **{c: PERCENT for c in share_columns},
+        **{c: MONEY for c in money_columns},
+        "Customers": INTEGER,
+        "Units 12 months": INTEGER,
+    }
     _write_sheet(workbook, "Segments", segments_sheet_data(month, path), summary_formats)
     _write_sheet(workbook, "Tiers", tiers_sheet_data(month, path), summary_formats)
     lifecycle = lifecycle_sheet_data(month, path)
-    _write_sheet(workbook, "Lifecycle counts", lifecycle,
-                 {column: INTEGER for column in lifecycle.columns if column != "Report month"})
+    _write_sheet(
+        workbook,
+        "Lifecycle counts",
+        lifecycle,
+        {column: INTEGER for column in lifecycle.columns if column != "Report month"},
+    )
     excel_charts.add_sheets(workbook, month, read_sql, _write_sheet, path)
-    _write_sheet(workbook, "Customer value", value_sheet_data(month, path), {
-        "Customers": INTEGER, "Mean P(alive)": PERCENT, "CLV 12 months": MONEY, "Mean CLV 12 months": MONEY,
-        "Share of CLV 12 months": PERCENT, "Expected purchases 12 months": INTEGER,
-    })
+    _write_sheet(
+        workbook,
+        "Customer value",
+        value_sheet_data(month, path),
+        {
+            "Customers": INTEGER,
+            "Mean P(alive)": PERCENT,
+            "CLV 12 months": MONEY,
+            "Mean CLV 12 months": MONEY,
+            "Share of CLV 12 months": PERCENT,
+            "Expected purchases 12 months": INTEGER,
+        },
+    )
     excel_charts.add_charts(workbook)
     _add_value_chart(workbook["Customer value"])
 
@@ -281,9 +311,11 @@ def build_report(month: str | dt.date | None = None, out: Path | str = "report.x
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     parser.add_argument("--month", help="report month YYYY-MM (default: the latest)")
     parser.add_argument("--out", type=Path, help="output .xlsx (default: crm_report_YYYY-MM.xlsx)")
     parser.add_argument("--serving-db", type=Path, help="serving DuckDB file (default: CRM_SERVING_PATH)")

@@ -39,6 +39,7 @@ Usage::
     python scripts/generate_data.py --out /tmp/raw_bgnbd --customers 100000 --years 2 \
         --bgnbd-params 0.5,8,0.7,2.5 --gamma-gamma-params 6,4,15
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,18 @@ import numpy as np
 # file layouts
 # ---------------------------------------------------------------------------------------------
 TX_COLUMNS = ["invoice_id", "customer_id", "invoice_date", "product_id", "quantity", "revenue", "store_id"]
-CUSTOMER_COLUMNS = ["customer_id", "customer_name", "customer_group", "city", "created_date", "email",
-                    "mobile_number", "opt_email", "opt_sms", "opt_phone"]
+CUSTOMER_COLUMNS = [
+    "customer_id",
+    "customer_name",
+    "customer_group",
+    "city",
+    "created_date",
+    "email",
+    "mobile_number",
+    "opt_email",
+    "opt_sms",
+    "opt_phone",
+]
 PRODUCT_COLUMNS = ["product_id", "product_name", "brand", "category", "unit_size"]
 CUSTOMERS_FILE = "customers_master.csv"
 PRODUCTS_FILE = "products_master.csv"
@@ -67,34 +78,45 @@ PRODUCTS_FILE = "products_master.csv"
 # bad input classes (the order is the code used internally: code = index + 1)
 # ---------------------------------------------------------------------------------------------
 TX_BAD_CLASSES = [
-    "missing_invoice_id",        # invoice_id empty
-    "missing_customer_id",       # customer_id empty
-    "unparsable_customer_id",    # 'C 123#', 'C#0000123', 'C000 0123'
-    "missing_product_id",        # product_id empty
-    "invalid_invoice_date",      # 'YYYY-13-45', 'not a date', 'DD/MM/YYYY', empty
-    "impossible_invoice_date",   # 'YYYY-02-30', 'YYYY-04-31', ...
-    "non_numeric_quantity",      # 'two', '1,5', '3 pcs'
-    "non_numeric_revenue",       # 'N/A', '12.3.4', '1.234,50'
-    "orphan_customer_id",        # well-formed id not in customers_master (C9999xxx)
-    "orphan_product_id",         # well-formed id not in products_master (P9xxx)
-    "exact_duplicate",           # identical copy of a good line (adjacent or not)
+    "missing_invoice_id",  # invoice_id empty
+    "missing_customer_id",  # customer_id empty
+    "unparsable_customer_id",  # 'C 123#', 'C#0000123', 'C000 0123'
+    "missing_product_id",  # product_id empty
+    "invalid_invoice_date",  # 'YYYY-13-45', 'not a date', 'DD/MM/YYYY', empty
+    "impossible_invoice_date",  # 'YYYY-02-30', 'YYYY-04-31', ...
+    "non_numeric_quantity",  # 'two', '1,5', '3 pcs'
+    "non_numeric_revenue",  # 'N/A', '12.3.4', '1.234,50'
+    "orphan_customer_id",  # well-formed id not in customers_master (C9999xxx)
+    "orphan_product_id",  # well-formed id not in products_master (P9xxx)
+    "exact_duplicate",  # identical copy of a good line (adjacent or not)
 ]
-(TXB_MISSING_INV, TXB_MISSING_CUST, TXB_BAD_CUST, TXB_MISSING_PROD, TXB_BAD_DATE, TXB_IMPOSSIBLE_DATE,
- TXB_BAD_QTY, TXB_BAD_REV, TXB_ORPHAN_CUST, TXB_ORPHAN_PROD, TXB_DUP) = range(1, 12)
-TX_REF_UNKNOWN_CATEGORY = 20   # a valid line whose product has an unknown category in products_master
-TX_REF_BAD_UNIT_SIZE = 21      # a valid line whose product is a consumable with a bad unit_size
+(
+    TXB_MISSING_INV,
+    TXB_MISSING_CUST,
+    TXB_BAD_CUST,
+    TXB_MISSING_PROD,
+    TXB_BAD_DATE,
+    TXB_IMPOSSIBLE_DATE,
+    TXB_BAD_QTY,
+    TXB_BAD_REV,
+    TXB_ORPHAN_CUST,
+    TXB_ORPHAN_PROD,
+    TXB_DUP,
+) = range(1, 12)
+TX_REF_UNKNOWN_CATEGORY = 20  # a valid line whose product has an unknown category in products_master
+TX_REF_BAD_UNIT_SIZE = 21  # a valid line whose product is a consumable with a bad unit_size
 
 CUSTOMER_BAD_CLASSES = [
-    "missing_customer_id",       # extra row, customer_id empty
-    "duplicate_customer_id",     # extra row later in the file, same id as an existing row, other name
-    "invalid_consent_flag",      # one opt_* of an existing row is '2', 'yes' or '-1'
-    "invalid_created_date",      # created_date of an existing row is 'not a date', 'YYYY-02-30', ...
+    "missing_customer_id",  # extra row, customer_id empty
+    "duplicate_customer_id",  # extra row later in the file, same id as an existing row, other name
+    "invalid_consent_flag",  # one opt_* of an existing row is '2', 'yes' or '-1'
+    "invalid_created_date",  # created_date of an existing row is 'not a date', 'YYYY-02-30', ...
 ]
 PRODUCT_BAD_CLASSES = [
-    "missing_product_id",        # extra row, product_id empty
-    "duplicate_product_id",      # extra row later in the file, same id as an existing product, other name
-    "unknown_category",          # extra product (own id) with category 'gadgets', 'toys' or 'misc'
-    "invalid_core_unit_size",    # extra consumable product (own id) with unit_size empty, '0' or '-50'
+    "missing_product_id",  # extra row, product_id empty
+    "duplicate_product_id",  # extra row later in the file, same id as an existing product, other name
+    "unknown_category",  # extra product (own id) with category 'gadgets', 'toys' or 'misc'
+    "invalid_core_unit_size",  # extra consumable product (own id) with unit_size empty, '0' or '-50'
 ]
 
 BAD_INVALID_DATES = ["YYYY-13-45", "not a date", "DD/MM/YYYY", ""]
@@ -109,16 +131,52 @@ BAD_UNIT_SIZES = [None, "0", "-50"]
 # ---------------------------------------------------------------------------------------------
 # personas
 # ---------------------------------------------------------------------------------------------
-PERSONAS = ["none", "device_only", "other_only", "diamond", "platinum", "gold", "silver", "bronze",
-            "lapser", "returner", "newcomer", "casual", "anonymous"]
-(P_NONE, P_DEVICE, P_OTHER, P_DIAMOND, P_PLATINUM, P_GOLD, P_SILVER, P_BRONZE,
- P_LAPSER, P_RETURNER, P_NEWCOMER, P_CASUAL, P_ANON) = range(13)
+PERSONAS = [
+    "none",
+    "device_only",
+    "other_only",
+    "diamond",
+    "platinum",
+    "gold",
+    "silver",
+    "bronze",
+    "lapser",
+    "returner",
+    "newcomer",
+    "casual",
+    "anonymous",
+]
+(
+    P_NONE,
+    P_DEVICE,
+    P_OTHER,
+    P_DIAMOND,
+    P_PLATINUM,
+    P_GOLD,
+    P_SILVER,
+    P_BRONZE,
+    P_LAPSER,
+    P_RETURNER,
+    P_NEWCOMER,
+    P_CASUAL,
+    P_ANON,
+) = range(13)
 # shares of the identified (non-anonymous) customers; casual buyers take the rest
-PERSONA_SHARES = {P_NONE: 0.07, P_DEVICE: 0.05, P_OTHER: 0.04, P_DIAMOND: 0.02, P_PLATINUM: 0.025,
-                  P_GOLD: 0.05, P_SILVER: 0.07, P_BRONZE: 0.09, P_LAPSER: 0.14, P_RETURNER: 0.09,
-                  P_NEWCOMER: 0.06}
-ANON_SHARE = 0.004            # share of customers that are walk-in accounts (at least 3)
-ANON_LINE_SHARE = 0.08        # share of the target lines bought by walk-in accounts
+PERSONA_SHARES = {
+    P_NONE: 0.07,
+    P_DEVICE: 0.05,
+    P_OTHER: 0.04,
+    P_DIAMOND: 0.02,
+    P_PLATINUM: 0.025,
+    P_GOLD: 0.05,
+    P_SILVER: 0.07,
+    P_BRONZE: 0.09,
+    P_LAPSER: 0.14,
+    P_RETURNER: 0.09,
+    P_NEWCOMER: 0.06,
+}
+ANON_SHARE = 0.004  # share of customers that are walk-in accounts (at least 3)
+ANON_LINE_SHARE = 0.08  # share of the target lines bought by walk-in accounts
 
 # buying behaviour of the schedule personas ("tier codes")
 T_DIAMOND, T_PLATINUM, T_GOLD, T_SILVER, T_BRONZE = range(5)
@@ -126,27 +184,120 @@ SCHEDULE_PERSONAS = (P_DIAMOND, P_PLATINUM, P_GOLD, P_SILVER, P_BRONZE, P_LAPSER
 # behaviour drawn for lapsers / returners / newcomers
 SUB_TIER_P = np.array([0.07, 0.08, 0.30, 0.35, 0.20])
 
-P_EXTRA_OTHER_LINE = 0.12     # a schedule order also has an accessories / spare_parts line
-P_RETURN = 0.02               # share of purchase lines returned later (own return invoice)
-P_DEVICE_FIRST = 0.45         # core buyers with a device invoice before the first consumable
+P_EXTRA_OTHER_LINE = 0.12  # a schedule order also has an accessories / spare_parts line
+P_RETURN = 0.02  # share of purchase lines returned later (own return invoice)
+P_DEVICE_FIRST = 0.45  # core buyers with a device invoice before the first consumable
 
 PACKS = np.array([50, 100, 250, 500, 1000])
 CATEGORIES = ["device", "consumable", "accessories", "spare_parts"]
 C_DEVICE, C_CONSUMABLE, C_ACCESSORY, C_SPARE = range(4)
 
-FIRST_NAMES = ["James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David",
-               "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas",
-               "Sarah", "Daniel", "Karen", "Ahmed", "Fatima", "Omar", "Aisha", "Yusuf", "Layla", "Hassan",
-               "Mariam", "Ali", "Noor", "Peter", "Grace", "Samuel", "Esther", "Brian", "Joyce", "Kevin",
-               "Ann", "George", "Ruth"]
-LAST_NAMES = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Wilson",
-              "Taylor", "Anderson", "Thomas", "Moore", "Martin", "Jackson", "White", "Harris", "Clark",
-              "Lewis", "Walker", "Hall", "Allen", "Young", "King", "Wright", "Scott", "Green", "Baker",
-              "Adams", "Nelson", "Otieno", "Mwangi", "Kamau", "Odhiambo", "Wanjiru", "Haddad", "Khalil",
-              "Mansour", "Nasser", "Saleh"]
-CITIES = ["Nairobi", "Mombasa", "Kisumu", "Nakuru", "Eldoret", "Thika", "Malindi", "Kitale", "Garissa",
-          "Kakamega", "Nyeri", "Machakos", "Meru", "Naivasha", "Kericho", "Embu", "Lamu", "Voi",
-          "Kilifi", "Narok"]
+FIRST_NAMES = [
+    "James",
+    "Mary",
+    "John",
+    "Patricia",
+    "Robert",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Daniel",
+    "Karen",
+    "Ahmed",
+    "Fatima",
+    "Omar",
+    "Aisha",
+    "Yusuf",
+    "Layla",
+    "Hassan",
+    "Mariam",
+    "Ali",
+    "Noor",
+    "Peter",
+    "Grace",
+    "Samuel",
+    "Esther",
+    "Brian",
+    "Joyce",
+    "Kevin",
+    "Ann",
+    "George",
+    "Ruth",
+]
+LAST_NAMES = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Wilson",
+    "Taylor",
+    "Anderson",
+    "Thomas",
+    "Moore",
+    "Martin",
+    "Jackson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Hall",
+    "Allen",
+    "Young",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Adams",
+    "Nelson",
+    "Otieno",
+    "Mwangi",
+    "Kamau",
+    "Odhiambo",
+    "Wanjiru",
+    "Haddad",
+    "Khalil",
+    "Mansour",
+    "Nasser",
+    "Saleh",
+]
+CITIES = [
+    "Nairobi",
+    "Mombasa",
+    "Kisumu",
+    "Nakuru",
+    "Eldoret",
+    "Thika",
+    "Malindi",
+    "Kitale",
+    "Garissa",
+    "Kakamega",
+    "Nyeri",
+    "Machakos",
+    "Meru",
+    "Naivasha",
+    "Kericho",
+    "Embu",
+    "Lamu",
+    "Voi",
+    "Kilifi",
+    "Narok",
+]
 CITY_WEIGHTS = np.array([30, 14, 9, 8, 7, 5, 3, 3, 2, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1], dtype=float)
 DOMAINS = ["example.com", "mail.example.org", "inbox.example.net", "post.example.com"]
 GROUPS = ["Retail", "Wholesale", "Online", "VIP", "General", "GENERAL", "general"]
@@ -168,6 +319,7 @@ def _rng(seed: int, *tags: int) -> np.random.Generator:
 def _sql_list(values) -> str:
     def lit(v):
         return "NULL" if v is None else "'" + str(v).replace("'", "''") + "'"
+
     return "[" + ", ".join(lit(v) for v in values) + "]"
 
 
@@ -205,12 +357,31 @@ class Calendar:
 def _build_products(seed: int, n_bad: dict[str, int]):
     """Good catalogue (numpy arrays, product number = index + 1) plus the bad product rows."""
     rng = _rng(seed, 1)
-    cons_nouns = ["Filter Cartridge", "Water Pods", "Coffee Capsules", "Cleaning Tabs", "Refill Pack",
-                  "Descaler Sachets", "Test Strips", "Salt Tablets", "Mineral Pods", "Flavour Drops"]
-    dev_nouns = ["Dispenser", "Purifier", "Brewer", "Softener", "Cooler", "Carbonator", "Filter Jug",
-                 "Smart Tap"]
-    acc_nouns = ["Bottle", "Carafe", "Glass Set", "Travel Mug", "Drip Tray", "Stand", "Carry Bag",
-                 "Cleaning Brush", "Cap Set", "Storage Box"]
+    cons_nouns = [
+        "Filter Cartridge",
+        "Water Pods",
+        "Coffee Capsules",
+        "Cleaning Tabs",
+        "Refill Pack",
+        "Descaler Sachets",
+        "Test Strips",
+        "Salt Tablets",
+        "Mineral Pods",
+        "Flavour Drops",
+    ]
+    dev_nouns = ["Dispenser", "Purifier", "Brewer", "Softener", "Cooler", "Carbonator", "Filter Jug", "Smart Tap"]
+    acc_nouns = [
+        "Bottle",
+        "Carafe",
+        "Glass Set",
+        "Travel Mug",
+        "Drip Tray",
+        "Stand",
+        "Carry Bag",
+        "Cleaning Brush",
+        "Cap Set",
+        "Storage Box",
+    ]
     spare_nouns = ["Pump", "Valve", "Seal Kit", "Hose", "Power Adapter", "Nozzle", "Gasket", "Sensor"]
     rows = []  # (name, brand, category, unit_size, price_cents)
     for pi, pack in enumerate(PACKS):
@@ -218,20 +389,40 @@ def _build_products(seed: int, n_bad: dict[str, int]):
             brand = BRANDS[(pi * 3 + j) % len(BRANDS)]
             noun = cons_nouns[j]
             per_unit = rng.uniform(0.08, 0.15) * (pack / 50.0) ** -0.15
-            rows.append((f"{brand} {noun} x{pack}", brand, C_CONSUMABLE, str(pack),
-                         int(round(pack * per_unit * 100))))
+            rows.append((f"{brand} {noun} x{pack}", brand, C_CONSUMABLE, str(pack), int(round(pack * per_unit * 100))))
     for j in range(16):
         brand = BRANDS[j % len(BRANDS)]
-        rows.append((f"{brand} {dev_nouns[j % len(dev_nouns)]} {['S', 'M', 'Pro'][j % 3]}{j + 1}", brand,
-                     C_DEVICE, "1", int(round(rng.uniform(80, 900)) * 100 - 1)))
+        rows.append(
+            (
+                f"{brand} {dev_nouns[j % len(dev_nouns)]} {['S', 'M', 'Pro'][j % 3]}{j + 1}",
+                brand,
+                C_DEVICE,
+                "1",
+                int(round(rng.uniform(80, 900)) * 100 - 1),
+            )
+        )
     for j in range(30):
         brand = BRANDS[(j * 2) % len(BRANDS)]
-        rows.append((f"{brand} {acc_nouns[j % len(acc_nouns)]} {j // len(acc_nouns) + 1}", brand, C_ACCESSORY,
-                     "1" if rng.random() < 0.5 else None, int(round(rng.uniform(5, 60) * 100))))
+        rows.append(
+            (
+                f"{brand} {acc_nouns[j % len(acc_nouns)]} {j // len(acc_nouns) + 1}",
+                brand,
+                C_ACCESSORY,
+                "1" if rng.random() < 0.5 else None,
+                int(round(rng.uniform(5, 60) * 100)),
+            )
+        )
     for j in range(24):
         brand = BRANDS[(j * 5) % len(BRANDS)]
-        rows.append((f"{brand} {spare_nouns[j % len(spare_nouns)]} {['A', 'B', 'C'][j // len(spare_nouns)]}",
-                     brand, C_SPARE, "1" if rng.random() < 0.3 else None, int(round(rng.uniform(3, 150) * 100))))
+        rows.append(
+            (
+                f"{brand} {spare_nouns[j % len(spare_nouns)]} {['A', 'B', 'C'][j // len(spare_nouns)]}",
+                brand,
+                C_SPARE,
+                "1" if rng.random() < 0.3 else None,
+                int(round(rng.uniform(3, 150) * 100)),
+            )
+        )
     order = rng.permutation(len(rows))
     rows = [rows[i] for i in order]
     n = len(rows)
@@ -245,7 +436,7 @@ def _build_products(seed: int, n_bad: dict[str, int]):
     gsize = np.array([len(g) for g in groups])
     gmem = np.zeros((len(groups), gsize.max()), dtype=np.int64)
     for i, g in enumerate(groups):
-        gmem[i, :len(g)] = g
+        gmem[i, : len(g)] = g
     group_of = np.zeros(n, dtype=np.int64)
     for i, g in enumerate(groups):
         group_of[g] = i
@@ -260,8 +451,18 @@ def _build_products(seed: int, n_bad: dict[str, int]):
         next_no = n + 1
         for j in range(n_bad["missing_product_id"]):
             c = int(rng.integers(0, 4))
-            extra.append(([None, f"Unlabelled item {j + 1}", BRANDS[j % len(BRANDS)], CATEGORIES[c],
-                           str(PACKS[j % 5]) if c == C_CONSUMABLE else "1"], None))
+            extra.append(
+                (
+                    [
+                        None,
+                        f"Unlabelled item {j + 1}",
+                        BRANDS[j % len(BRANDS)],
+                        CATEGORIES[c],
+                        str(PACKS[j % 5]) if c == C_CONSUMABLE else "1",
+                    ],
+                    None,
+                )
+            )
         dup_src = rng.choice(n, size=min(n, n_bad["duplicate_product_id"]), replace=False)
         dup_ids = sorted(file_rows[s][0] for s in dup_src)
         for s in dup_src:
@@ -270,14 +471,34 @@ def _build_products(seed: int, n_bad: dict[str, int]):
         for j in range(n_bad["unknown_category"]):
             no = next_no
             next_no += 1
-            extra.append(([f"P{no:04d}", f"{BRANDS[j % len(BRANDS)]} Gizmo {j + 1}", BRANDS[j % len(BRANDS)],
-                           BAD_CATEGORIES[j % len(BAD_CATEGORIES)], "1"], None))
+            extra.append(
+                (
+                    [
+                        f"P{no:04d}",
+                        f"{BRANDS[j % len(BRANDS)]} Gizmo {j + 1}",
+                        BRANDS[j % len(BRANDS)],
+                        BAD_CATEGORIES[j % len(BAD_CATEGORIES)],
+                        "1",
+                    ],
+                    None,
+                )
+            )
             bad_refs.append((no, TX_REF_UNKNOWN_CATEGORY, 1999))
         for j in range(n_bad["invalid_core_unit_size"]):
             no = next_no
             next_no += 1
-            extra.append(([f"P{no:04d}", f"{BRANDS[j % len(BRANDS)]} Bulk Refill {j + 1}", BRANDS[j % len(BRANDS)],
-                           "consumable", BAD_UNIT_SIZES[j % len(BAD_UNIT_SIZES)]], None))
+            extra.append(
+                (
+                    [
+                        f"P{no:04d}",
+                        f"{BRANDS[j % len(BRANDS)]} Bulk Refill {j + 1}",
+                        BRANDS[j % len(BRANDS)],
+                        "consumable",
+                        BAD_UNIT_SIZES[j % len(BAD_UNIT_SIZES)],
+                    ],
+                    None,
+                )
+            )
             bad_refs.append((no, TX_REF_BAD_UNIT_SIZE, 2499))
         # positions: a float key per row; a duplicate sorts after its original
         keys = list(np.arange(n, dtype=float))
@@ -294,12 +515,21 @@ def _build_products(seed: int, n_bad: dict[str, int]):
         bad_counts = {k: int(v) for k, v in n_bad.items()}
         bad_counts["duplicate_product_id"] = len(dup_src)
     return {
-        "n": n, "cat": cat, "pack": pack, "price": price, "cons_by_pack": cons_by_pack,
-        "gmem": gmem, "gsize": gsize, "group_of": group_of,
+        "n": n,
+        "cat": cat,
+        "pack": pack,
+        "price": price,
+        "cons_by_pack": cons_by_pack,
+        "gmem": gmem,
+        "gsize": gsize,
+        "group_of": group_of,
         "other": np.flatnonzero((cat == C_ACCESSORY) | (cat == C_SPARE)),
         "device": np.flatnonzero(cat == C_DEVICE),
         "by_cat": [np.flatnonzero(cat == c) for c in range(4)],
-        "file_rows": file_rows, "bad_counts": bad_counts, "bad_refs": bad_refs, "dup_ids": dup_ids,
+        "file_rows": file_rows,
+        "bad_counts": bad_counts,
+        "bad_refs": bad_refs,
+        "dup_ids": dup_ids,
     }
 
 
@@ -433,11 +663,22 @@ def _customer_params(n: int, cal: Calendar, seed: int, n_stores: int) -> dict:
     # compact dtypes: these arrays live for the whole run (O(customers) memory)
     i8, i16 = np.int8, np.int16
     return {
-        "n": n, "persona": persona, "tier": tier, "period": period.astype(i8), "cnt": cnt.astype(i8),
-        "units": units.astype(np.float32), "kmax": kmax.astype(i8),
-        "a1": a1.astype(i16), "b1": b1.astype(i16), "a2": a2.astype(i16), "b2": b2.astype(i16),
-        "ph1": ph1.astype(i8), "ph2": ph2.astype(i8), "rate": rate.astype(np.float32),
-        "group": group.astype(i8), "home": home.astype(i16),
+        "n": n,
+        "persona": persona,
+        "tier": tier,
+        "period": period.astype(i8),
+        "cnt": cnt.astype(i8),
+        "units": units.astype(np.float32),
+        "kmax": kmax.astype(i8),
+        "a1": a1.astype(i16),
+        "b1": b1.astype(i16),
+        "a2": a2.astype(i16),
+        "b2": b2.astype(i16),
+        "ph1": ph1.astype(i8),
+        "ph2": ph2.astype(i8),
+        "rate": rate.astype(np.float32),
+        "group": group.astype(i8),
+        "home": home.astype(i16),
         "persona_counts": {PERSONAS[p]: c for p, c in counts.items()},
         "fname": rng.integers(0, len(FIRST_NAMES), n).astype(i8),
         "lname": rng.integers(0, len(LAST_NAMES), n).astype(i8),
@@ -451,8 +692,10 @@ def _calibrate_rates(cp: dict, M: int, target_lines: int) -> tuple[float, float,
     Returns (casual multiplier, anonymous multiplier, expected fixed lines)."""
     per = cp["persona"]
     sched = np.isin(per, SCHEDULE_PERSONAS)
-    orders = (_aligned_count(cp["a1"], cp["b1"], cp["ph1"], cp["period"])
-              + _aligned_count(cp["a2"], cp["b2"], cp["ph2"], cp["period"])) * cp["cnt"]
+    orders = (
+        _aligned_count(cp["a1"], cp["b1"], cp["ph1"], cp["period"])
+        + _aligned_count(cp["a2"], cp["b2"], cp["ph2"], cp["period"])
+    ) * cp["cnt"]
     cap = np.maximum(1, cp["units"] // 150).astype(np.int64)
     ncore = np.zeros(len(per))
     for kk in (1, 2, 3):
@@ -473,8 +716,10 @@ def _calibrate_rates(cp: dict, M: int, target_lines: int) -> tuple[float, float,
     rest = target_lines - fixed - anon_lines
     cas_mult = rest / cas_base if cas_base > 0 else 0.0
     if cas_mult < 0.05:
-        _log(f"warning: --lines {target_lines} is low for {cp['n']} customers over {M} months "
-             f"(the steady personas alone make ~{int(fixed)} lines); the output will exceed the target")
+        _log(
+            f"warning: --lines {target_lines} is low for {cp['n']} customers over {M} months "
+            f"(the steady personas alone make ~{int(fixed)} lines); the output will exceed the target"
+        )
         cas_mult = 0.05
     return cas_mult, anon_mult, fixed
 
@@ -494,16 +739,22 @@ class Block:
         M = cal.n_months
         months = np.arange(M)
         # ---- order lists: (local customer, day) and the kind of lines they get
-        o_cust, o_day, o_kind = [], [], []   # kind: 0 schedule, 1 casual, 2 anonymous, 3 device, 4 other
+        o_cust, o_day, o_kind = [], [], []  # kind: 0 schedule, 1 casual, 2 anonymous, 3 device, 4 other
         # schedule personas: exact rhythm
         s_idx = np.flatnonzero(np.isin(per, SCHEDULE_PERSONAS))
         if len(s_idx):
             g = lo + s_idx
             p = cp["period"][g][:, None]
-            w1 = ((months >= cp["a1"][g][:, None]) & (months <= cp["b1"][g][:, None])
-                  & ((months - cp["ph1"][g][:, None]) % p == 0))
-            w2 = ((months >= cp["a2"][g][:, None]) & (months <= cp["b2"][g][:, None])
-                  & ((months - cp["ph2"][g][:, None]) % p == 0))
+            w1 = (
+                (months >= cp["a1"][g][:, None])
+                & (months <= cp["b1"][g][:, None])
+                & ((months - cp["ph1"][g][:, None]) % p == 0)
+            )
+            w2 = (
+                (months >= cp["a2"][g][:, None])
+                & (months <= cp["b2"][g][:, None])
+                & ((months - cp["ph2"][g][:, None]) % p == 0)
+            )
             counts = (w1 | w2) * cp["cnt"][g][:, None]
             ci, mi = np.nonzero(counts)
             reps = counts[ci, mi]
@@ -546,8 +797,9 @@ class Block:
         first_core = np.full(nb, np.iinfo(np.int64).max)
         np.minimum.at(first_core, o_cust[l_ord[is_core]], o_day[l_ord[is_core]])
         has_core = first_core < np.iinfo(np.int64).max
-        dev_c = np.flatnonzero(has_core & (rng.random(nb) < P_DEVICE_FIRST)
-                               & np.isin(per, SCHEDULE_PERSONAS + (P_CASUAL,)))
+        dev_c = np.flatnonzero(
+            has_core & (rng.random(nb) < P_DEVICE_FIRST) & np.isin(per, SCHEDULE_PERSONAS + (P_CASUAL,))
+        )
         if len(dev_c):
             d_day = np.maximum(cal.start_day, first_core[dev_c] - rng.integers(0, 121, len(dev_c)))
             d_kind = np.full(len(dev_c), 3, dtype=np.int8)
@@ -562,10 +814,12 @@ class Block:
         grp = cp["group"][lo + o_cust]
         rs = rng.random(n_orders)
         empty_p = np.where(grp == G_ONLINE, 0.5, 0.02)
-        o_store = np.where(rs < empty_p, -1,
-                           np.where(rs < empty_p + 0.08, rng.integers(1, n_stores + 1, n_orders),
-                                    cp["home"][lo + o_cust]))
-        walk_in = cp["persona"][lo + o_cust] == P_ANON   # a walk-in account belongs to one store
+        o_store = np.where(
+            rs < empty_p,
+            -1,
+            np.where(rs < empty_p + 0.08, rng.integers(1, n_stores + 1, n_orders), cp["home"][lo + o_cust]),
+        )
+        walk_in = cp["persona"][lo + o_cust] == P_ANON  # a walk-in account belongs to one store
         o_store[walk_in] = cp["home"][lo + o_cust[walk_in]]
         l_rev = np.rint(l_qty * prod["price"][l_prod] * rng.uniform(0.95, 1.02, len(l_qty))).astype(np.int64)
         l_rev = np.maximum(l_rev, 1)
@@ -587,15 +841,15 @@ class Block:
         day = o_day[l_ord]
         order = np.lexsort((l_ord, day))
         self.l_ord = l_ord[order]
-        self.cust = o_cust[self.l_ord] + lo + 1          # customer number
+        self.cust = o_cust[self.l_ord] + lo + 1  # customer number
         self.day = day[order]
-        self.prod = l_prod[order] + 1                    # product number
+        self.prod = l_prod[order] + 1  # product number
         self.qty = l_qty[order]
         self.rev = l_rev[order]
         self.store = o_store[self.l_ord]
         new_inv = np.ones(len(order), dtype=bool)
         new_inv[1:] = self.l_ord[1:] != self.l_ord[:-1]
-        self.inv_rank = np.cumsum(new_inv) - 1           # 0-based invoice rank within the block
+        self.inv_rank = np.cumsum(new_inv) - 1  # 0-based invoice rank within the block
         self.n_invoices = int(new_inv.sum())
         self.first_purchase = np.full(nb, -1, dtype=np.int64)
         pos = self.qty > 0
@@ -626,8 +880,13 @@ class Block:
             q = np.maximum(1, np.rint(target / PACKS[k])).astype(np.int64)
             parts.append((lo_, pr, q))
             extra = s[rng.random(len(s)) < P_EXTRA_OTHER_LINE]
-            parts.append((extra, prod["other"][rng.integers(0, len(prod["other"]), len(extra))],
-                           1 + (rng.random(len(extra)) < 0.2)))
+            parts.append(
+                (
+                    extra,
+                    prod["other"][rng.integers(0, len(prod["other"]), len(extra))],
+                    1 + (rng.random(len(extra)) < 0.2),
+                )
+            )
         # casual / anonymous orders: a mix of categories
         for kind, nmax, catp, qmax in ((1, 3, [0.05, 0.62, 0.20, 0.13], 4), (2, 4, [0.04, 0.66, 0.18, 0.12], 3)):
             s = np.flatnonzero(o_kind == kind)
@@ -644,15 +903,21 @@ class Block:
         if len(s):
             parts.append((s, prod["device"][rng.integers(0, len(prod["device"]), len(s))], np.ones(len(s), np.int64)))
             acc = s[rng.random(len(s)) < 0.3]
-            parts.append((acc, prod["by_cat"][C_ACCESSORY][rng.integers(0, len(prod["by_cat"][C_ACCESSORY]), len(acc))],
-                          np.ones(len(acc), np.int64)))
+            parts.append(
+                (
+                    acc,
+                    prod["by_cat"][C_ACCESSORY][rng.integers(0, len(prod["by_cat"][C_ACCESSORY]), len(acc))],
+                    np.ones(len(acc), np.int64),
+                )
+            )
         # accessories / spare parts orders
         s = np.flatnonzero(o_kind == 4)
         if len(s):
             nl = rng.integers(1, 3, len(s))
             lo_ = np.repeat(s, nl)
-            parts.append((lo_, prod["other"][rng.integers(0, len(prod["other"]), len(lo_))],
-                          1 + (rng.random(len(lo_)) < 0.2)))
+            parts.append(
+                (lo_, prod["other"][rng.integers(0, len(prod["other"]), len(lo_))], 1 + (rng.random(len(lo_)) < 0.2))
+            )
         l_ord = np.concatenate([p[0] for p in parts]).astype(np.int64)
         l_prod = np.concatenate([p[1] for p in parts]).astype(np.int64)
         l_qty = np.concatenate([p[2] for p in parts]).astype(np.int64)
@@ -778,14 +1043,15 @@ def _split(total: int, n_chunks: int, i: int) -> int:
 #  the end date, holdout share, extra purchase probability of a contacted member in the window)
 DEMO_CAMPAIGNS = [
     ("Refill reminder", "email", (4, 5), 0.20, 0.25),
-    ("Loyalty SMS", "sms", (3, 12), 0.20, 0.0),        # no simulated effect
-    ("Year-end offer", "email", None, 0.10, 0.25),     # window not over at the end date: running
+    ("Loyalty SMS", "sms", (3, 12), 0.20, 0.0),  # no simulated effect
+    ("Year-end offer", "email", None, 0.10, 0.25),  # window not over at the end date: running
 ]
-CAMPAIGN_WINDOW_DAYS = 30     # the warehouse's default var crm_campaign_response_window_days
+CAMPAIGN_WINDOW_DAYS = 30  # the warehouse's default var crm_campaign_response_window_days
 
 
-def _simulate_campaigns(out: Path, cal: Calendar, seed: int,
-                        campaigns=DEMO_CAMPAIGNS) -> tuple[list[dict], dict[int, int]]:
+def _simulate_campaigns(
+    out: Path, cal: Calendar, seed: int, campaigns=DEMO_CAMPAIGNS
+) -> tuple[list[dict], dict[int, int]]:
     """Record the demo campaigns in ``out/campaigns`` and append their simulated responses.
 
     Runs on the files already written, so the generated lines are unchanged and stay first: the
@@ -844,22 +1110,40 @@ def _simulate_campaigns(out: Path, cal: Calendar, seed: int,
             report_month = (send.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
             month_end = send.replace(day=1) - dt.timedelta(days=1)
             consent = campaign_record.CONSENT_COLUMNS[channel]
-            rows = con.execute(f"""
+            rows = con.execute(
+                f"""
                 SELECT customer_id, {consent} FROM cust
                 WHERE customer_id IN (SELECT customer_id FROM core
                                       WHERE d <= ? AND d > ? - INTERVAL 12 MONTH)
-                ORDER BY customer_id""", [month_end, month_end]).fetchall()
+                ORDER BY customer_id""",
+                [month_end, month_end],
+            ).fetchall()
             campaign = campaign_record.draw_campaign(
-                [{"customer_id": c, consent: v} for c, v in rows], campaign_name=name, channel=channel,
-                send_date=send, report_month=report_month, holdout_share=share)
+                [{"customer_id": c, consent: v} for c, v in rows],
+                campaign_name=name,
+                channel=channel,
+                send_date=send,
+                report_month=report_month,
+                holdout_share=share,
+            )
             campaign_record.write_campaign(campaign, out / "campaigns")
             window_end = send + dt.timedelta(days=CAMPAIGN_WINDOW_DAYS)
-            responders = {c for (c,) in con.execute(
-                "SELECT DISTINCT customer_id FROM core WHERE d > ? AND d <= ? AND d <= ?",
-                [send, window_end, cal.end]).fetchall()}
-            latest = dict((c, (p, q, r, st)) for c, p, q, r, st in con.execute("""
+            responders = {
+                c
+                for (c,) in con.execute(
+                    "SELECT DISTINCT customer_id FROM core WHERE d > ? AND d <= ? AND d <= ?",
+                    [send, window_end, cal.end],
+                ).fetchall()
+            }
+            latest = dict(
+                (c, (p, q, r, st))
+                for c, p, q, r, st in con.execute(
+                    """
                 SELECT customer_id, arg_max(product_id, d), arg_max(q, d), arg_max(revenue, d), arg_max(store_id, d)
-                FROM core WHERE d <= ? GROUP BY customer_id""", [send]).fetchall())
+                FROM core WHERE d <= ? GROUP BY customer_id""",
+                    [send],
+                ).fetchall()
+            )
             contacted = campaign.contacted
             draws = rng.random(len(contacted))
             days = rng.integers(1, CAMPAIGN_WINDOW_DAYS + 1, len(contacted))
@@ -869,23 +1153,33 @@ def _simulate_campaigns(out: Path, cal: Calendar, seed: int,
                 if u >= extra_p or day > cal.end or customer not in latest:
                     continue
                 product, qty, revenue, store = latest[customer]
-                extra_rows.append([f"INV{next_inv:0{inv_w}d}", customer, day.isoformat(), product, str(qty),
-                                   revenue, store or ""])
+                extra_rows.append(
+                    [f"INV{next_inv:0{inv_w}d}", customer, day.isoformat(), product, str(qty), revenue, store or ""]
+                )
                 next_inv += 1
                 caused += customer not in responders
             n_c, n_h = len(contacted), len(campaign.holdout)
             organic_c = sum(c in responders for c in contacted)
             organic_h = sum(c in responders for c in campaign.holdout)
-            results.append({
-                "campaign_id": campaign.campaign_id, "campaign_name": name, "channel": channel,
-                "send_date": send.isoformat(), "holdout_share": share, "extra_purchase_probability": extra_p,
-                "members": len(campaign.members), "contacted": n_c, "holdout": n_h,
-                "organic_contacted_response_rate": organic_c / n_c if n_c else None,
-                "organic_holdout_response_rate": organic_h / n_h if n_h else None,
-                "simulated_uplift_pp": 100.0 * caused / n_c if n_c else None,
-                "window_complete": window_end <= cal.end,
-            })
+            results.append(
+                {
+                    "campaign_id": campaign.campaign_id,
+                    "campaign_name": name,
+                    "channel": channel,
+                    "send_date": send.isoformat(),
+                    "holdout_share": share,
+                    "extra_purchase_probability": extra_p,
+                    "members": len(campaign.members),
+                    "contacted": n_c,
+                    "holdout": n_h,
+                    "organic_contacted_response_rate": organic_c / n_c if n_c else None,
+                    "organic_holdout_response_rate": organic_h / n_h if n_h else None,
+                    "simulated_uplift_pp": 100.0 * caused / n_c if n_c else None,
+                    "window_complete": window_end <= cal.end,
+                }
+            )
         import csv
+
         by_year: dict[int, list] = {}
         for row in sorted(extra_rows, key=lambda r: (r[2], r[0])):
             by_year.setdefault(int(row[2][:4]), []).append(row)
@@ -900,9 +1194,20 @@ def _simulate_campaigns(out: Path, cal: Calendar, seed: int,
 # ---------------------------------------------------------------------------------------------
 # main entry
 # ---------------------------------------------------------------------------------------------
-def generate(out_dir, customers: int = 3000, start_year: int = 2023, years: int = 3, lines: int | None = None,
-             seed: int = 42, bad_share: float = 0.01, clean: bool = False, end_date=None,
-             verbose: bool = True, block_customers: int | None = None, campaigns: bool = False) -> dict:
+def generate(
+    out_dir,
+    customers: int = 3000,
+    start_year: int = 2023,
+    years: int = 3,
+    lines: int | None = None,
+    seed: int = 42,
+    bad_share: float = 0.01,
+    clean: bool = False,
+    end_date=None,
+    verbose: bool = True,
+    block_customers: int | None = None,
+    campaigns: bool = False,
+) -> dict:
     """Generate the raw landing files into ``out_dir`` and return a summary dict.
 
     ``block_customers`` (default: about 1M lines per block) only tunes memory; the output depends
@@ -938,16 +1243,18 @@ def generate(out_dir, customers: int = 3000, start_year: int = 2023, years: int 
     cas_mult, anon_mult, fixed = _calibrate_rates(cp, cal.n_months, lines)
     inv_w = max(7, len(str(2 * lines + 100_000)))
     cust_w = max(7, len(str(customers + 1000)))
-    orphan_base = 10 ** cust_w - 1000
+    orphan_base = 10**cust_w - 1000
     if orphan_base <= customers:
         cust_w += 1
-        orphan_base = 10 ** cust_w - 1000
+        orphan_base = 10**cust_w - 1000
     lpc = max(1.0, lines / customers)
     block = int(min(customers, block_customers or max(2000, 1_000_000 / lpc)))
     n_chunks = -(-customers // block)
-    log(f"{customers} customers, target {lines} lines, {cal.n_months} months "
+    log(
+        f"{customers} customers, target {lines} lines, {cal.n_months} months "
         f"{cal.start.isoformat()}..{cal.end.isoformat()}, {n_chunks} block(s), seed {seed}"
-        + (", clean" if clean else f", bad share {share}"))
+        + (", clean" if clean else f", bad share {share}")
+    )
 
     # customers chosen for the bad customer-master classes (identified customers only)
     rng_bad = _rng(seed, 3)
@@ -971,10 +1278,18 @@ def generate(out_dir, customers: int = 3000, start_year: int = 2023, years: int 
     cust_parts = []
     rows_per_year = {y: 0 for y in cal.years}
     bad_tx = {c: 0 for c in TX_BAD_CLASSES}
-    bad_tx_variants = {"invalid_invoice_date": {}, "impossible_invoice_date": {}, "non_numeric_quantity": {},
-                       "non_numeric_revenue": {}, "unparsable_customer_id": {}}
-    ref_counts = {"lines_ref_unknown_category_product": 0, "lines_ref_bad_unit_size_product": 0,
-                  "lines_ref_duplicated_product_id": 0}
+    bad_tx_variants = {
+        "invalid_invoice_date": {},
+        "impossible_invoice_date": {},
+        "non_numeric_quantity": {},
+        "non_numeric_revenue": {},
+        "unparsable_customer_id": {},
+    }
+    ref_counts = {
+        "lines_ref_unknown_category_product": 0,
+        "lines_ref_bad_unit_size_product": 0,
+        "lines_ref_duplicated_product_id": 0,
+    }
     dup_prod_nos = np.array([int(x[1:]) for x in prod["dup_ids"]], dtype=np.int64)
     good_lines = 0
     invoices = 0
@@ -1002,10 +1317,13 @@ def generate(out_dir, customers: int = 3000, start_year: int = 2023, years: int 
             n_extra = sum(want.values()) + 2 * len(refs)
             if n_extra and n:
                 src = rng.choice(n, size=n_extra, replace=n_extra > n)
-                e_cls = np.concatenate([np.full(want[c], i + 1, dtype=np.int8) for i, c in enumerate(TX_BAD_CLASSES)]
-                                       + [np.full(2, r[1], dtype=np.int8) for r in refs]).astype(np.int8)
-                e_vr = np.concatenate([np.arange(want[c]) for c in TX_BAD_CLASSES]
-                                      + [np.arange(2) for _ in refs]).astype(np.int64)
+                e_cls = np.concatenate(
+                    [np.full(want[c], i + 1, dtype=np.int8) for i, c in enumerate(TX_BAD_CLASSES)]
+                    + [np.full(2, r[1], dtype=np.int8) for r in refs]
+                ).astype(np.int8)
+                e_vr = np.concatenate(
+                    [np.arange(want[c]) for c in TX_BAD_CLASSES] + [np.arange(2) for _ in refs]
+                ).astype(np.int64)
                 e_inv = inv_next + np.arange(n_extra)
                 e_cust = b.cust[src].copy()
                 e_prod = b.prod[src].copy()
@@ -1027,18 +1345,24 @@ def generate(out_dir, customers: int = 3000, start_year: int = 2023, years: int 
                     e_qty[tail] = 1 + (np.arange(pos) % 2)
                     e_rev[tail] = e_qty[tail] * np.repeat([r[2] for r in refs], 2)
                     for r in refs:
-                        key = ("lines_ref_unknown_category_product" if r[1] == TX_REF_UNKNOWN_CATEGORY
-                               else "lines_ref_bad_unit_size_product")
+                        key = (
+                            "lines_ref_unknown_category_product"
+                            if r[1] == TX_REF_UNKNOWN_CATEGORY
+                            else "lines_ref_bad_unit_size_product"
+                        )
                         ref_counts[key] += 2
                 n_new_inv = int((~is_dup & (e_cls != TXB_MISSING_INV)).sum())
                 inv_next += n_extra
                 invoices += n_new_inv
                 for c in TX_BAD_CLASSES:
                     bad_tx[c] += want[c]
-                for c, opts in (("invalid_invoice_date", BAD_INVALID_DATES),
-                                ("impossible_invoice_date", BAD_IMPOSSIBLE_DATES),
-                                ("non_numeric_quantity", BAD_QUANTITIES), ("non_numeric_revenue", BAD_REVENUES),
-                                ("unparsable_customer_id", ["C <number>#", "C#<padded number>", "C<3 digits> <rest>"])):
+                for c, opts in (
+                    ("invalid_invoice_date", BAD_INVALID_DATES),
+                    ("impossible_invoice_date", BAD_IMPOSSIBLE_DATES),
+                    ("non_numeric_quantity", BAD_QUANTITIES),
+                    ("non_numeric_revenue", BAD_REVENUES),
+                    ("unparsable_customer_id", ["C <number>#", "C#<padded number>", "C<3 digits> <rest>"]),
+                ):
                     for j in range(want[c]):
                         v = opts[j % len(opts)]
                         bad_tx_variants[c][v] = bad_tx_variants[c].get(v, 0) + 1
@@ -1062,18 +1386,46 @@ def generate(out_dir, customers: int = 3000, start_year: int = 2023, years: int 
                 if not m.any():
                     continue
                 part = tmp / f"tx_{y}_{ci:05d}.csv"
-                _copy(con, {"inv": all_inv[m], "cust": all_cust[m], "day": all_day[m], "prod": all_prod[m],
-                            "qty": all_qty[m], "rev": all_rev[m], "store": all_store[m], "sk": all_sk[m],
-                            "cls": all_cls[m], "vr": all_vr[m]}, sql, part)
+                _copy(
+                    con,
+                    {
+                        "inv": all_inv[m],
+                        "cust": all_cust[m],
+                        "day": all_day[m],
+                        "prod": all_prod[m],
+                        "qty": all_qty[m],
+                        "rev": all_rev[m],
+                        "store": all_store[m],
+                        "sk": all_sk[m],
+                        "cls": all_cls[m],
+                        "vr": all_vr[m],
+                    },
+                    sql,
+                    part,
+                )
                 tx_parts[y].append(part)
                 rows_per_year[y] += int(m.sum())
             # ---- customers master rows of this block
-            n_cust_rows += _write_customer_part(con, tmp / f"cust_{ci:05d}.csv", cp, lo, hi, b, cal, rng,
-                                                cust_cls, cust_var, dup_cust, _split(cust_bad["missing_customer_id"],
-                                                                                     n_chunks, ci), cust_w)
+            n_cust_rows += _write_customer_part(
+                con,
+                tmp / f"cust_{ci:05d}.csv",
+                cp,
+                lo,
+                hi,
+                b,
+                cal,
+                rng,
+                cust_cls,
+                cust_var,
+                dup_cust,
+                _split(cust_bad["missing_customer_id"], n_chunks, ci),
+                cust_w,
+            )
             cust_parts.append(tmp / f"cust_{ci:05d}.csv")
-            log(f"block {ci + 1}/{n_chunks}: customers {lo + 1}-{hi}, {n} lines, "
-                f"{b.n_invoices} invoices ({time.time() - t0:.1f}s)")
+            log(
+                f"block {ci + 1}/{n_chunks}: customers {lo + 1}-{hi}, {n} lines, "
+                f"{b.n_invoices} invoices ({time.time() - t0:.1f}s)"
+            )
             del b
         # ---- final files
         for old in out.glob("sales_transactions_*.csv"):
@@ -1086,6 +1438,7 @@ def generate(out_dir, customers: int = 3000, start_year: int = 2023, years: int 
         _concat(out / CUSTOMERS_FILE, CUSTOMER_COLUMNS, cust_parts)
         files[CUSTOMERS_FILE] = n_cust_rows
         import csv
+
         with open(out / PRODUCTS_FILE, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(PRODUCT_COLUMNS)
@@ -1103,15 +1456,25 @@ def generate(out_dir, customers: int = 3000, start_year: int = 2023, years: int 
         good_lines += n
         invoices += n  # one invoice per response line
     if campaign_results:
-        log(f"{len(campaign_results)} campaigns recorded in {out / 'campaigns'}, "
-            f"{sum(campaign_lines.values())} simulated response lines appended")
+        log(
+            f"{len(campaign_results)} campaigns recorded in {out / 'campaigns'}, "
+            f"{sum(campaign_lines.values())} simulated response lines appended"
+        )
 
     cust_bad_counts = dict(cust_bad)
     cust_bad_counts["duplicate_customer_id"] = len(dup_cust)
     summary = {
         "out_dir": str(out),
-        "args": {"customers": customers, "start_year": start_year, "years": len(cal.years), "lines": lines,
-                 "seed": seed, "bad_share": share, "clean": bool(clean), "end_date": cal.end.isoformat()},
+        "args": {
+            "customers": customers,
+            "start_year": start_year,
+            "years": len(cal.years),
+            "lines": lines,
+            "seed": seed,
+            "bad_share": share,
+            "clean": bool(clean),
+            "end_date": cal.end.isoformat(),
+        },
         "files": files,
         "transaction_lines": int(sum(rows_per_year.values())),
         "good_transaction_lines": good_lines,
@@ -1133,16 +1496,19 @@ def generate(out_dir, customers: int = 3000, start_year: int = 2023, years: int 
         "campaign_response_lines": int(sum(campaign_lines.values())),
         "seconds": round(time.time() - t0, 2),
     }
-    log(f"done in {summary['seconds']}s: {summary['transaction_lines']} transaction lines "
+    log(
+        f"done in {summary['seconds']}s: {summary['transaction_lines']} transaction lines "
         f"({summary['invoices']} invoices), {files[CUSTOMERS_FILE]} customer rows, "
-        f"{files[PRODUCTS_FILE]} product rows")
+        f"{files[PRODUCTS_FILE]} product rows"
+    )
     if not clean:
         log("bad rows: " + json.dumps(summary["bad"]))
     return summary
 
 
-def _write_customer_part(con, path, cp, lo, hi, b: Block, cal: Calendar, rng, cust_cls, cust_var, dup_cust,
-                         n_missing, cust_w) -> int:
+def _write_customer_part(
+    con, path, cp, lo, hi, b: Block, cal: Calendar, rng, cust_cls, cust_var, dup_cust, n_missing, cust_w
+) -> int:
     nb = hi - lo
     sl = slice(lo, hi)
     cid = np.arange(lo + 1, hi + 1, dtype=np.int64)
@@ -1150,14 +1516,21 @@ def _write_customer_part(con, path, cp, lo, hi, b: Block, cal: Calendar, rng, cu
     anon = per == P_ANON
     first = b.first_purchase
     r = rng.random(nb)
-    created = np.where(r < 0.65, first - rng.integers(1, 1500, nb),
-                       np.where(r < 0.80, first, np.minimum(cal.end_day, first + rng.integers(1, 400, nb))))
+    created = np.where(
+        r < 0.65,
+        first - rng.integers(1, 1500, nb),
+        np.where(r < 0.80, first, np.minimum(cal.end_day, first + rng.integers(1, 400, nb))),
+    )
     never = first < 0
-    created[never] = cal.start_day - 3 * 365 + (rng.random(int(never.sum())) * (cal.end_day - cal.start_day + 3 * 365)).astype(np.int64)
+    created[never] = (
+        cal.start_day
+        - 3 * 365
+        + (rng.random(int(never.sum())) * (cal.end_day - cal.start_day + 3 * 365)).astype(np.int64)
+    )
     created = np.minimum(created, cal.end_day)
     em = (rng.random(nb) < 0.85) & ~anon
     dom = rng.integers(0, len(DOMAINS), nb)
-    mob = np.where((rng.random(nb) < 0.8) & ~anon, rng.integers(0, 10 ** 8, nb), -1)
+    mob = np.where((rng.random(nb) < 0.8) & ~anon, rng.integers(0, 10**8, nb), -1)
 
     def flag(p1):
         x = rng.random(nb)
@@ -1166,10 +1539,22 @@ def _write_customer_part(con, path, cp, lo, hi, b: Block, cal: Calendar, rng, cu
         return v
 
     cols = {
-        "cid": cid, "sk": np.arange(nb, dtype=np.float64), "cls": cust_cls[sl].copy(), "vr": cust_var[sl].copy(),
-        "fn": cp["fname"][sl], "ln": cp["lname"][sl], "grp": cp["group"][sl], "city": cp["city"][sl],
-        "created": created, "em": em.astype(np.int8), "dom": dom, "mob": mob,
-        "oe": flag(0.6), "os": flag(0.5), "op": flag(0.3), "store": cp["home"][sl],
+        "cid": cid,
+        "sk": np.arange(nb, dtype=np.float64),
+        "cls": cust_cls[sl].copy(),
+        "vr": cust_var[sl].copy(),
+        "fn": cp["fname"][sl],
+        "ln": cp["lname"][sl],
+        "grp": cp["group"][sl],
+        "city": cp["city"][sl],
+        "created": created,
+        "em": em.astype(np.int8),
+        "dom": dom,
+        "mob": mob,
+        "oe": flag(0.6),
+        "os": flag(0.5),
+        "op": flag(0.3),
+        "store": cp["home"][sl],
     }
     extra = []
     # duplicate ids: a second row later in the file, same id, another name, otherwise clean
@@ -1184,13 +1569,21 @@ def _write_customer_part(con, path, cp, lo, hi, b: Block, cal: Calendar, rng, cu
     if n_missing:
         k = n_missing
         e = {
-            "cid": np.zeros(k, dtype=np.int64), "sk": rng.uniform(0, nb, k), "cls": np.ones(k, dtype=np.int8),
-            "vr": np.zeros(k, dtype=np.int64), "fn": rng.integers(0, len(FIRST_NAMES), k),
-            "ln": rng.integers(0, len(LAST_NAMES), k), "grp": rng.integers(0, 4, k),
+            "cid": np.zeros(k, dtype=np.int64),
+            "sk": rng.uniform(0, nb, k),
+            "cls": np.ones(k, dtype=np.int8),
+            "vr": np.zeros(k, dtype=np.int64),
+            "fn": rng.integers(0, len(FIRST_NAMES), k),
+            "ln": rng.integers(0, len(LAST_NAMES), k),
+            "grp": rng.integers(0, 4, k),
             "city": rng.integers(0, len(CITIES), k),
             "created": cal.start_day + rng.integers(0, cal.end_day - cal.start_day + 1, k),
-            "em": np.zeros(k, dtype=np.int8), "dom": np.zeros(k, dtype=np.int64), "mob": rng.integers(0, 10 ** 8, k),
-            "oe": np.ones(k, dtype=np.int64), "os": np.zeros(k, dtype=np.int64), "op": np.full(k, -1, dtype=np.int64),
+            "em": np.zeros(k, dtype=np.int8),
+            "dom": np.zeros(k, dtype=np.int64),
+            "mob": rng.integers(0, 10**8, k),
+            "oe": np.ones(k, dtype=np.int64),
+            "os": np.zeros(k, dtype=np.int64),
+            "op": np.full(k, -1, dtype=np.int64),
             "store": np.ones(k, dtype=np.int64),
         }
         extra.append(e)
@@ -1206,9 +1599,19 @@ def _write_customer_part(con, path, cp, lo, hi, b: Block, cal: Calendar, rng, cu
 BGNBD_PRODUCT = "P0001"
 
 
-def generate_bg_nbd(out_dir, customers: int, bgnbd_params, gamma_gamma_params=None, model: str = "bg_nbd",
-                    start_year: int = 2023, years: int = 2, end_date=None, cohort_weeks: float = 52.0,
-                    seed: int = 42, verbose: bool = True) -> dict:
+def generate_bg_nbd(
+    out_dir,
+    customers: int,
+    bgnbd_params,
+    gamma_gamma_params=None,
+    model: str = "bg_nbd",
+    start_year: int = 2023,
+    years: int = 2,
+    end_date=None,
+    cohort_weeks: float = 52.0,
+    seed: int = 42,
+    verbose: bool = True,
+) -> dict:
     """Raw landing files of customers that follow the BG/NBD (or MBG/NBD) process with known
     parameters, for the recovery test of the customer value models.
 
@@ -1245,20 +1648,28 @@ def generate_bg_nbd(out_dir, customers: int, bgnbd_params, gamma_gamma_params=No
             raise ValueError(f"--gamma-gamma-params p,q,gamma must all be positive, got {gamma_gamma_params}")
     if customers < 1:
         raise ValueError("--customers must be at least 1")
-    end = (dt.date(start_year + years - 1, 12, 31) if end_date is None else
-           end_date if isinstance(end_date, dt.date) else dt.date.fromisoformat(str(end_date)))
+    end = (
+        dt.date(start_year + years - 1, 12, 31)
+        if end_date is None
+        else end_date
+        if isinstance(end_date, dt.date)
+        else dt.date.fromisoformat(str(end_date))
+    )
     start_day, end_day = _days(dt.date(start_year, 1, 1)), _days(end)
     cohort_days = int(round(float(cohort_weeks) * 7))
     if cohort_days < 1 or start_day + cohort_days - 1 > end_day:
-        raise ValueError(f"--cohort-weeks {cohort_weeks}: the cohort window must lie between Jan 1 {start_year} "
-                         f"and the end date {end}")
+        raise ValueError(
+            f"--cohort-weeks {cohort_weeks}: the cohort window must lie between Jan 1 {start_year} "
+            f"and the end date {end}"
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = _rng(seed, 500)
     first_day = start_day + rng.integers(0, cohort_days, customers)
     age_days = end_day - first_day
-    who, weeks = cv.simulate_bg_nbd_purchases(customers, r, alpha, a, b, age_days / 7.0,
-                                              seed=int(rng.integers(0, 2 ** 31)), model=model)
+    who, weeks = cv.simulate_bg_nbd_purchases(
+        customers, r, alpha, a, b, age_days / 7.0, seed=int(rng.integers(0, 2**31)), model=model
+    )
     offset = np.maximum(np.ceil(np.round(weeks * 7.0, 9)).astype(np.int64), 1)
     # at most one occasion per day: a purchase on the day of the previous one moves to the next free
     # day (running maximum of offset - position within the customer, per customer)
@@ -1288,8 +1699,9 @@ def generate_bg_nbd(out_dir, customers: int, bgnbd_params, gamma_gamma_params=No
     con = duckdb.connect()
     files = {}
     try:
-        con.register("t", {"cust": cust + 1, "day": day, "cents": cents,
-                           "inv": np.arange(1, len(cust) + 1, dtype=np.int64)})
+        con.register(
+            "t", {"cust": cust + 1, "day": day, "cents": cents, "inv": np.arange(1, len(cust) + 1, dtype=np.int64)}
+        )
         for year in range(start_year, end.year + 1):
             path = out / f"sales_transactions_{year}.csv"
             low, high = _days(dt.date(year, 1, 1)), _days(dt.date(year, 12, 31))
@@ -1314,8 +1726,9 @@ def generate_bg_nbd(out_dir, customers: int, bgnbd_params, gamma_gamma_params=No
         files[CUSTOMERS_FILE] = customers
     finally:
         con.close()
-    (out / PRODUCTS_FILE).write_text(",".join(PRODUCT_COLUMNS) + "\n"
-                                     + f"{BGNBD_PRODUCT},Simulated refill x1,Simulated,consumable,1\n")
+    (out / PRODUCTS_FILE).write_text(
+        ",".join(PRODUCT_COLUMNS) + "\n" + f"{BGNBD_PRODUCT},Simulated refill x1,Simulated,consumable,1\n"
+    )
     files[PRODUCTS_FILE] = 1
     summary = {
         "out_dir": str(out),
@@ -1333,9 +1746,11 @@ def generate_bg_nbd(out_dir, customers: int, bgnbd_params, gamma_gamma_params=No
         "seed": seed,
         "seconds": round(time.time() - t0, 2),
     }
-    log(f"BG/NBD process ({model}, r={r}, alpha={alpha}, a={a}, b={b}): {customers} customers, "
+    log(
+        f"BG/NBD process ({model}, r={r}, alpha={alpha}, a={a}, b={b}): {customers} customers, "
         f"{len(cust)} lines to {end}, {moved} same-day purchases moved, {dropped} dropped "
-        f"({summary['seconds']}s)")
+        f"({summary['seconds']}s)"
+    )
     return summary
 
 
@@ -1352,26 +1767,45 @@ def _parameter_list(text: str, names: str):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--out", required=True, help="output folder (created; existing generated files replaced)")
     ap.add_argument("--customers", type=int, default=3000)
     ap.add_argument("--start-year", type=int, default=2023)
     ap.add_argument("--years", type=int, default=3)
-    ap.add_argument("--lines", type=int, default=None,
-                    help="target number of transaction lines (default customers * 20; reached within ~+-10%% as long as "
-                         "it is at least ~10 lines per customer for 3 years of data, what the steady personas alone make)")
+    ap.add_argument(
+        "--lines",
+        type=int,
+        default=None,
+        help="target number of transaction lines (default customers * 20; reached within ~+-10%% as long as "
+        "it is at least ~10 lines per customer for 3 years of data, what the steady personas alone make)",
+    )
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--bad-share", type=float, default=0.01,
-                    help="share of bad rows per file, split evenly over the bad classes (min 2 each)")
+    ap.add_argument(
+        "--bad-share",
+        type=float,
+        default=0.01,
+        help="share of bad rows per file, split evenly over the bad classes (min 2 each)",
+    )
     ap.add_argument("--clean", action="store_true", help="no bad input at all")
-    ap.add_argument("--end-date", default=None,
-                    help="last invoice date YYYY-MM-DD (default Dec 31 of the last year); when given, the years "
-                         "written are --start-year .. the year of --end-date")
-    ap.add_argument("--block-customers", type=int, default=None,
-                    help="customers per processing block (memory tuning; default ~1M lines per block)")
-    ap.add_argument("--campaigns", action="store_true",
-                    help="record the demo campaigns (campaigns/ folder) and append their simulated responses")
+    ap.add_argument(
+        "--end-date",
+        default=None,
+        help="last invoice date YYYY-MM-DD (default Dec 31 of the last year); when given, the years "
+        "written are --start-year .. the year of --end-date",
+    )
+    ap.add_argument(
+        "--block-customers",
+        type=int,
+        default=None,
+        help="customers per processing block (memory tuning; default ~1M lines per block)",
+    )
+    ap.add_argument(
+        "--campaigns",
+        action="store_true",
+        help="record the demo campaigns (campaigns/ folder) and append their simulated responses",
+    )
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
     ap.add_argument("--json", action="store_true", help="print the full summary as JSON on stdout")
     bgnbd = ap.add_argument_group(
@@ -1380,35 +1814,72 @@ def main(argv=None) -> int:
         "parameters instead of the personas (one core product, one line per purchase day, no bad rows); "
         "--customers, --start-year, --years, --end-date, --seed apply, --lines / --campaigns / --bad-share do not. "
         "Time unit: weeks, as the warehouse's t_x and T; each customer's first purchase is on a day drawn "
-        "uniformly from the first --cohort-weeks weeks, so T (to the end date) varies.")
-    bgnbd.add_argument("--bgnbd-params", metavar="R,ALPHA,A,B", default=None,
-                       type=lambda text: _parameter_list(text, "r,alpha,a,b"),
-                       help="BG/NBD parameters: purchase rate ~ Gamma(r, alpha) per week (alpha in weeks), "
-                            "drop-out probability after a purchase ~ Beta(a, b); e.g. 0.5,8,0.7,2.5")
-    bgnbd.add_argument("--bgnbd-model", choices=("bg_nbd", "mbg_nbd"), default="bg_nbd",
-                       help="bg_nbd (default) or mbg_nbd (a customer may also drop out right after the first purchase)")
-    bgnbd.add_argument("--gamma-gamma-params", metavar="P,Q,GAMMA", default=None,
-                       type=lambda text: _parameter_list(text, "p,q,gamma"),
-                       help="Gamma-Gamma spend: spend per purchase ~ Gamma(p, nu), nu ~ Gamma(q, gamma) per customer; "
-                            "e.g. 6,4,15 (mean p*gamma/(q-1) = 30). Default: 10.00 per purchase")
-    bgnbd.add_argument("--cohort-weeks", type=float, default=52.0,
-                       help="first purchases spread uniformly over this many weeks from Jan 1 of --start-year (default 52)")
+        "uniformly from the first --cohort-weeks weeks, so T (to the end date) varies.",
+    )
+    bgnbd.add_argument(
+        "--bgnbd-params",
+        metavar="R,ALPHA,A,B",
+        default=None,
+        type=lambda text: _parameter_list(text, "r,alpha,a,b"),
+        help="BG/NBD parameters: purchase rate ~ Gamma(r, alpha) per week (alpha in weeks), "
+        "drop-out probability after a purchase ~ Beta(a, b); e.g. 0.5,8,0.7,2.5",
+    )
+    bgnbd.add_argument(
+        "--bgnbd-model",
+        choices=("bg_nbd", "mbg_nbd"),
+        default="bg_nbd",
+        help="bg_nbd (default) or mbg_nbd (a customer may also drop out right after the first purchase)",
+    )
+    bgnbd.add_argument(
+        "--gamma-gamma-params",
+        metavar="P,Q,GAMMA",
+        default=None,
+        type=lambda text: _parameter_list(text, "p,q,gamma"),
+        help="Gamma-Gamma spend: spend per purchase ~ Gamma(p, nu), nu ~ Gamma(q, gamma) per customer; "
+        "e.g. 6,4,15 (mean p*gamma/(q-1) = 30). Default: 10.00 per purchase",
+    )
+    bgnbd.add_argument(
+        "--cohort-weeks",
+        type=float,
+        default=52.0,
+        help="first purchases spread uniformly over this many weeks from Jan 1 of --start-year (default 52)",
+    )
     a = ap.parse_args(argv)
     if a.bgnbd_params is not None:
         if a.lines is not None or a.campaigns:
             ap.error("--lines and --campaigns do not apply with --bgnbd-params")
-        s = generate_bg_nbd(a.out, customers=a.customers, bgnbd_params=a.bgnbd_params,
-                            gamma_gamma_params=a.gamma_gamma_params, model=a.bgnbd_model, start_year=a.start_year,
-                            years=a.years, end_date=a.end_date, cohort_weeks=a.cohort_weeks, seed=a.seed,
-                            verbose=not a.quiet)
+        s = generate_bg_nbd(
+            a.out,
+            customers=a.customers,
+            bgnbd_params=a.bgnbd_params,
+            gamma_gamma_params=a.gamma_gamma_params,
+            model=a.bgnbd_model,
+            start_year=a.start_year,
+            years=a.years,
+            end_date=a.end_date,
+            cohort_weeks=a.cohort_weeks,
+            seed=a.seed,
+            verbose=not a.quiet,
+        )
         if a.json:
             print(json.dumps(s, indent=2))
         return 0
     if a.gamma_gamma_params is not None:
         ap.error("--gamma-gamma-params needs --bgnbd-params")
-    s = generate(a.out, customers=a.customers, start_year=a.start_year, years=a.years, lines=a.lines, seed=a.seed,
-                 bad_share=a.bad_share, clean=a.clean, end_date=a.end_date, verbose=not a.quiet,
-                 block_customers=a.block_customers, campaigns=a.campaigns)
+    s = generate(
+        a.out,
+        customers=a.customers,
+        start_year=a.start_year,
+        years=a.years,
+        lines=a.lines,
+        seed=a.seed,
+        bad_share=a.bad_share,
+        clean=a.clean,
+        end_date=a.end_date,
+        verbose=not a.quiet,
+        block_customers=a.block_customers,
+        campaigns=a.campaigns,
+    )
     if a.json:
         print(json.dumps(s, indent=2))
     return 0

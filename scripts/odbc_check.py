@@ -17,6 +17,7 @@ install unixodbc`) and pyodbc (requirements.txt) on Linux; on Windows the driver
 Defaults: --driver from CRM_ODBC_DRIVER, else ../shared/odbc/libduckdb_odbc.so beside the checkout
 (on Windows: the registered "DuckDB Driver"); --database is the serving file (scripts/publish.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,11 +36,29 @@ SHARED_DRIVER = ROOT.parent / "shared" / "odbc" / "libduckdb_odbc.so"
 
 # ODBC SQL type codes (sql.h / sqlext.h).
 ODBC_TYPES = {
-    1: "SQL_CHAR", 2: "SQL_NUMERIC", 3: "SQL_DECIMAL", 4: "SQL_INTEGER", 5: "SQL_SMALLINT", 6: "SQL_FLOAT",
-    7: "SQL_REAL", 8: "SQL_DOUBLE", 12: "SQL_VARCHAR", 91: "SQL_TYPE_DATE", 92: "SQL_TYPE_TIME",
-    93: "SQL_TYPE_TIMESTAMP", -1: "SQL_LONGVARCHAR", -2: "SQL_BINARY", -3: "SQL_VARBINARY",
-    -4: "SQL_LONGVARBINARY", -5: "SQL_BIGINT", -6: "SQL_TINYINT", -7: "SQL_BIT", -8: "SQL_WCHAR",
-    -9: "SQL_WVARCHAR", -10: "SQL_WLONGVARCHAR", 0: "SQL_UNKNOWN_TYPE",
+    1: "SQL_CHAR",
+    2: "SQL_NUMERIC",
+    3: "SQL_DECIMAL",
+    4: "SQL_INTEGER",
+    5: "SQL_SMALLINT",
+    6: "SQL_FLOAT",
+    7: "SQL_REAL",
+    8: "SQL_DOUBLE",
+    12: "SQL_VARCHAR",
+    91: "SQL_TYPE_DATE",
+    92: "SQL_TYPE_TIME",
+    93: "SQL_TYPE_TIMESTAMP",
+    -1: "SQL_LONGVARCHAR",
+    -2: "SQL_BINARY",
+    -3: "SQL_VARBINARY",
+    -4: "SQL_LONGVARBINARY",
+    -5: "SQL_BIGINT",
+    -6: "SQL_TINYINT",
+    -7: "SQL_BIT",
+    -8: "SQL_WCHAR",
+    -9: "SQL_WVARCHAR",
+    -10: "SQL_WLONGVARCHAR",
+    0: "SQL_UNKNOWN_TYPE",
 }
 TEXT = {1, 12, -1, -8, -9, -10}
 BINARY = {-2, -3, -4}
@@ -77,8 +96,10 @@ def type_problem(duckdb_type: str, column: dict) -> str | None:
         return f"reported as {ODBC_TYPES.get(code, code)}, which does not give {target}"
     decimal = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", duckdb_type.upper())
     if decimal and (column["column_size"], column["decimal_digits"]) != (int(decimal[1]), int(decimal[2])):
-        return (f"precision/scale reported as {column['column_size']},{column['decimal_digits']} "
-                f"instead of {decimal[1]},{decimal[2]}")
+        return (
+            f"precision/scale reported as {column['column_size']},{column['decimal_digits']} "
+            f"instead of {decimal[1]},{decimal[2]}"
+        )
     return None
 
 
@@ -129,18 +150,32 @@ def worker(connection: str, out: Path, text_ctype: str, read_rows: bool, only: l
         con.setdecoding(pyodbc.SQL_WCHAR, encoding="utf-16le", ctype=pyodbc.SQL_WCHAR)
     else:
         con.setdecoding(pyodbc.SQL_CHAR, encoding="utf-8", ctype=pyodbc.SQL_CHAR)
-    result = {"driver": {"name": con.getinfo(pyodbc.SQL_DRIVER_NAME), "odbc": con.getinfo(pyodbc.SQL_DRIVER_ODBC_VER),
-                         "pyodbc": pyodbc.version},
-              "tables": [], "columns": {}, "described": {}, "rows": {}}
+    result = {
+        "driver": {
+            "name": con.getinfo(pyodbc.SQL_DRIVER_NAME),
+            "odbc": con.getinfo(pyodbc.SQL_DRIVER_ODBC_VER),
+            "pyodbc": pyodbc.version,
+        },
+        "tables": [],
+        "columns": {},
+        "described": {},
+        "rows": {},
+    }
     for row in con.cursor().tables():
-        result["tables"].append({"catalog": row.table_cat, "schema": row.table_schem, "name": row.table_name,
-                                 "type": row.table_type})
+        result["tables"].append(
+            {"catalog": row.table_cat, "schema": row.table_schem, "name": row.table_name, "type": row.table_type}
+        )
     for table in result["tables"]:
         name = table["name"]
         result["columns"][name] = [
-            {"name": column.column_name, "data_type": column.data_type, "type_name": column.type_name,
-             "column_size": column.column_size, "decimal_digits": column.decimal_digits,
-             "nullable": column.nullable}
+            {
+                "name": column.column_name,
+                "data_type": column.data_type,
+                "type_name": column.type_name,
+                "column_size": column.column_size,
+                "decimal_digits": column.decimal_digits,
+                "nullable": column.nullable,
+            }
             for column in con.cursor().columns(table=name, schema=table["schema"])
         ]
         if read_rows and (not only or name in only):
@@ -153,23 +188,41 @@ def worker(connection: str, out: Path, text_ctype: str, read_rows: bool, only: l
         pickle.dump(result, handle)
 
 
-def read_through_odbc(driver: str, database: Path, text_ctype: str = "narrow", read_rows: bool = True,
-                      python: str | None = None, timeout: int = 600, template: str | None = None,
-                      tables: list[str] | None = None) -> dict:
+def read_through_odbc(
+    driver: str,
+    database: Path,
+    text_ctype: str = "narrow",
+    read_rows: bool = True,
+    python: str | None = None,
+    timeout: int = 600,
+    template: str | None = None,
+    tables: list[str] | None = None,
+) -> dict:
     """Catalog, columns and (optionally) every row of every table, read through the driver in a child
     process. Raises RuntimeError with the child's output when it fails or crashes."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "odbc.pickle"
-        command = [python or sys.executable, str(Path(__file__).resolve()), "--worker", str(out),
-                   "--connection", connection_string(driver, database, template), "--text-ctype", text_ctype]
+        command = [
+            python or sys.executable,
+            str(Path(__file__).resolve()),
+            "--worker",
+            str(out),
+            "--connection",
+            connection_string(driver, database, template),
+            "--text-ctype",
+            text_ctype,
+        ]
         if not read_rows:
             command.append("--catalog-only")
         for table in tables or []:
             command += ["--table", table]
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
-            how = (f"was killed by signal {-result.returncode} (driver crash)" if result.returncode < 0
-                   else f"failed with exit code {result.returncode}")
+            how = (
+                f"was killed by signal {-result.returncode} (driver crash)"
+                if result.returncode < 0
+                else f"failed with exit code {result.returncode}"
+            )
             raise RuntimeError(f"the ODBC reader {how}:\n{result.stdout[-2000:]}{result.stderr[-4000:]}")
         with open(out, "rb") as handle:
             return pickle.load(handle)
@@ -235,8 +288,19 @@ def fetch_patterns(driver: str, database: Path, python: str | None = None) -> di
     """What each client fetch pattern gets from the driver: 'crash (signal N)', 'error', or the value."""
     results = {}
     for name, (kind, mode) in PATTERNS.items():
-        child = subprocess.run([python or sys.executable, "-c", PATTERN_CHILD, connection_string(driver, database),
-                                PATTERN_QUERIES[kind], mode], capture_output=True, text=True, timeout=120)
+        child = subprocess.run(
+            [
+                python or sys.executable,
+                "-c",
+                PATTERN_CHILD,
+                connection_string(driver, database),
+                PATTERN_QUERIES[kind],
+                mode,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if child.returncode < 0:
             results[name] = f"crash (signal {-child.returncode})"
             continue
@@ -255,6 +319,7 @@ def fetch_patterns(driver: str, database: Path, python: str | None = None) -> di
             results[name] = f"{data.rstrip(bytes(1))!r} (UTF-8 bytes)"
         elif mode == "get:8":
             import struct  # noqa: PLC0415
+
             results[name] = repr(struct.unpack("<d", data[:8])[0])
         else:
             results[name] = f"ok ({indicator} bytes)"
@@ -271,7 +336,8 @@ def duckdb_types(database: Path) -> dict[str, dict[str, str]]:
         rows = con.execute(
             "select table_name, column_name, data_type from information_schema.columns "
             "where table_catalog = current_database() and table_schema = 'main' "
-            "order by table_name, ordinal_position").fetchall()
+            "order by table_name, ordinal_position"
+        ).fetchall()
     types: dict[str, dict[str, str]] = {}
     for table, column, data_type in rows:
         types.setdefault(table, {})[column] = data_type
@@ -290,17 +356,24 @@ def type_report(types: dict[str, dict[str, str]], odbc: dict) -> tuple[list[dict
                 problems.append(f"{table}.{column['name']} ({duckdb_type}): {problem}")
             size = (column["column_size"], column["decimal_digits"]) if duckdb_type.startswith("DECIMAL") else None
             key = (duckdb_type, column["data_type"], column["type_name"], size)
-            line = lines.setdefault(key, {"duckdb_type": duckdb_type, "odbc_code": column["data_type"],
-                                          "odbc_name": ODBC_TYPES.get(column["data_type"], "?"),
-                                          "type_name": column["type_name"], "size": size,
-                                          "power_bi": intended(duckdb_type)[0], "columns": []})
+            line = lines.setdefault(
+                key,
+                {
+                    "duckdb_type": duckdb_type,
+                    "odbc_code": column["data_type"],
+                    "odbc_name": ODBC_TYPES.get(column["data_type"], "?"),
+                    "type_name": column["type_name"],
+                    "size": size,
+                    "power_bi": intended(duckdb_type)[0],
+                    "columns": [],
+                },
+            )
             line["columns"].append(f"{table}.{column['name']}")
     return sorted(lines.values(), key=lambda line: line["duckdb_type"]), problems
 
 
 def markdown(lines: list[dict]) -> str:
-    out = ["| DuckDB type | ODBC type reported (SQLColumns DATA_TYPE) | Power BI type | columns |",
-           "|---|---|---|---|"]
+    out = ["| DuckDB type | ODBC type reported (SQLColumns DATA_TYPE) | Power BI type | columns |", "|---|---|---|---|"]
     for line in lines:
         reported = f"{line['odbc_code']} {line['odbc_name']} (TYPE_NAME {line['type_name']}"
         reported += f", precision {line['size'][0]}, scale {line['size'][1]})" if line["size"] else ")"
@@ -312,12 +385,18 @@ def markdown(lines: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--driver", default=None, help="driver path or registered name (default: CRM_ODBC_DRIVER, "
-                        "../shared/odbc/libduckdb_odbc.so)")
+    parser.add_argument(
+        "--driver",
+        default=None,
+        help="driver path or registered name (default: CRM_ODBC_DRIVER, ../shared/odbc/libduckdb_odbc.so)",
+    )
     parser.add_argument("--database", type=Path, default=None, help="serving file (default: scripts/publish.py's)")
     parser.add_argument("--json", type=Path, default=None, help="also write the type table as JSON here")
-    parser.add_argument("--fetch-patterns", action="store_true",
-                        help="also show what client fetch patterns get (Linux: ctypes on libodbc.so.2)")
+    parser.add_argument(
+        "--fetch-patterns",
+        action="store_true",
+        help="also show what client fetch patterns get (Linux: ctypes on libodbc.so.2)",
+    )
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--connection", help=argparse.SUPPRESS)
     parser.add_argument("--text-ctype", choices=["narrow", "wide"], default="narrow", help=argparse.SUPPRESS)
@@ -335,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     database = args.database
     if database is None:
         from crm_warehouse.publish import default_paths
+
         database = default_paths()[1]
     if not database.exists():
         print(f"serving file {database} does not exist: run `make build` first", file=sys.stderr)
@@ -345,7 +425,9 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 1
     lines, problems = type_report(duckdb_types(database), odbc)
-    print(f"driver {odbc['driver']['name']} (ODBC {odbc['driver']['odbc']}), {len(odbc['tables'])} tables in {database}")
+    print(
+        f"driver {odbc['driver']['name']} (ODBC {odbc['driver']['odbc']}), {len(odbc['tables'])} tables in {database}"
+    )
     print(markdown(lines))
     if args.json:
         args.json.write_text(json.dumps(lines, indent=2), encoding="utf-8")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Publish the marts for BI again without rebuilding: the CLI of crm_warehouse.publish.
 
-    .venv/bin/python scripts/publish.py [--build-db PATH] [--serving-db PATH] [--parquet-dir DIR]
+.venv/bin/python scripts/publish.py [--build-db PATH] [--serving-db PATH] [--parquet-dir DIR]
 """
 
 import sys

@@ -13,6 +13,7 @@ Marts that the Spark manifest lists as disabled (customer value: dbt Python mode
 reported as skipped; columns that exist only on DuckDB (DUCKDB_ONLY_COLUMNS) or that record the run
 (RUN_COLUMNS) are left out of the comparison.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,12 @@ REL_TOLERANCE = 1e-9
 # the customer value columns of dim_customers (and kpi_customer_rfm, which reads them from it) come from
 # fct_customer_value (dbt Python models, DuckDB only): null on Spark
 DUCKDB_ONLY_COLUMNS = {
-    "dim_customers": {"latest_p_alive", "latest_expected_occasions_3m", "latest_expected_occasions_12m",
-                      "latest_clv_12m"},
+    "dim_customers": {
+        "latest_p_alive",
+        "latest_expected_occasions_3m",
+        "latest_expected_occasions_12m",
+        "latest_clv_12m",
+    },
     "kpi_customer_rfm": {"p_alive", "expected_occasions_3m", "expected_occasions_12m", "clv_12m"},
 }
 # when the build ran: differs between any two builds
@@ -92,8 +97,10 @@ def compare_rows(columns: list[str], duckdb_rows: list[tuple], spark_rows: list[
             if not values_equal(left_value, right_value):
                 differing += 1
                 if differing <= MAX_EXAMPLES:
-                    problems.append(f"{column}: DuckDB {left_value!r} vs Spark {right_value!r} "
-                                    f"(DuckDB row {dict(zip(columns, left_row))})")
+                    problems.append(
+                        f"{column}: DuckDB {left_value!r} vs Spark {right_value!r} "
+                        f"(DuckDB row {dict(zip(columns, left_row))})"
+                    )
                 break
     if differing > MAX_EXAMPLES:
         problems.append(f"... {differing} differing rows in all")
@@ -120,8 +127,12 @@ def disabled_on_spark(manifest_path: Path | None) -> set[str]:
     if manifest_path is None or not manifest_path.exists():
         return set()
     manifest = json.loads(manifest_path.read_text())
-    return {node["name"] for nodes in manifest.get("disabled", {}).values() for node in nodes
-            if node.get("resource_type") == "model"}
+    return {
+        node["name"]
+        for nodes in manifest.get("disabled", {}).values()
+        for node in nodes
+        if node.get("resource_type") == "model"
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,9 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"Spark marts folder {spark_dir} not found: the Spark build did not run (make test-spark)")
     skipped = disabled_on_spark(Path(args.spark_manifest) if args.spark_manifest else None)
     con = duckdb.connect(str(duckdb_path), read_only=True)
-    marts = [row[0] for row in con.execute(
-        "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
-        "order by table_name", [args.schema]).fetchall()]
+    marts = [
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
+            "order by table_name",
+            [args.schema],
+        ).fetchall()
+    ]
     if not marts:
         sys.exit(f"no tables in schema {args.schema} of {duckdb_path}")
     failed = 0
@@ -163,8 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         spark_columns = [row[0] for row in con.execute(f"describe select * from {spark_relation}").fetchall()]
         columns, problems = compare_columns(mart, duckdb_columns, spark_columns)
         select_list = ", ".join(f'"{column}"' for column in columns)
-        latest = (f" where {LATEST_BUILD_ONLY[mart]} = (select max({LATEST_BUILD_ONLY[mart]}) "
-                  f'from {args.schema}."{mart}")' if mart in LATEST_BUILD_ONLY else "")
+        latest = (
+            f' where {LATEST_BUILD_ONLY[mart]} = (select max({LATEST_BUILD_ONLY[mart]}) from {args.schema}."{mart}")'
+            if mart in LATEST_BUILD_ONLY
+            else ""
+        )
         duckdb_rows = con.execute(f'select {select_list} from {args.schema}."{mart}"{latest}').fetchall()
         spark_rows = con.execute(f"select {select_list} from {spark_relation}").fetchall()
         problems += compare_rows(columns, duckdb_rows, spark_rows)
@@ -174,8 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(f"    {problem}")
     compared = len(marts) - len(skipped & set(marts))
-    print(f"{compared - failed} of {compared} marts the same on Spark and DuckDB"
-          f"{f', {len(skipped & set(marts))} skipped (DuckDB only)' if skipped & set(marts) else ''}")
+    print(
+        f"{compared - failed} of {compared} marts the same on Spark and DuckDB"
+        f"{f', {len(skipped & set(marts))} skipped (DuckDB only)' if skipped & set(marts) else ''}"
+    )
     return 1 if failed else 0
 
 

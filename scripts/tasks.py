@@ -24,6 +24,7 @@ The Makefile targets call this script. Settings come from the environment:
 CRM_RAW_DIR (raw landing folder, default data/demo), CRM_DUCKDB_PATH (build warehouse file,
 default warehouse/crm.duckdb). Only the standard library is used here, so any Python 3.11 runs it.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -114,8 +115,17 @@ def dbt(args: list[str], env: dict[str, str]) -> None:
     command = [venv_tool("dbt"), *args]
     log("$ " + " ".join(command))
     gate_lines: list[str] = []
-    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, encoding="utf-8", errors="replace", bufsize=1) as process:
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        bufsize=1,
+    ) as process:
         assert process.stdout is not None
         for line in process.stdout:
             sys.stdout.write(line)
@@ -155,8 +165,10 @@ def locked_reason(env: dict[str, str]) -> str | None:
     )
     result = subprocess.run([venv_tool("python"), "-c", probe], env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        return (f"the build warehouse {env['CRM_DUCKDB_PATH']} is open in another program, so dbt cannot "
-                f"write it: {(result.stderr.strip() or result.stdout.strip()).splitlines()[-1:]}")
+        return (
+            f"the build warehouse {env['CRM_DUCKDB_PATH']} is open in another program, so dbt cannot "
+            f"write it: {(result.stderr.strip() or result.stdout.strip()).splitlines()[-1:]}"
+        )
     return None
 
 
@@ -178,8 +190,9 @@ def project_fingerprint() -> str:
     digest = hashlib.sha256()
     files = [ROOT / "dbt_project.yml"]
     for folder in ("models", "macros", "seeds", "src"):
-        files += sorted(path for path in (ROOT / folder).rglob("*")
-                        if path.is_file() and "__pycache__" not in path.parts)  # bytecode is no rule
+        files += sorted(
+            path for path in (ROOT / folder).rglob("*") if path.is_file() and "__pycache__" not in path.parts
+        )  # bytecode is no rule
     for path in files:
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes().replace(b"\r\n", b"\n"))
@@ -260,8 +273,11 @@ def failed_nodes(env: dict[str, str]) -> list[str]:
         results = json.loads((target_dir(env) / "run_results.json").read_text())["results"]
     except (OSError, ValueError, KeyError):
         return []
-    return [f"{result['unique_id'].split('.')[0]} {result['unique_id'].split('.')[2]}"
-            for result in results if result.get("status") in {"error", "fail", "runtime error"}]
+    return [
+        f"{result['unique_id'].split('.')[0]} {result['unique_id'].split('.')[2]}"
+        for result in results
+        if result.get("status") in {"error", "fail", "runtime error"}
+    ]
 
 
 def stale_sources(env: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -275,11 +291,14 @@ def stale_sources(env: dict[str, str]) -> tuple[list[str], list[str]]:
         if result.get("status") in found:
             age = result.get("max_loaded_at_time_ago_in_s")
             limit = (result.get("criteria") or {}).get("error_after" if result["status"] == "error" else "warn_after")
-            days = f"{int(age // 86400)} days old" if isinstance(age, (int, float)) else result.get("error") or "no data"
+            days = (
+                f"{int(age // 86400)} days old" if isinstance(age, (int, float)) else result.get("error") or "no data"
+            )
             if limit and limit.get("count"):
                 days += f", limit {limit['count']} {limit['period']}s"
             found[result["status"]].append(
-                f"{result['unique_id'].split('.')[-1]}: latest {str(result.get('max_loaded_at', '?'))[:10]} ({days})")
+                f"{result['unique_id'].split('.')[-1]}: latest {str(result.get('max_loaded_at', '?'))[:10]} ({days})"
+            )
     return found["error"] + found["runtime error"], found["warn"]
 
 
@@ -296,6 +315,7 @@ def refresh(extra: list[str]) -> None:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"refresh-{started:%Y%m%d-%H%M%S}.log"
     with open(log_path, "a", encoding="utf-8") as log_file:
+
         def note(message: str) -> None:
             log(message)
             log_file.write(f"[crm] {message}\n")
@@ -314,8 +334,10 @@ def refresh(extra: list[str]) -> None:
             print(f"[crm] {line}", file=sys.stdout if code == 0 else sys.stderr, flush=True)
             sys.exit(code)
 
-        note(f"refresh started {started:%Y-%m-%d %H:%M:%S}: raw folder {env['CRM_RAW_DIR']} -> "
-             f"warehouse {env['CRM_DUCKDB_PATH']}")
+        note(
+            f"refresh started {started:%Y-%m-%d %H:%M:%S}: raw folder {env['CRM_RAW_DIR']} -> "
+            f"warehouse {env['CRM_DUCKDB_PATH']}"
+        )
         try:
             setup()
         except SystemExit as error:
@@ -340,12 +362,18 @@ def refresh(extra: list[str]) -> None:
         if code != 0:
             failed = failed_nodes(env)
             log_file.flush()
-            gates = [line.split(GATE_MARKER, 1)[1].strip() for line in log_path.read_text(encoding="utf-8").splitlines()
-                     if GATE_MARKER in line]
+            gates = [
+                line.split(GATE_MARKER, 1)[1].strip()
+                for line in log_path.read_text(encoding="utf-8").splitlines()
+                if GATE_MARKER in line
+            ]
             explained = next((gate for gate in gates if gate.startswith(("FAIL", "ERROR"))), None)
-            finish(REFRESH_FAILED, f"dbt build failed ({', '.join(failed[:5]) or f'exit {code}'}"
-                   f"{': ' + explained if explained else ''}); nothing published, Power BI keeps the previous "
-                   "serving file")
+            finish(
+                REFRESH_FAILED,
+                f"dbt build failed ({', '.join(failed[:5]) or f'exit {code}'}"
+                f"{': ' + explained if explained else ''}); nothing published, Power BI keeps the previous "
+                "serving file",
+            )
         mark_built(env, fingerprint)
         probe = subprocess.run([venv_tool("python"), "-c", PUBLISHED_PROBE], env=env, capture_output=True, text=True)
         if probe.returncode != 0:
@@ -355,8 +383,11 @@ def refresh(extra: list[str]) -> None:
         if not rows or any(row[0] is None for row in rows):
             finish(REFRESH_FAILED, f"the build did not publish: {rows[0][2] if rows else 'no publish record'}")
         if not all(row[1] for row in rows):
-            finish(REFRESH_PENDING, f"built, but {rows[0][3]} is open in another program: the new marts wait "
-                   "in crm_serving.pending.duckdb (close Power BI, then run scripts/publish.py)")
+            finish(
+                REFRESH_PENDING,
+                f"built, but {rows[0][3]} is open in another program: the new marts wait "
+                "in crm_serving.pending.duckdb (close Power BI, then run scripts/publish.py)",
+            )
         finish(REFRESH_OK, f"{len(rows)} marts published to {rows[0][3]}, sales up to {published['latest']}")
 
 
@@ -397,7 +428,9 @@ def test(extra: list[str]) -> None:
     check_not_locked(env)
     started = time.perf_counter()
     dbt(["build", "--full-refresh"], env)  # publishes the serving file as its last node
-    timings.append(("dbt build --full-refresh (models, data tests, unit tests, publish)", time.perf_counter() - started))
+    timings.append(
+        ("dbt build --full-refresh (models, data tests, unit tests, publish)", time.perf_counter() - started)
+    )
     started = time.perf_counter()
     code = run([venv_tool("python"), "-m", "pytest", "tests", *pytest_worker_args(env), *extra], env=env, check=False)
     timings.append(("pytest", time.perf_counter() - started))
@@ -420,8 +453,10 @@ def setup_spark() -> None:
     pyspark and the two adapters' dependencies cannot clash."""
     java = shutil.which("java")
     if java is None:
-        sys.exit("[crm] Java is required by Spark and was not found on PATH: install a Java 17 runtime "
-                 "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless) and set JAVA_HOME if needed.")
+        sys.exit(
+            "[crm] Java is required by Spark and was not found on PATH: install a Java 17 runtime "
+            "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless) and set JAVA_HOME if needed."
+        )
     wanted = hashlib.sha256(SPARK_REQUIREMENTS.read_bytes()).hexdigest()
     stamp = SPARK_VENV / ".requirements.sha256"
     python = SPARK_BIN / ("python.exe" if os.name == "nt" else "python")
@@ -462,14 +497,32 @@ def test_spark(extra: list[str]) -> None:
         shutil.rmtree(spark_dir)  # every Spark build starts from nothing (no incremental state there)
     spark_dir.mkdir(parents=True)
     spark_started = time.perf_counter()
-    command = [str(SPARK_BIN / ("dbt.exe" if os.name == "nt" else "dbt")), "build", "--target", "spark",
-               "--full-refresh", *PRODUCTION_BUILD_ARGS, *extra]
+    command = [
+        str(SPARK_BIN / ("dbt.exe" if os.name == "nt" else "dbt")),
+        "build",
+        "--target",
+        "spark",
+        "--full-refresh",
+        *PRODUCTION_BUILD_ARGS,
+        *extra,
+    ]
     run(command, env=env)
     spark_seconds = time.perf_counter() - spark_started
     log(f"Spark build with its data tests: {spark_seconds:.1f} s (DuckDB build step: {duckdb_seconds:.1f} s)")
-    code = run([venv_tool("python"), str(ROOT / "scripts" / "spark_parity.py"), "--duckdb", env["CRM_DUCKDB_PATH"],
-                "--spark-warehouse", env["CRM_SPARK_WAREHOUSE"],
-                "--spark-manifest", str(Path(env["DBT_TARGET_PATH"]) / "manifest.json")], env=project_env(), check=False)
+    code = run(
+        [
+            venv_tool("python"),
+            str(ROOT / "scripts" / "spark_parity.py"),
+            "--duckdb",
+            env["CRM_DUCKDB_PATH"],
+            "--spark-warehouse",
+            env["CRM_SPARK_WAREHOUSE"],
+            "--spark-manifest",
+            str(Path(env["DBT_TARGET_PATH"]) / "manifest.json"),
+        ],
+        env=project_env(),
+        check=False,
+    )
     if code != 0:
         log("Spark and DuckDB marts differ (see the table above)")
         sys.exit(code)
@@ -484,8 +537,18 @@ def freshness() -> None:
 def app() -> None:
     setup()
     env = project_env()
-    run([venv_tool("streamlit"), "run", str(ROOT / "app" / "streamlit_app.py"), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"], env=env)
+    run(
+        [
+            venv_tool("streamlit"),
+            "run",
+            str(ROOT / "app" / "streamlit_app.py"),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        env=env,
+    )
 
 
 def bench(extra: list[str]) -> None:

@@ -1,4 +1,5 @@
 """Shared helpers: build the warehouse on a generated raw folder into a throw-away DuckDB file."""
+
 from __future__ import annotations
 
 import contextlib
@@ -17,7 +18,6 @@ from crm_warehouse.publish import default_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
 
 
 # dbt build without its tests (the main `dbt build` of `make test` runs them): seeds and models.
@@ -74,6 +74,7 @@ def exclusive(path: Path):
     with open(f"{path}.lock", "w") as handle:
         if os.name != "nt":
             import fcntl
+
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
@@ -98,8 +99,10 @@ def build_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Pat
 @pytest.fixture(scope="session")
 def clean_raw(tmp_path_factory) -> Path:
     """A clean generated raw folder (no bad rows), rich enough to hold every tier and event."""
+
     def make(out: Path) -> None:
         generate_data.generate(out / "raw", customers=1200, start_year=2023, years=3, seed=7, clean=True)
+
     return build_once(tmp_path_factory, "raw_clean", make) / "raw"
 
 
@@ -107,8 +110,10 @@ def clean_raw(tmp_path_factory) -> Path:
 def clean_warehouse(clean_raw, tmp_path_factory) -> Path:
     """The warehouse built (models only; tests run in the main dbt build) on clean_raw, once per run.
     Read it, or copy it before changing it."""
+
     def make(folder: Path) -> None:
         run_dbt(clean_raw, folder / "crm.duckdb", *MODELS_ONLY)
+
     return build_once(tmp_path_factory, "wh_clean", make) / "crm.duckdb"
 
 
@@ -117,8 +122,9 @@ def serving_db() -> Path:
     """The serving file published by `make build` (CI builds and publishes before pytest)."""
     path = default_paths()[1]
     if not path.exists():
-        pytest.skip(f"serving warehouse {path} is missing: run `make build` first "
-                    "(CI builds and publishes it before pytest)")
+        pytest.skip(
+            f"serving warehouse {path} is missing: run `make build` first (CI builds and publishes it before pytest)"
+        )
     return path
 
 

@@ -11,6 +11,7 @@ found" dialog, or when it never finished rendering.
 
 Skipped when no Chromium binary is installed (Debian: apt-get install -y chromium; .ci/run does).
 """
+
 from __future__ import annotations
 
 import os
@@ -56,8 +57,12 @@ PAGES = [
 # no GPU, /dev/shm too small for Chromium's shared memory).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--hide-scrollbars"]
 VIEWPORT = {"width": 1400, "height": 1000}
-ERROR_MARKERS = ('data-testid="stException"', "Traceback (most recent call last)", "stAlertContentError",
-                 "Page not found")
+ERROR_MARKERS = (
+    'data-testid="stException"',
+    "Traceback (most recent call last)",
+    "stAlertContentError",
+    "Page not found",
+)
 
 
 def free_port() -> int:
@@ -70,8 +75,9 @@ def free_port() -> int:
 def serving_db() -> Path:
     path = default_paths()[1]
     if not path.exists():
-        pytest.skip(f"serving warehouse {path} is missing: run `make build` first "
-                    "(CI builds and publishes it before pytest)")
+        pytest.skip(
+            f"serving warehouse {path} is missing: run `make build` first (CI builds and publishes it before pytest)"
+        )
     return path
 
 
@@ -82,10 +88,27 @@ def app_url(serving_db, tmp_path_factory):
     env = dict(os.environ, CRM_SERVING_PATH=str(serving_db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(APP),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.fileWatcherType",
+                "none",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -150,8 +173,9 @@ def capture(page: Page, url: str, png: Path, title: str, has_charts: bool, timeo
     dom = page.content()
     # Streamlit scrolls inside its main block, not the document: grow the viewport to show the whole page.
     height = page.evaluate(
-        "Math.max(1000, ...Array.from(document.querySelectorAll('[data-testid=\"stMain\"], "
-        "[data-testid=\"stMainBlockContainer\"]'), e => e.scrollHeight + 120))")
+        'Math.max(1000, ...Array.from(document.querySelectorAll(\'[data-testid="stMain"], '
+        '[data-testid="stMainBlockContainer"]\'), e => e.scrollHeight + 120))'
+    )
     page.set_viewport_size({"width": VIEWPORT["width"], "height": min(int(height), 6000)})
     page.wait_for_timeout(500)
     page.screenshot(path=str(png))
@@ -190,12 +214,18 @@ def test_filtered_pages_render_in_chromium(app_url, serving_db, browser):
     import duckdb
 
     with duckdb.connect(str(serving_db), read_only=True) as connection:
-        months = [row[0] for row in connection.execute(
-            "select distinct report_month from fct_customer_monthly_snapshot order by 1 desc").fetchall()]
+        months = [
+            row[0]
+            for row in connection.execute(
+                "select distinct report_month from fct_customer_monthly_snapshot order by 1 desc"
+            ).fetchall()
+        ]
     month = months[min(6, len(months) - 1)]
     query = f"?month={month:%Y-%m}&segment=Champions"
-    for name, path, title in (("kpi_board_champions", "", "KPI board"),
-                              ("sales_trend_champions", "sales-trend", "Sales trend")):
+    for name, path, title in (
+        ("kpi_board_champions", "", "KPI board"),
+        ("sales_trend_champions", "sales-trend", "Sales trend"),
+    ):
         dom = screenshot(browser, f"{app_url}/{path}{query}", name, title, True)
         check(dom, name, title, True)
         text = re.sub(r"<[^>]+>", "", dom)

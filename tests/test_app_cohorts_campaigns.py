@@ -1,6 +1,7 @@
 """The app's cohort and campaign pages (AppTest on the published demo serving file): the figures are
 the marts' (kpi_cohort_retention, kpi_campaign_response), and the campaign list page records a
 campaign into the campaigns folder."""
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,12 @@ from test_app_streamlit import decode, figures, goto, latest, new_app, serving_d
 def test_cohort_heatmap_is_the_mart(serving_db, latest):
     at = goto(new_app(), "views/cohorts.py")
     heatmap = figures(at)[0]["data"][0]
-    rows = sql(serving_db, "select cohort_month, months_since_acquisition, retention_rate, cohort_customers "
-                           "from kpi_cohort_retention where report_month <= ? order by 1, 2", [latest])
+    rows = sql(
+        serving_db,
+        "select cohort_month, months_since_acquisition, retention_rate, cohort_customers "
+        "from kpi_cohort_retention where report_month <= ? order by 1, 2",
+        [latest],
+    )
     cohorts = sorted({row[0] for row in rows})
     assert heatmap["type"] == "heatmap" and len(heatmap["y"]) == len(cohorts)
     z = heatmap["z"]
@@ -33,8 +38,11 @@ def test_cohort_heatmap_is_the_mart(serving_db, latest):
 
 
 def test_campaign_results_page_shows_the_mart(serving_db):
-    campaigns = sql(serving_db, "select campaign_name, uplift_pp, uplift_ci_lower_pp, uplift_ci_upper_pp, "
-                                "campaign_status from kpi_campaign_response")
+    campaigns = sql(
+        serving_db,
+        "select campaign_name, uplift_pp, uplift_ci_lower_pp, uplift_ci_upper_pp, "
+        "campaign_status from kpi_campaign_response",
+    )
     if not campaigns:
         pytest.skip("the serving file has no campaign (demo data without campaigns/)")
     at = goto(new_app(), "views/campaign_results.py")
@@ -65,6 +73,12 @@ def test_campaign_page_records_a_campaign(tmp_path, monkeypatch, serving_db, lat
     assert {row["channel"] for row in rows} == {"email"}
     assert {row["campaign_id"] for row in rows} == {f"{latest.replace(day=20):%Y%m%d}_app_test"}
     members = [row["customer_id"] for row in rows]
-    assert sql(serving_db, "select count(*) from dim_customers where coalesce(opt_email, 0) <> 1 "
-                           "and list_contains(?, customer_id)", [members])[0][0] == 0
+    assert (
+        sql(
+            serving_db,
+            "select count(*) from dim_customers where coalesce(opt_email, 0) <> 1 and list_contains(?, customer_id)",
+            [members],
+        )[0][0]
+        == 0
+    )
     assert any("recorded" in success.value for success in at.success)

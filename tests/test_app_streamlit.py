@@ -5,6 +5,7 @@ segment filter restricts every page (figures change and match the marts); the RF
 the sales trend period switch work; a missing serving file gives a message, not a traceback. With a
 segment the app reads the by-segment marts (it computes no KPI of its own).
 """
+
 from __future__ import annotations
 
 import base64
@@ -45,8 +46,9 @@ TIMEOUT = 60
 def serving_db() -> Path:
     path = default_paths()[1]
     if not path.exists():
-        pytest.skip(f"serving warehouse {path} is missing: run `make build` first "
-                    "(CI builds and publishes it before pytest)")
+        pytest.skip(
+            f"serving warehouse {path} is missing: run `make build` first (CI builds and publishes it before pytest)"
+        )
     return path
 
 
@@ -135,33 +137,46 @@ def test_every_page_renders_with_latest_month_by_default(latest):
 
 def test_kpi_board_matches_the_mart_and_the_month_selector_navigates_history(serving_db, latest):
     at = goto(new_app(), "views/kpi_board.py")
-    months = [row[0] for row in sql(serving_db, "select distinct report_month from fct_customer_monthly_snapshot "
-                                                "order by 1 desc")]
+    months = [
+        row[0]
+        for row in sql(serving_db, "select distinct report_month from fct_customer_monthly_snapshot order by 1 desc")
+    ]
     earlier = months[min(6, len(months) - 1)]
     for month in (latest, earlier):
         at.selectbox(key="month").set_value(f"{month:%Y-%m}").run()
         assert not at.exception
-        sales, orders, active = sql(serving_db, "select sales, orders, active_customers from kpi_monthly_board "
-                                                "where report_month = ?", [month])[0]
+        sales, orders, active = sql(
+            serving_db, "select sales, orders, active_customers from kpi_monthly_board where report_month = ?", [month]
+        )[0]
         assert metric(at, "Sales") == money(float(sales))
         assert metric(at, "Orders") == f"{orders:,}"
         assert metric(at, "Active customers") == f"{active:,}"
         assert f"**{month:%Y-%m}**" in at.caption[0].value
     # the month stays selected on the other pages, whose figures follow it
     goto(at, "views/rfm_customers.py")
-    scored = sql(serving_db, "select count(*) from fct_customer_monthly_snapshot where report_month = ? "
-                             "and activity_status = 'Active'", [earlier])[0][0]
+    scored = sql(
+        serving_db,
+        "select count(*) from fct_customer_monthly_snapshot where report_month = ? and activity_status = 'Active'",
+        [earlier],
+    )[0][0]
     assert len(at.dataframe[0].value) == scored
     goto(at, "views/campaigns.py")
-    in_base = sql(serving_db, "select count(*) from fct_customer_monthly_snapshot where report_month = ?",
-                  [earlier])[0][0]
+    in_base = sql(serving_db, "select count(*) from fct_customer_monthly_snapshot where report_month = ?", [earlier])[
+        0
+    ][0]
     assert metric(at, "Customers in the list") == f"{in_base:,}"
 
 
 def test_segment_filter_applies_to_every_page(serving_db, latest, big_segment):
     at = new_app()
-    pages = ["views/kpi_board.py", "views/sales_trend.py", "views/categories.py", "views/lifecycle.py",
-             "views/rfm_customers.py", "views/segments.py"]
+    pages = [
+        "views/kpi_board.py",
+        "views/sales_trend.py",
+        "views/categories.py",
+        "views/lifecycle.py",
+        "views/rfm_customers.py",
+        "views/segments.py",
+    ]
     before = {page: figures(goto(at, page)) for page in pages}
     before_list = metric(goto(at, "views/campaigns.py"), "Customers in the list")
 
@@ -176,25 +191,37 @@ def test_segment_filter_applies_to_every_page(serving_db, latest, big_segment):
 
     # Sales trend = kpi_sales_by_period of the segment (latest month: membership = dim_customers.segment_label)
     goto(at, "views/sales_trend.py")
-    expected = sql(serving_db, "select sum(sales) from kpi_sales_by_period where period_type = 'month' "
-                               "and segment_label = ?", [big_segment])[0][0]
+    expected = sql(
+        serving_db,
+        "select sum(sales) from kpi_sales_by_period where period_type = 'month' and segment_label = ?",
+        [big_segment],
+    )[0][0]
     assert sum(decode(trace(at, "Sales")["y"])) == pytest.approx(float(expected), abs=0.01)
 
     # KPI board: the month's sales of the segment
     goto(at, "views/kpi_board.py")
-    expected = sql(serving_db, "select sales from kpi_sales_by_period where period_type = 'month' "
-                               "and period_start = ? and segment_label = ?", [latest, big_segment])[0][0]
+    expected = sql(
+        serving_db,
+        "select sales from kpi_sales_by_period where period_type = 'month' and period_start = ? and segment_label = ?",
+        [latest, big_segment],
+    )[0][0]
     assert metric(at, "Sales") == money(float(expected))
-    active = sql(serving_db, "select active_customers from kpi_monthly_board_by_segment "
-                             "where report_month = ? and segment_label = ?", [latest, big_segment])[0][0]
+    active = sql(
+        serving_db,
+        "select active_customers from kpi_monthly_board_by_segment where report_month = ? and segment_label = ?",
+        [latest, big_segment],
+    )[0][0]
     assert metric(at, "Active customers") == f"{active:,}"
 
     # Categories (last 12 months) = kpi_sales_by_category of the segment
     goto(at, "views/categories.py")
     index = latest.year * 12 + latest.month - 1 - 11
     first = dt.date(index // 12, index % 12 + 1, 1)
-    expected = sql(serving_db, "select sum(sales) from kpi_sales_by_category where segment_label = ? "
-                               "and invoice_month between ? and ?", [big_segment, first, latest])[0][0]
+    expected = sql(
+        serving_db,
+        "select sum(sales) from kpi_sales_by_category where segment_label = ? and invoice_month between ? and ?",
+        [big_segment, first, latest],
+    )[0][0]
     bars = figures(at)[0]["data"]  # one trace per category
     assert sum(sum(decode(item["y"])) for item in bars) == pytest.approx(float(expected), abs=0.01)
 
@@ -206,8 +233,9 @@ def test_segment_filter_applies_to_every_page(serving_db, latest, big_segment):
     # Lifecycle: the latest month's status bar counts the segment's customers
     goto(at, "views/lifecycle.py")
     status = figures(at)[0]["data"]
-    counted = sum(y for item in status for x, y in zip(item["x"], decode(item["y"]))
-                  if str(x).startswith(latest.isoformat()))
+    counted = sum(
+        y for item in status for x, y in zip(item["x"], decode(item["y"])) if str(x).startswith(latest.isoformat())
+    )
     assert counted == members
 
     # Campaign list: the sidebar segment is the default segment filter
@@ -260,8 +288,9 @@ def test_sales_trend_period_switch(serving_db, latest):
         points[period] = len(decode(sales["x"]) if isinstance(sales["x"], dict) else sales["x"])
         total = sum(decode(sales["y"]))
         if period != "day":
-            expected = sql(serving_db, "select sum(sales) from kpi_sales_by_period where period_type = ?",
-                           [period])[0][0]
+            expected = sql(serving_db, "select sum(sales) from kpi_sales_by_period where period_type = ?", [period])[0][
+                0
+            ]
             assert total == pytest.approx(float(expected), abs=0.01)
     years = sql(serving_db, "select count(distinct year(invoice_date)) from fct_sales")[0][0]
     assert points["year"] == years
@@ -292,8 +321,12 @@ def test_campaign_page_channel_filter_and_downloads(serving_db, latest):
     assert "customer_name" not in at.dataframe[0].value.columns
     at.selectbox(key="camp_channel").set_value("email").run()
     assert not at.exception
-    consented = sql(serving_db, "select count(*) from fct_customer_monthly_snapshot s join dim_customers c "
-                                "using (customer_id) where s.report_month = ? and c.opt_email = 1", [latest])[0][0]
+    consented = sql(
+        serving_db,
+        "select count(*) from fct_customer_monthly_snapshot s join dim_customers c "
+        "using (customer_id) where s.report_month = ? and c.opt_email = 1",
+        [latest],
+    )[0][0]
     assert metric(at, "Customers in the list") == f"{consented:,}"
     at.checkbox(key="camp_pii").check().run()
     columns = set(at.dataframe[0].value.columns)
@@ -302,8 +335,11 @@ def test_campaign_page_channel_filter_and_downloads(serving_db, latest):
 
 def test_customer_value_page_matches_the_marts(serving_db, latest):
     at = goto(new_app(), "views/customer_value.py")
-    clv, customers = sql(serving_db, "select sum(clv_12m), sum(customers) from kpi_customer_value_by_segment "
-                                     "where report_month = ?", [latest])[0]
+    clv, customers = sql(
+        serving_db,
+        "select sum(clv_12m), sum(customers) from kpi_customer_value_by_segment where report_month = ?",
+        [latest],
+    )[0]
     assert metric(at, "CLV next 12 months") == money(float(clv))
     assert metric(at, "Customers with a purchase") == f"{customers:,}"
     # the P(alive) bands hold every customer with a value row
@@ -318,8 +354,9 @@ def test_customer_value_page_matches_the_marts(serving_db, latest):
 
 def test_time_charts_shade_the_months_whose_history_is_incomplete(serving_db):
     """The first 24 months of data (is_history_complete false) are shaded on the CRM time charts."""
-    first, last = sql(serving_db, "select min(report_month), max(report_month) from kpi_monthly_board "
-                                  "where not is_history_complete")[0]
+    first, last = sql(
+        serving_db, "select min(report_month), max(report_month) from kpi_monthly_board where not is_history_complete"
+    )[0]
     assert first is not None, "the demo data starts within the served history: its first months are incomplete"
     for page, chart_count in (("views/kpi_board.py", 2), ("views/lifecycle.py", 3), ("views/segments.py", 1)):
         at = goto(new_app(), page)

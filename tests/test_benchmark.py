@@ -3,6 +3,7 @@
 The floor query (DuckDB alone, one statement) must give exactly the warehouse's snapshot columns,
 and the incremental build exactly the full refresh; otherwise the benchmark compares different things.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,17 +12,37 @@ import sys
 
 from conftest import ROOT
 
-PHASE_ROWS = ["generate raw data", "cut November copy", "full: dbt build --full-refresh",
-              "publish (serving + Parquet)", "incremental: dbt build (+December)", "floor: DuckDB, one query",
-              "pandas (reference_snapshot)"]
+PHASE_ROWS = [
+    "generate raw data",
+    "cut November copy",
+    "full: dbt build --full-refresh",
+    "publish (serving + Parquet)",
+    "incremental: dbt build (+December)",
+    "floor: DuckDB, one query",
+    "pandas (reference_snapshot)",
+]
 
 
 def test_benchmark_tiny(tmp_path):
     out = tmp_path / "bench.json"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--sizes", "20k", "--repeats", "1",
-         "--models-only", "--work-dir", str(tmp_path / "work"), "--json-out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "benchmark.py"),
+            "--sizes",
+            "20k",
+            "--repeats",
+            "1",
+            "--models-only",
+            "--work-dir",
+            str(tmp_path / "work"),
+            "--json-out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 

@@ -14,6 +14,7 @@ with every output (build warehouse, serving file, Parquet folder, dbt target and
   mart with the same rows;
 * docs/crm_serving.pbids and the dbt exposures are well-formed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -47,8 +48,9 @@ FIRST_CUT = "2025-10-31"  # the first build sees data up to here; the full raw f
 BUILD_TIMEOUT = 300
 
 COMPAT_DUCKDB = "1.0.0"
-COMPAT_VENV = (ROOT / ".cache" / "duckdb-compat"
-               / f"duckdb-{COMPAT_DUCKDB}-py{sys.version_info.major}.{sys.version_info.minor}")
+COMPAT_VENV = (
+    ROOT / ".cache" / "duckdb-compat" / f"duckdb-{COMPAT_DUCKDB}-py{sys.version_info.major}.{sys.version_info.minor}"
+)
 
 posix_only = pytest.mark.skipif(
     os.name == "nt",
@@ -71,7 +73,10 @@ exec(STATE_FUNCTION)  # defines serving_state(con) here
 
 # A second process that opens the serving file read-only and keeps the connection: prints "ready"
 # once connected (having read the catalog only), then answers every "query" line with its state.
-HELD_READER = "import duckdb, json, sys\n" + STATE_FUNCTION + '''
+HELD_READER = (
+    "import duckdb, json, sys\n"
+    + STATE_FUNCTION
+    + """
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("select count(*) from information_schema.tables").fetchone()
 print("ready", flush=True)
@@ -81,12 +86,13 @@ for line in sys.stdin:
     elif line.strip() == "quit":
         break
 con.close()
-'''
+"""
+)
 
 # Reads every table of a DuckDB file read-only: columns, row count, 5 sample rows, and a digest of
 # all rows in a fixed order (the Python values of both DuckDB versions compare equal). Runs under the
 # pinned DuckDB and under DuckDB 1.0.0 (a venv with duckdb only: no pandas, no numpy).
-READ_ALL = '''
+READ_ALL = """
 import duckdb, hashlib, json, sys
 con = duckdb.connect(sys.argv[1], read_only=True)
 tables = [row[0] for row in con.execute(
@@ -107,7 +113,7 @@ for table in tables:
                             "digest": digest.hexdigest()}
 con.close()
 print(json.dumps(out))
-'''
+"""
 
 # DuckDB types the DuckDB ODBC driver and Power BI handle well (SPEC section 7).
 SAFE_TYPES = {"VARCHAR", "BOOLEAN", "SMALLINT", "INTEGER", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP"}
@@ -174,8 +180,12 @@ class Workspace:
 def run_build(workspace: Workspace, raw_dir: Path) -> subprocess.CompletedProcess:
     """The real `python scripts/tasks.py build` (dbt build with its tests, then publish)."""
     result = subprocess.run(
-        [sys.executable, str(TASKS), "build"], cwd=ROOT, env=workspace.env(raw_dir),
-        capture_output=True, text=True, timeout=BUILD_TIMEOUT,
+        [sys.executable, str(TASKS), "build"],
+        cwd=ROOT,
+        env=workspace.env(raw_dir),
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
     )
     assert result.returncode == 0, (
         f"tasks.py build failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
@@ -268,8 +278,9 @@ def kill_group(process: subprocess.Popen) -> None:
 def raw_dirs(tmp_path_factory) -> tuple[Path, Path]:
     """(early, full): 300 generated customers 2024-2025; early stops at FIRST_CUT."""
     full = tmp_path_factory.mktemp("bi_raw_full")
-    generate_data.generate(full, customers=300, start_year=2024, years=2, seed=11, clean=True, verbose=False,
-                           campaigns=True)  # every mart has rows, campaign marts included
+    generate_data.generate(
+        full, customers=300, start_year=2024, years=2, seed=11, clean=True, verbose=False, campaigns=True
+    )  # every mart has rows, campaign marts included
     early = tmp_path_factory.mktemp("bi_raw_early")
     for path in full.iterdir():
         if path.is_dir():  # campaigns/
@@ -304,8 +315,9 @@ def compat_venv_ready(venv: Path) -> bool:
     python = compat_python(venv)
     if not (venv / ".ready").exists() or not python.exists():
         return False
-    probe = subprocess.run([str(python), "-c", "import duckdb; print(duckdb.__version__)"],
-                           capture_output=True, text=True, timeout=60)
+    probe = subprocess.run(
+        [str(python), "-c", "import duckdb; print(duckdb.__version__)"], capture_output=True, text=True, timeout=60
+    )
     return probe.returncode == 0 and probe.stdout.strip().lstrip("v") == COMPAT_DUCKDB
 
 
@@ -316,6 +328,7 @@ def compat_lock(venv: Path):
     with open(venv.parent / f"{venv.name}.lock", "w") as handle:
         if os.name != "nt":
             import fcntl
+
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
@@ -335,9 +348,18 @@ def duckdb1_python() -> Path:
         shutil.rmtree(COMPAT_VENV, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(COMPAT_VENV)], check=True, capture_output=True)
         install = subprocess.run(
-            [str(compat_python(COMPAT_VENV)), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-             f"duckdb=={COMPAT_DUCKDB}"],
-            capture_output=True, text=True, timeout=600,
+            [
+                str(compat_python(COMPAT_VENV)),
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "-q",
+                f"duckdb=={COMPAT_DUCKDB}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         if install.returncode != 0:
             shutil.rmtree(COMPAT_VENV, ignore_errors=True)
@@ -354,7 +376,10 @@ def test_build_succeeds_while_a_reader_holds_the_serving_file(workspace, raw_dir
     before = state_of(workspace.serving_db)
     reader = subprocess.Popen(
         [sys.executable, "-c", HELD_READER, str(workspace.serving_db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
     try:
@@ -397,8 +422,13 @@ def test_build_succeeds_while_a_reader_holds_the_serving_file(workspace, raw_dir
 def test_killed_build_leaves_serving_intact_and_next_build_publishes(workspace, raw_dirs):
     before = snapshot_of(workspace)
     build = subprocess.Popen(
-        [sys.executable, str(TASKS), "build"], cwd=ROOT, env=workspace.env(raw_dirs[1]),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [sys.executable, str(TASKS), "build"],
+        cwd=ROOT,
+        env=workspace.env(raw_dirs[1]),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         output = LineReader(build.stdout)
@@ -410,8 +440,9 @@ def test_killed_build_leaves_serving_intact_and_next_build_publishes(workspace, 
     finally:
         kill_group(build)
     assert build.returncode == -signal.SIGKILL
-    assert not any("publish_serving" in line or "[crm] published" in line for line in output.seen), \
+    assert not any("publish_serving" in line or "[crm] published" in line for line in output.seen), (
         "the kill came too late (publish had started)"
+    )
 
     # The serving file and the Parquet files are exactly the previous ones, and readable.
     assert snapshot_of(workspace) == before
@@ -427,7 +458,7 @@ def test_killed_build_leaves_serving_intact_and_next_build_publishes(workspace, 
 
 # A publish killed (SIGKILL) at its first rename, i.e. once the new serving file and Parquet files are
 # fully written, right before the swap: the worst moment, when a temporary copy of every mart exists.
-KILLED_PUBLISH = '''
+KILLED_PUBLISH = """
 import os, signal, sys
 from crm_warehouse import publish
 def die(source, target, **kwargs):
@@ -435,17 +466,29 @@ def die(source, target, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 os.replace = die
 publish.main([])
-'''
+"""
 
 
 def run_killed_publish(workspace: Workspace, raw_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", KILLED_PUBLISH], cwd=ROOT, env=workspace.env(raw_dir),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", KILLED_PUBLISH],
+        cwd=ROOT,
+        env=workspace.env(raw_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def run_publish(workspace: Workspace, raw_dir: Path) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, str(PUBLISH)], cwd=ROOT, env=workspace.env(raw_dir),
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(PUBLISH)],
+        cwd=ROOT,
+        env=workspace.env(raw_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -499,6 +542,7 @@ def test_failed_publish_leaves_previous_serving_intact(workspace, monkeypatch, f
 
         monkeypatch.setattr(publish, "quote", quote)
     else:
+
         def replace(source, target, **kwargs):  # the first rename: the new files are complete
             fired.append((source, os.path.getsize(source) if os.path.isfile(source) else "dir"))
             raise OSError("simulated failure at the swap")
@@ -552,8 +596,9 @@ def test_serving_file_is_readable_by_duckdb_1_0(published, duckdb1_python):
 def test_duckdb_1_0_cannot_read_the_build_warehouse(published, duckdb1_python):
     """Negative control: the file dbt writes (default storage of the pinned DuckDB) is refused by 1.0,
     so the test above really depends on publish.py's storage_version, and BI must use the serving file."""
-    result = subprocess.run([str(duckdb1_python), "-c", READ_ALL, str(published.build_db)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(duckdb1_python), "-c", READ_ALL, str(published.build_db)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0
     assert "version" in result.stderr.lower() or "storage" in result.stderr.lower(), result.stderr[-2000:]
 
@@ -563,16 +608,39 @@ def test_duckdb_1_0_cannot_read_the_build_warehouse(published, duckdb1_python):
 # ---------------------------------------------------------------------------------------------
 def test_type_check_rejects_types_bi_tools_mishandle():
     unsafe = {
-        "huge": "HUGEINT", "wide_decimal": "DECIMAL(38, 2)", "decimal_19": "DECIMAL(19, 4)",
-        "list": "INTEGER[]", "array": "INTEGER[3]", "struct": "STRUCT(a INTEGER)", "map": "MAP(VARCHAR, INTEGER)",
-        "union": "UNION(a INTEGER, b VARCHAR)", "interval": "INTERVAL", "uuid": "UUID",
-        "timestamptz": "TIMESTAMP WITH TIME ZONE", "timetz": "TIME WITH TIME ZONE", "utinyint": "UTINYINT",
-        "usmallint": "USMALLINT", "uinteger": "UINTEGER", "ubigint": "UBIGINT", "uhugeint": "UHUGEINT",
-        "float": "FLOAT", "blob": "BLOB", "enum": "ENUM('a', 'b')", "timestamp_ns": "TIMESTAMP_NS",
+        "huge": "HUGEINT",
+        "wide_decimal": "DECIMAL(38, 2)",
+        "decimal_19": "DECIMAL(19, 4)",
+        "list": "INTEGER[]",
+        "array": "INTEGER[3]",
+        "struct": "STRUCT(a INTEGER)",
+        "map": "MAP(VARCHAR, INTEGER)",
+        "union": "UNION(a INTEGER, b VARCHAR)",
+        "interval": "INTERVAL",
+        "uuid": "UUID",
+        "timestamptz": "TIMESTAMP WITH TIME ZONE",
+        "timetz": "TIME WITH TIME ZONE",
+        "utinyint": "UTINYINT",
+        "usmallint": "USMALLINT",
+        "uinteger": "UINTEGER",
+        "ubigint": "UBIGINT",
+        "uhugeint": "UHUGEINT",
+        "float": "FLOAT",
+        "blob": "BLOB",
+        "enum": "ENUM('a', 'b')",
+        "timestamp_ns": "TIMESTAMP_NS",
     }
     safe = {
-        "v": "VARCHAR", "b": "BOOLEAN", "s": "SMALLINT", "i": "INTEGER", "g": "BIGINT", "d": "DOUBLE",
-        "dt": "DATE", "ts": "TIMESTAMP", "dec": "DECIMAL(18, 4)", "dec_small": "DECIMAL(9, 2)",
+        "v": "VARCHAR",
+        "b": "BOOLEAN",
+        "s": "SMALLINT",
+        "i": "INTEGER",
+        "g": "BIGINT",
+        "d": "DOUBLE",
+        "dt": "DATE",
+        "ts": "TIMESTAMP",
+        "dec": "DECIMAL(18, 4)",
+        "dec_small": "DECIMAL(9, 2)",
     }
     columns = ", ".join(f'"{name}" {data_type}' for name, data_type in {**unsafe, **safe}.items())
     with duckdb.connect() as con:
@@ -683,11 +751,12 @@ def test_publish_uses_the_build_memory_limit_threads_and_spill_folder(monkeypatc
     monkeypatch.setenv("CRM_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
     with duckdb.connect(config=publish.connection_config()) as connection:
         memory, threads, temp = connection.execute(
-            "select current_setting('memory_limit'), current_setting('threads'), "
-            "current_setting('temp_directory')").fetchone()
+            "select current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')"
+        ).fetchone()
     with duckdb.connect() as default, duckdb.connect(config={"memory_limit": "1GB"}) as limited:
-        expected, default_memory = (con.execute("select current_setting('memory_limit')").fetchone()[0]
-                                    for con in (limited, default))
+        expected, default_memory = (
+            con.execute("select current_setting('memory_limit')").fetchone()[0] for con in (limited, default)
+        )
     assert memory == expected != default_memory, (memory, expected, default_memory)
     assert int(threads) == 1
     assert temp == str(tmp_path / "spill")

@@ -1,4 +1,5 @@
 """Campaign lists (scripts/campaign_list.py): filters, consent, PII, CSV and Excel outputs, CLI."""
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,6 @@ from crm_warehouse import campaign_list
 ROOT = Path(__file__).resolve().parent.parent
 
 PII = {"customer_name", "email", "mobile_number"}
-
-
 
 
 def ids(path: Path, where: str, params=None, month: dt.date | None = None) -> set[str]:
@@ -47,8 +46,9 @@ def test_default_is_the_latest_month_without_pii(serving_db, latest):
 
 
 def test_report_month(serving_db):
-    months = [row[0] for row in sql(serving_db, "select distinct report_month from fct_customer_monthly_snapshot "
-                                                "order by 1")]
+    months = [
+        row[0] for row in sql(serving_db, "select distinct report_month from fct_customer_monthly_snapshot order by 1")
+    ]
     month = months[len(months) // 2]
     frame = build(serving_db, report_month=f"{month:%Y-%m}")
     assert set(frame["report_month"]) == {f"{month:%Y-%m}"}
@@ -83,23 +83,34 @@ def test_each_filter(serving_db, argument, value, where):
 
 
 def test_store_filter_uses_purchases_up_to_the_month_end(serving_db):
-    months = [row[0] for row in sql(serving_db, "select distinct report_month from fct_customer_monthly_snapshot "
-                                                "order by 1")]
-    store = sql(serving_db, "select store_id from fct_sales where store_id is not null group by 1 "
-                            "order by count(*) desc limit 1")[0][0]
+    months = [
+        row[0] for row in sql(serving_db, "select distinct report_month from fct_customer_monthly_snapshot order by 1")
+    ]
+    store = sql(
+        serving_db,
+        "select store_id from fct_sales where store_id is not null group by 1 order by count(*) desc limit 1",
+    )[0][0]
     for month in (months[0], months[-1]):
         frame = build(serving_db, report_month=month, store=store)
-        expected = ids(serving_db, "s.customer_id in (select customer_id from fct_sales where store_id = ? "
-                                   "and not is_return and invoice_date <= last_day(s.report_month))",
-                       [store], month=month)
+        expected = ids(
+            serving_db,
+            "s.customer_id in (select customer_id from fct_sales where store_id = ? "
+            "and not is_return and invoice_date <= last_day(s.report_month))",
+            [store],
+            month=month,
+        )
         assert expected and set(frame["customer_id"]) == expected
 
 
 def test_filters_combine(serving_db):
-    frame = build(serving_db, activity_status="Active", value_tier=["Gold", "Silver"], channel="sms",
-                  city=["Nairobi", "Mombasa"])
-    expected = ids(serving_db, "s.activity_status = 'Active' and s.value_tier in ('Gold', 'Silver') "
-                               "and c.opt_sms = 1 and c.city in ('Nairobi', 'Mombasa')")
+    frame = build(
+        serving_db, activity_status="Active", value_tier=["Gold", "Silver"], channel="sms", city=["Nairobi", "Mombasa"]
+    )
+    expected = ids(
+        serving_db,
+        "s.activity_status = 'Active' and s.value_tier in ('Gold', 'Silver') "
+        "and c.opt_sms = 1 and c.city in ('Nairobi', 'Mombasa')",
+    )
     assert expected and set(frame["customer_id"]) == expected
 
 
@@ -178,8 +189,9 @@ def test_xlsx_output_keeps_mobile_numbers_as_text(serving_db, tmp_path):
 
 def test_cli_writes_csv_and_xlsx(serving_db, tmp_path, capsys):
     out = tmp_path / "gold_email.xlsx"
-    code = campaign_list.main(["--out", str(out), "--tier", "Gold", "--channel", "email", "--include-pii",
-                               "--serving-db", str(serving_db)])
+    code = campaign_list.main(
+        ["--out", str(out), "--tier", "Gold", "--channel", "email", "--include-pii", "--serving-db", str(serving_db)]
+    )
     assert code == 0 and out.exists()
     assert "customers written" in capsys.readouterr().out
     expected = ids(serving_db, "s.value_tier = 'Gold' and c.opt_email = 1")
@@ -199,8 +211,10 @@ def test_cli_writes_csv_and_xlsx(serving_db, tmp_path, capsys):
 def test_cli_errors_are_messages(serving_db, tmp_path, capsys):
     assert campaign_list.main(["--out", str(tmp_path / "x.txt"), "--serving-db", str(serving_db)]) == 2
     assert "use a .csv or .xlsx" in capsys.readouterr().err
-    assert campaign_list.main(["--out", str(tmp_path / "x.csv"), "--month", "1999-01",
-                               "--serving-db", str(serving_db)]) == 2
+    assert (
+        campaign_list.main(["--out", str(tmp_path / "x.csv"), "--month", "1999-01", "--serving-db", str(serving_db)])
+        == 2
+    )
     assert "not a report month" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
     assert campaign_list.main(["--out", str(tmp_path / "x.csv"), "--serving-db", str(tmp_path / "none.duckdb")]) == 2
@@ -226,8 +240,12 @@ def test_customer_value_filters(serving_db, latest):
 
 def test_customer_value_filters_on_the_command_line(serving_db, tmp_path):
     out = tmp_path / "leaving.csv"
-    assert campaign_list.main(["--out", str(out), "--max-p-alive", "0.3", "--min-clv", "10",
-                               "--serving-db", str(serving_db)]) == 0
+    assert (
+        campaign_list.main(
+            ["--out", str(out), "--max-p-alive", "0.3", "--min-clv", "10", "--serving-db", str(serving_db)]
+        )
+        == 0
+    )
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows and all(float(row["p_alive"]) <= 0.3 and float(row["clv_12m"]) >= 10 for row in rows)

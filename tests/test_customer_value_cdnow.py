@@ -1,5 +1,6 @@
 """The customer value models reproduce the published CDNOW results (SPEC section 9), built through
 the whole warehouse from the raw layout, and a month's predictions never see a later line."""
+
 from __future__ import annotations
 
 import csv
@@ -24,31 +25,58 @@ def write_cdnow_raw(target: Path, last_date: str | None = None) -> Path:
     """The CDNOW sample in the raw landing layout: one core product (the CD), one line per record
     (same-day records of a customer become one purchase occasion in the warehouse)."""
     target.mkdir(parents=True, exist_ok=True)
-    records = pd.read_csv(FIXTURE, sep=r"\s+", header=None, dtype=str,
-                          names=["master_id", "customer", "date", "cds", "dollars"])
+    records = pd.read_csv(
+        FIXTURE, sep=r"\s+", header=None, dtype=str, names=["master_id", "customer", "date", "cds", "dollars"]
+    )
     records["invoice_date"] = pd.to_datetime(records["date"], format="%Y%m%d").dt.strftime("%Y-%m-%d")
     if last_date:
         records = records[records["invoice_date"] <= last_date]
     records["customer_id"] = "CD" + records["customer"].str.zfill(4)
-    lines = pd.DataFrame({
-        "invoice_id": [f"I{n:05d}" for n in range(1, len(records) + 1)],
-        "customer_id": records["customer_id"].to_numpy(),
-        "invoice_date": records["invoice_date"].to_numpy(),
-        "product_id": "CD",
-        "quantity": records["cds"].to_numpy(),
-        "revenue": records["dollars"].to_numpy(),
-        "store_id": "",
-    })
+    lines = pd.DataFrame(
+        {
+            "invoice_id": [f"I{n:05d}" for n in range(1, len(records) + 1)],
+            "customer_id": records["customer_id"].to_numpy(),
+            "invoice_date": records["invoice_date"].to_numpy(),
+            "product_id": "CD",
+            "quantity": records["cds"].to_numpy(),
+            "revenue": records["dollars"].to_numpy(),
+            "store_id": "",
+        }
+    )
     for year, part in lines.groupby(lines["invoice_date"].str[:4]):
         part.to_csv(target / f"sales_transactions_{year}.csv", index=False)
     first = lines.groupby("customer_id")["invoice_date"].min()
     with open(target / "customers_master.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["customer_id", "customer_name", "customer_group", "city", "created_date", "email",
-                         "mobile_number", "opt_email", "opt_sms", "opt_phone"])
+        writer.writerow(
+            [
+                "customer_id",
+                "customer_name",
+                "customer_group",
+                "city",
+                "created_date",
+                "email",
+                "mobile_number",
+                "opt_email",
+                "opt_sms",
+                "opt_phone",
+            ]
+        )
         for customer_id, created in first.items():
-            writer.writerow([customer_id, f"Customer {customer_id}", "Retail", "Online", created,
-                             f"{customer_id.lower()}@example.com", "0700000000", 1, 1, 0])
+            writer.writerow(
+                [
+                    customer_id,
+                    f"Customer {customer_id}",
+                    "Retail",
+                    "Online",
+                    created,
+                    f"{customer_id.lower()}@example.com",
+                    "0700000000",
+                    1,
+                    1,
+                    0,
+                ]
+            )
     (target / "products_master.csv").write_text(
         "product_id,product_name,brand,category,unit_size\nCD,Compact disc,CDNOW,consumable,1\n"
     )
@@ -66,8 +94,11 @@ def cdnow_warehouse(tmp_path_factory) -> Path:
 
 
 def fit(database: Path, model: str) -> dict:
-    rows = query(database, f"select * from marts.fct_customer_value_model_fits "
-                           f"where report_month = date '1997-09-01' and model = '{model}'")
+    rows = query(
+        database,
+        f"select * from marts.fct_customer_value_model_fits "
+        f"where report_month = date '1997-09-01' and model = '{model}'",
+    )
     assert len(rows) == 1, f"no {model} fit for 1997-09"
     return rows.iloc[0].to_dict()
 
@@ -110,7 +141,6 @@ def test_a_later_line_never_changes_the_month(cdnow_warehouse, tmp_path):
     raw = write_cdnow_raw(tmp_path / "raw", last_date=CALIBRATION_END)
     database = tmp_path / "wh" / "crm.duckdb"
     run_dbt(raw, database, *MODELS_ONLY, "--vars", CALIBRATION_VARS)
-    for table, order in (("marts.fct_customer_value", "customer_id"),
-                         ("marts.fct_customer_value_model_fits", "model")):
+    for table, order in (("marts.fct_customer_value", "customer_id"), ("marts.fct_customer_value_model_fits", "model")):
         sql = f"select * from {table} where report_month = date '1997-09-01' order by {order}"
         pd.testing.assert_frame_equal(query(database, sql), query(cdnow_warehouse, sql), obj=table)

@@ -1,6 +1,7 @@
 """The customer value math (src/crm_warehouse/customer_value.py, used by the dbt Python models): formulas against
 high-precision mpmath evaluations of the published expressions, the likelihood and its gradient,
 recovery of known parameters from simulated data, and the convergence flag."""
+
 from __future__ import annotations
 
 import mpmath
@@ -16,6 +17,7 @@ CDNOW = dict(r=0.242594, alpha=4.413602, a=0.792922, b=2.425907)
 
 
 # --- reference implementations: the papers' expressions, evaluated at 40 digits -------------------
+
 
 def reference_p_alive(model, r, alpha, a, b, x, t_x, T):
     r, alpha, a, b, x, t_x, T = map(mpmath.mpf, (r, alpha, a, b, x, t_x, T))
@@ -43,7 +45,7 @@ def reference_log_likelihood(model, r, alpha, a, b, x, t_x, T):
     r, alpha, a, b, x, t_x, T = map(mpmath.mpf, (r, alpha, a, b, x, t_x, T))
     k = 0 if model == "bg_nbd" else 1
     beta = mpmath.beta
-    common = mpmath.gamma(r + x) * alpha ** r / mpmath.gamma(r)
+    common = mpmath.gamma(r + x) * alpha**r / mpmath.gamma(r)
     alive = beta(a, b + x + k) / beta(a, b) / (alpha + T) ** (r + x)
     if model == "bg_nbd":
         dead = beta(a + 1, b + x - 1) / beta(a, b) / (alpha + t_x) ** (r + x) if x > 0 else 0
@@ -97,7 +99,9 @@ def test_expected_occasions_near_a_equal_to_one(model, a):
     for x, t_x, T in CUSTOMERS[:3]:
         for t in (13.0, 52.0):
             target = a if abs(a - 1) > 1e-12 else 1 + mpmath.mpf("1e-20")
-            reference = float(reference_expected(model, params["r"], params["alpha"], target, params["b"], t, x, t_x, T))
+            reference = float(
+                reference_expected(model, params["r"], params["alpha"], target, params["b"], t, x, t_x, T)
+            )
             value = cv.expected_occasions(model, params["r"], params["alpha"], a, params["b"], t, x, t_x, T)
             assert np.isfinite(value)
             assert value == pytest.approx(reference, rel=1e-6)
@@ -117,14 +121,18 @@ def test_log_likelihood_and_gradient(model):
     T = np.array([38.86, 30.0, 38.86, 38.0, 38.5])
     weights = np.array([3.0, 1.0, 2.0, 1.0, 1.0])
     params = np.array(list(CDNOW.values()))
-    reference = sum(w * float(reference_log_likelihood(model, *params, *row)) for w, row in zip(weights, zip(x, t_x, T)))
+    reference = sum(
+        w * float(reference_log_likelihood(model, *params, *row)) for w, row in zip(weights, zip(x, t_x, T))
+    )
     value, grad = cv.log_likelihood(model, *params, x, t_x, T, weights, gradient=True)
     assert value == pytest.approx(reference, rel=1e-12)
     for index in range(4):
         step = np.zeros(4)
         step[index] = 1e-6 * params[index]
-        numeric = (cv.log_likelihood(model, *(params + step), x, t_x, T, weights)
-                   - cv.log_likelihood(model, *(params - step), x, t_x, T, weights)) / (2 * step[index])
+        numeric = (
+            cv.log_likelihood(model, *(params + step), x, t_x, T, weights)
+            - cv.log_likelihood(model, *(params - step), x, t_x, T, weights)
+        ) / (2 * step[index])
         assert grad[index] == pytest.approx(numeric, rel=1e-6)
 
 
@@ -136,16 +144,25 @@ def test_gamma_gamma_log_likelihood_and_gradient():
     for xi, mi in zip(x, m_x):
         p, q, gamma = map(mpmath.mpf, params)
         xi, mi = mpmath.mpf(int(xi)), mpmath.mpf(float(mi))
-        reference += float(mpmath.log(mpmath.gamma(p * xi + q) / (mpmath.gamma(p * xi) * mpmath.gamma(q))
-                                      * gamma ** q * mi ** (p * xi - 1) * xi ** (p * xi)
-                                      / (gamma + mi * xi) ** (p * xi + q)))
+        reference += float(
+            mpmath.log(
+                mpmath.gamma(p * xi + q)
+                / (mpmath.gamma(p * xi) * mpmath.gamma(q))
+                * gamma**q
+                * mi ** (p * xi - 1)
+                * xi ** (p * xi)
+                / (gamma + mi * xi) ** (p * xi + q)
+            )
+        )
     value, grad = cv.gamma_gamma_log_likelihood(*params, x, m_x, gradient=True)
     assert value == pytest.approx(reference, rel=1e-12)
     for index in range(3):
         step = np.zeros(3)
         step[index] = 1e-6 * params[index]
-        numeric = (cv.gamma_gamma_log_likelihood(*(params + step), x, m_x)
-                   - cv.gamma_gamma_log_likelihood(*(params - step), x, m_x)) / (2 * step[index])
+        numeric = (
+            cv.gamma_gamma_log_likelihood(*(params + step), x, m_x)
+            - cv.gamma_gamma_log_likelihood(*(params - step), x, m_x)
+        ) / (2 * step[index])
         assert grad[index] == pytest.approx(numeric, rel=1e-6)
 
 
@@ -169,11 +186,14 @@ def test_discounted_occasions_by_hand():
     x, t_x, T = np.array([0, 2, 10]), np.array([0.0, 30.43, 50.0]), np.array([38.86, 38.86, 52.0])
     weeks = 365.25 / 12 / 7
     monthly = 1.10 ** (1 / 12) - 1
-    discounted, cumulative = cv.discounted_occasions("mbg_nbd", *CDNOW.values(), x, t_x, T,
-                                                     horizon_months=12, annual_discount_rate=0.10)
+    discounted, cumulative = cv.discounted_occasions(
+        "mbg_nbd", *CDNOW.values(), x, t_x, T, horizon_months=12, annual_discount_rate=0.10
+    )
     for index in range(3):
-        expected = [float(reference_expected("mbg_nbd", *CDNOW.values(), month * weeks, x[index], t_x[index], T[index]))
-                    for month in range(0, 13)]
+        expected = [
+            float(reference_expected("mbg_nbd", *CDNOW.values(), month * weeks, x[index], t_x[index], T[index]))
+            for month in range(0, 13)
+        ]
         by_hand = sum((expected[month] - expected[month - 1]) / (1 + monthly) ** month for month in range(1, 13))
         assert discounted[index] == pytest.approx(by_hand, rel=1e-9)
         assert cumulative[11][index] == pytest.approx(expected[12], rel=1e-9)

@@ -20,24 +20,20 @@ within 1.0-1.2 standard errors.
 Only the report month 2024-12 is built (crm_first_report_month = crm_last_report_month): the month's
 inputs still see every earlier line, and one month means one fit per model.
 """
-from __future__ import annotations
 
-import sys
-from pathlib import Path
+from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from conftest import generate_data, query, run_dbt
-
 from crm_warehouse import customer_value as cv
 
 CUSTOMERS = 100_000
 TRUTH_BG_NBD = {"r": 0.5, "alpha": 8.0, "a": 0.7, "b": 2.5}
 TRUTH_GAMMA_GAMMA = {"p": 6.0, "q": 4.0, "gamma": 15.0}
 REPORT_MONTH = "2024-12-01"
-VARS = (f'{{crm_first_report_month: "{REPORT_MONTH}", crm_last_report_month: "{REPORT_MONTH}", '
-        "crm_publish: false}")
+VARS = f'{{crm_first_report_month: "{REPORT_MONTH}", crm_last_report_month: "{REPORT_MONTH}", crm_publish: false}}'
 STANDARD_ERRORS = 3.0
 LARGEST_RELATIVE_STANDARD_ERROR = 0.05
 
@@ -47,18 +43,40 @@ def simulated(tmp_path_factory):
     """(summary, warehouse) of 100,000 simulated customers, first purchases over 2023, data to 2024-12-31."""
     base = tmp_path_factory.mktemp("bgnbd")
     summary = generate_data.generate_bg_nbd(
-        base / "raw", CUSTOMERS, bgnbd_params=tuple(TRUTH_BG_NBD.values()),
-        gamma_gamma_params=tuple(TRUTH_GAMMA_GAMMA.values()), start_year=2023, years=2, cohort_weeks=52,
-        seed=42, verbose=False)
+        base / "raw",
+        CUSTOMERS,
+        bgnbd_params=tuple(TRUTH_BG_NBD.values()),
+        gamma_gamma_params=tuple(TRUTH_GAMMA_GAMMA.values()),
+        start_year=2023,
+        years=2,
+        cohort_weeks=52,
+        seed=42,
+        verbose=False,
+    )
     database = base / "wh" / "crm.duckdb"
-    run_dbt(base / "raw", database, "build", "--resource-type", "seed", "--resource-type", "model",
-            "--full-refresh", "-s", "+fct_customer_value_model_fits", "--vars", VARS)
+    run_dbt(
+        base / "raw",
+        database,
+        "build",
+        "--resource-type",
+        "seed",
+        "--resource-type",
+        "model",
+        "--full-refresh",
+        "-s",
+        "+fct_customer_value_model_fits",
+        "--vars",
+        VARS,
+    )
     return summary, database
 
 
 def fitted(database, model) -> dict:
-    rows = query(database, f"select * from marts.fct_customer_value_model_fits "
-                           f"where report_month = date '{REPORT_MONTH}' and model = '{model}'")
+    rows = query(
+        database,
+        f"select * from marts.fct_customer_value_model_fits "
+        f"where report_month = date '{REPORT_MONTH}' and model = '{model}'",
+    )
     assert len(rows) == 1, f"no {model} fit for {REPORT_MONTH}"
     return rows.iloc[0].to_dict()
 
@@ -79,14 +97,18 @@ def assert_recovered(name, truth, fit, errors):
     for (parameter, value), error in zip(truth.items(), errors):
         assert error < LARGEST_RELATIVE_STANDARD_ERROR * value, f"{name} {parameter}: standard error {error:.3g}"
         assert abs(fit[parameter] - value) <= STANDARD_ERRORS * error, (
-            f"{name} {parameter} = {fit[parameter]:.4g}, truth {value} (standard error {error:.3g})")
+            f"{name} {parameter} = {fit[parameter]:.4g}, truth {value} (standard error {error:.3g})"
+        )
 
 
 def test_every_simulated_purchase_is_one_occasion(simulated):
     summary, database = simulated
-    inputs = query(database, "select count(*) as customers, sum(x) as repeat_occasions, min(t_weeks) as youngest, "
-                             "max(t_weeks) as oldest, max(t_x_weeks - t_weeks) as latest "
-                             "from intermediate.int_customer_value__inputs")
+    inputs = query(
+        database,
+        "select count(*) as customers, sum(x) as repeat_occasions, min(t_weeks) as youngest, "
+        "max(t_weeks) as oldest, max(t_x_weeks - t_weeks) as latest "
+        "from intermediate.int_customer_value__inputs",
+    )
     assert inputs["customers"][0] == CUSTOMERS
     assert inputs["repeat_occasions"][0] == summary["repeat_purchases"]
     assert summary["purchases_moved"] < 0.015 * summary["repeat_purchases"]
@@ -100,17 +122,20 @@ def test_bg_nbd_recovers_the_simulated_parameters(simulated):
     _, database = simulated
     fit = fitted(database, "bg_nbd")
     assert fit["converged"] and not fit["at_parameter_bound"] and fit["customers"] == CUSTOMERS
-    groups = query(database, "select x, recency_days, age_days, customers "
-                             f"from intermediate.int_customer_value__frequency_groups "
-                             f"where report_month = date '{REPORT_MONTH}'")
+    groups = query(
+        database,
+        "select x, recency_days, age_days, customers "
+        f"from intermediate.int_customer_value__frequency_groups "
+        f"where report_month = date '{REPORT_MONTH}'",
+    )
     x, t_x, T = groups["x"].to_numpy(float), groups["recency_days"] / 7.0, groups["age_days"] / 7.0
     weights = groups["customers"].to_numpy(float)
     estimate = [fit[name] for name in TRUTH_BG_NBD]
     # the warehouse's optimum is the optimum of the library's likelihood on the grouped inputs
-    assert fit["log_likelihood"] == pytest.approx(
-        cv.log_likelihood("bg_nbd", *estimate, x, t_x, T, weights), rel=1e-9)
+    assert fit["log_likelihood"] == pytest.approx(cv.log_likelihood("bg_nbd", *estimate, x, t_x, T, weights), rel=1e-9)
     errors = standard_errors(
-        lambda params: cv.log_likelihood("bg_nbd", *params, x, t_x, T, weights, gradient=True)[1], estimate)
+        lambda params: cv.log_likelihood("bg_nbd", *params, x, t_x, T, weights, gradient=True)[1], estimate
+    )
     assert_recovered("BG/NBD", TRUTH_BG_NBD, fit, errors)
 
 
@@ -118,13 +143,14 @@ def test_gamma_gamma_recovers_the_simulated_parameters(simulated):
     _, database = simulated
     fit = fitted(database, "gamma_gamma")
     assert fit["converged"] and not fit["at_parameter_bound"]
-    spends = query(database, "select x, cast(repeat_revenue as double) / x as m_x "
-                             "from intermediate.int_customer_value__inputs where x >= 1")
+    spends = query(
+        database,
+        "select x, cast(repeat_revenue as double) / x as m_x from intermediate.int_customer_value__inputs where x >= 1",
+    )
     assert fit["customers"] == len(spends)
     x, m_x = spends["x"].to_numpy(float), spends["m_x"].to_numpy(float)
     estimate = [fit[name] for name in TRUTH_GAMMA_GAMMA]
-    errors = standard_errors(lambda params: cv.gamma_gamma_log_likelihood(*params, x, m_x, gradient=True)[1],
-                             estimate)
+    errors = standard_errors(lambda params: cv.gamma_gamma_log_likelihood(*params, x, m_x, gradient=True)[1], estimate)
     assert_recovered("Gamma-Gamma", TRUTH_GAMMA_GAMMA, fit, errors)
 
 
@@ -138,14 +164,26 @@ def test_generator_option_checks_its_arguments(tmp_path, capsys):
             generate_data.main(["--out", str(tmp_path / "raw"), *argv])
         assert message in capsys.readouterr().err
     with pytest.raises(ValueError, match="--cohort-weeks"):
-        generate_data.generate_bg_nbd(tmp_path / "raw", 10, (0.5, 8, 0.7, 2.5), years=1, cohort_weeks=60,
-                                      verbose=False)
+        generate_data.generate_bg_nbd(tmp_path / "raw", 10, (0.5, 8, 0.7, 2.5), years=1, cohort_weeks=60, verbose=False)
 
 
 def test_generator_option_is_deterministic(tmp_path):
     for name in ("one", "two"):
-        generate_data.main(["--out", str(tmp_path / name), "--customers", "500", "--years", "1", "--quiet",
-                            "--bgnbd-params", "0.5,8,0.7,2.5", "--gamma-gamma-params", "6,4,15"])
+        generate_data.main(
+            [
+                "--out",
+                str(tmp_path / name),
+                "--customers",
+                "500",
+                "--years",
+                "1",
+                "--quiet",
+                "--bgnbd-params",
+                "0.5,8,0.7,2.5",
+                "--gamma-gamma-params",
+                "6,4,15",
+            ]
+        )
     files = sorted(path.name for path in (tmp_path / "one").iterdir())
     assert files == ["customers_master.csv", "products_master.csv", "sales_transactions_2023.csv"]
     for name in files:

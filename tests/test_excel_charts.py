@@ -1,5 +1,6 @@
 """The Excel summary's charts and its KPI trend, Cohorts and Campaigns sheets (scripts/excel_charts.py):
 a native chart on every sheet, referencing the sheet's own table; values equal the marts."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,6 +13,7 @@ import excel_report
 from conftest import sql
 
 ROOT = Path(__file__).resolve().parent.parent
+
 
 @pytest.fixture(scope="module")
 def report(serving_db, tmp_path_factory):
@@ -52,8 +54,12 @@ def test_cohort_triangle_equals_the_mart_with_a_colour_scale(report, serving_db)
     header = [cell.value for cell in sheet[1]]
     assert header[:3] == ["Cohort", "Customers", "Month 0"]
     latest = sql(serving_db, "select max(report_month) from fct_customer_monthly_snapshot")[0][0]
-    mart = sql(serving_db, "select strftime(cohort_month, '%Y-%m'), months_since_acquisition, cohort_customers, "
-                           "retention_rate from kpi_cohort_retention where report_month <= ?", [latest])
+    mart = sql(
+        serving_db,
+        "select strftime(cohort_month, '%Y-%m'), months_since_acquisition, cohort_customers, "
+        "retention_rate from kpi_cohort_retention where report_month <= ?",
+        [latest],
+    )
     cells = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True) if row[1] is not None}
     assert len(cells) == len({row[0] for row in mart})
     for cohort, months, size, rate in mart:
@@ -65,8 +71,11 @@ def test_cohort_triangle_equals_the_mart_with_a_colour_scale(report, serving_db)
 
 
 def test_campaign_sheet_equals_the_mart_with_error_bars(report, serving_db):
-    mart = sql(serving_db, "select campaign_id, uplift_pp, uplift_ci_lower_pp, uplift_ci_upper_pp "
-                           "from kpi_campaign_response order by send_date, campaign_id")
+    mart = sql(
+        serving_db,
+        "select campaign_id, uplift_pp, uplift_ci_lower_pp, uplift_ci_upper_pp "
+        "from kpi_campaign_response order by send_date, campaign_id",
+    )
     sheet = report["Campaigns"]
     header = [cell.value for cell in sheet[1]]
     rows = [dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True) if row[1] is not None]

@@ -1,4 +1,5 @@
 """Excel summary report (scripts/excel_report.py): sheets, headers, formats, values from the marts."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,19 +14,36 @@ ROOT = Path(__file__).resolve().parent.parent
 
 HEADERS = {
     "KPI board": ["KPI", "Value", "Previous month", "MoM change", "Same month last year", "YoY change"],
-    "Segments": ["Segment", "Customers", "Share of customers", "Sales in month", "Share of sales in month",
-                 "Sales 12 months", "Share of sales 12 months", "Description", "Suggested action"],
-    "Tiers": ["Tier", "Customers", "Share of customers", "Sales in month", "Share of sales in month",
-              "Sales 12 months", "Share of sales 12 months", "Units 12 months"],
+    "Segments": [
+        "Segment",
+        "Customers",
+        "Share of customers",
+        "Sales in month",
+        "Share of sales in month",
+        "Sales 12 months",
+        "Share of sales 12 months",
+        "Description",
+        "Suggested action",
+    ],
+    "Tiers": [
+        "Tier",
+        "Customers",
+        "Share of customers",
+        "Sales in month",
+        "Share of sales in month",
+        "Sales 12 months",
+        "Share of sales 12 months",
+        "Units 12 months",
+    ],
 }
-
-
 
 
 @pytest.fixture(scope="session")
 def months(serving_db):
-    return [row[0] for row in sql(serving_db, "select distinct report_month from fct_customer_monthly_snapshot "
-                                              "order by 1 desc")]
+    return [
+        row[0]
+        for row in sql(serving_db, "select distinct report_month from fct_customer_monthly_snapshot order by 1 desc")
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -81,17 +99,22 @@ def test_kpi_values_equal_kpi_monthly_board(serving_db, months, latest_report):
 def test_segments_tiers_and_lifecycle_equal_the_marts(serving_db, months, latest_report):
     latest = months[0]
     segments = rows(latest_report["Segments"])
-    expected = dict(sql(serving_db, "select rfm_segment, customers from kpi_segment_summary where report_month = ?",
-                        [latest]))
+    expected = dict(
+        sql(serving_db, "select rfm_segment, customers from kpi_segment_summary where report_month = ?", [latest])
+    )
     assert {name: row[1] for name, row in segments.items()} == expected
     tiers = rows(latest_report["Tiers"])
-    expected = dict(sql(serving_db, "select value_tier, customers from kpi_tier_summary where report_month = ?",
-                        [latest]))
+    expected = dict(
+        sql(serving_db, "select value_tier, customers from kpi_tier_summary where report_month = ?", [latest])
+    )
     assert {name: row[1] for name, row in tiers.items()} == expected
     lifecycle = rows(latest_report["Lifecycle counts"])
     assert max(lifecycle) == f"{latest:%Y-%m}"
-    new, lost, active = sql(serving_db, "select new_customers, lost_customers, active_customers "
-                                        "from kpi_monthly_board where report_month = ?", [latest])[0]
+    new, lost, active = sql(
+        serving_db,
+        "select new_customers, lost_customers, active_customers from kpi_monthly_board where report_month = ?",
+        [latest],
+    )[0]
     assert lifecycle[f"{latest:%Y-%m}"][2] == active
     assert lifecycle[f"{latest:%Y-%m}"][4] == new
     assert lifecycle[f"{latest:%Y-%m}"][5] == lost
@@ -101,16 +124,30 @@ def test_customer_value_sheet_equals_the_marts(serving_db, months, latest_report
     latest = months[0]
     sheet = latest_report["Customer value"]
     header = [cell.value for cell in sheet[1]]
-    assert header == ["Group by", "Group", "Customers", "Mean P(alive)", "CLV 12 months", "Mean CLV 12 months",
-                      "Share of CLV 12 months", "Expected purchases 12 months"]
+    assert header == [
+        "Group by",
+        "Group",
+        "Customers",
+        "Mean P(alive)",
+        "CLV 12 months",
+        "Mean CLV 12 months",
+        "Share of CLV 12 months",
+        "Expected purchases 12 months",
+    ]
     assert sheet["D2"].number_format == "0.0%" and sheet["E2"].number_format == "#,##0.00"
     (chart,) = sheet._charts  # clv_12m by segment, read from the sheet's own table
     assert chart.series[0].val.numRef.f.startswith("'Customer value'!$E$2")
     values = list(sheet.iter_rows(min_row=2, values_only=True))
-    for label, table, column in (("Segment", "kpi_customer_value_by_segment", "rfm_segment"),
-                                 ("Tier", "kpi_customer_value_by_tier", "value_tier")):
-        expected = {group: (customers, float(clv)) for group, customers, clv in sql(
-            serving_db, f"select {column}, customers, clv_12m from {table} where report_month = ?", [latest])}
+    for label, table, column in (
+        ("Segment", "kpi_customer_value_by_segment", "rfm_segment"),
+        ("Tier", "kpi_customer_value_by_tier", "value_tier"),
+    ):
+        expected = {
+            group: (customers, float(clv))
+            for group, customers, clv in sql(
+                serving_db, f"select {column}, customers, clv_12m from {table} where report_month = ?", [latest]
+            )
+        }
         got = {row[1]: (row[2], row[4]) for row in values if row[0] == label}
         assert got.keys() == expected.keys() and expected
         for group, (customers, clv) in expected.items():
@@ -127,8 +164,10 @@ def test_month_argument(serving_db, months, tmp_path):
 
 
 def test_errors_are_messages(serving_db, tmp_path, capsys):
-    assert excel_report.main(["--month", "1999-01", "--out", str(tmp_path / "r.xlsx"),
-                              "--serving-db", str(serving_db)]) == 2
+    assert (
+        excel_report.main(["--month", "1999-01", "--out", str(tmp_path / "r.xlsx"), "--serving-db", str(serving_db)])
+        == 2
+    )
     assert "not a report month" in capsys.readouterr().err
     assert excel_report.main(["--out", str(tmp_path / "r.xlsx"), "--serving-db", str(tmp_path / "none.duckdb")]) == 2
     assert "make build" in capsys.readouterr().err

@@ -8,6 +8,7 @@ bytes (app/crm_data.py) and the Excel summary (scripts/excel_report.py). Workboo
 openpyxl (no formula cell) and in the raw sheet XML (no <f> element); CSV cells are checked as a
 spreadsheet reads them (no cell starts with = + - @ tab CR unless it is only a number).
 """
+
 from __future__ import annotations
 
 import csv
@@ -43,8 +44,16 @@ HOSTILE = (
 )
 HOSTILE_TEXT = {HYPERLINK, "+1+1", "@SUM(1,1)", "-Dash Hostile", "\tTab Hostile", "=2+3", "-dash@example.invalid"}
 PHONES = {"+254712345678", "+254 722 000 111"}
-NUMERIC = ("recency_days", "frequency_orders", "monetary_value", "sales_12m", "tenure_months",
-           "opt_email", "opt_sms", "opt_phone")
+NUMERIC = (
+    "recency_days",
+    "frequency_orders",
+    "monetary_value",
+    "sales_12m",
+    "tenure_months",
+    "opt_email",
+    "opt_sms",
+    "opt_phone",
+)
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -72,8 +81,11 @@ def hostile(tmp_path_factory) -> Hostile:
         fields, rows = reader.fieldnames, list(reader)
     with (ROOT / "seeds" / "anonymous_customer_groups.csv").open(newline="", encoding="utf-8") as handle:
         walk_in = {row["customer_group"].strip().lower() for row in csv.DictReader(handle)}
-    chosen = sorted(row["customer_id"] for row in rows if row["customer_id"] in buyers
-                    and row["customer_group"].strip().lower() not in walk_in)[: len(HOSTILE)]
+    chosen = sorted(
+        row["customer_id"]
+        for row in rows
+        if row["customer_id"] in buyers and row["customer_group"].strip().lower() not in walk_in
+    )[: len(HOSTILE)]
     ids = dict(zip(chosen, HOSTILE))
     for row in rows:
         if row["customer_id"] in ids:
@@ -89,19 +101,23 @@ def hostile(tmp_path_factory) -> Hostile:
     last = max(lines, key=lambda line: line["invoice_date"])
     with sales_files[-1].open("a", newline="", encoding="utf-8") as handle:
         csv.writer(handle, lineterminator="\n").writerow(
-            ["RETHOSTILE1", negative_id, last["invoice_date"], last["product_id"], "-40", "-99999.50",
-             last["store_id"]])
+            ["RETHOSTILE1", negative_id, last["invoice_date"], last["product_id"], "-40", "-99999.50", last["store_id"]]
+        )
 
     build_db = base / "wh" / "crm.duckdb"
     run_dbt(raw, build_db, *MODELS_ONLY)
     serving = base / "wh" / "crm_serving.duckdb"
     publish.publish(build_db, serving, base / "wh" / "parquet", log=lambda *args, **kwargs: None)
     names = dict(sql(serving, "select customer_id, customer_name from dim_customers"))
-    assert all(names[customer] == values["customer_name"] for customer, values in ids.items()), \
+    assert all(names[customer] == values["customer_name"] for customer, values in ids.items()), (
         "the hostile names did not reach dim_customers unchanged"
-    negative = sql(serving, "select sales_12m from fct_customer_monthly_snapshot where customer_id = ? "
-                            "and report_month = (select max(report_month) from fct_customer_monthly_snapshot)",
-                   [negative_id])
+    )
+    negative = sql(
+        serving,
+        "select sales_12m from fct_customer_monthly_snapshot where customer_id = ? "
+        "and report_month = (select max(report_month) from fct_customer_monthly_snapshot)",
+        [negative_id],
+    )
     assert negative and negative[0][0] < 0, "the return did not make the 12-month sales negative"
     return Hostile(serving, ids, negative_id)
 
@@ -115,8 +131,9 @@ def formula_cells(xlsx: bytes | Path) -> list[str]:
     data = xlsx.read_bytes() if isinstance(xlsx, Path) else xlsx
     found = []
     for sheet in load_workbook(io.BytesIO(data)).worksheets:
-        found += [f"{sheet.title}!{cell.coordinate}" for row in sheet.iter_rows() for cell in row
-                  if cell.data_type == "f"]
+        found += [
+            f"{sheet.title}!{cell.coordinate}" for row in sheet.iter_rows() for cell in row if cell.data_type == "f"
+        ]
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in archive.namelist():
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
@@ -171,8 +188,9 @@ def check_safe_csv(data: bytes, frame: pd.DataFrame, hostile: Hostile) -> None:
     negative = float(by_id[hostile.negative_id]["sales_12m"])
     assert negative < 0
     text = data.decode("utf-8-sig")
-    assert re.search(rf",{re.escape(by_id[hostile.negative_id]['sales_12m'])}(,|\n)", text), \
+    assert re.search(rf",{re.escape(by_id[hostile.negative_id]['sales_12m'])}(,|\n)", text), (
         "the negative amount is not an unquoted number"
+    )
 
 
 def check_safe_xlsx(data: bytes, frame: pd.DataFrame, hostile: Hostile) -> None:
@@ -197,35 +215,55 @@ def check_safe_xlsx(data: bytes, frame: pd.DataFrame, hostile: Hostile) -> None:
     for customer, cells in by_id.items():
         for column in NUMERIC:
             wanted = expected.loc[customer, column]
-            assert (cells[column].value is None and pd.isna(wanted)) or \
-                cells[column].value == pytest.approx(float(wanted))
+            assert (cells[column].value is None and pd.isna(wanted)) or cells[column].value == pytest.approx(
+                float(wanted)
+            )
 
 
 # --------------------------------------------------------------------------------------------------
 # the rules of scripts/safe_export.py
 
 
-@pytest.mark.parametrize("value", [HYPERLINK, "+1+1", "@SUM(1,1)", "-Dash", "\tTab", "\rCR", "=2+3", "-",
-                                   "  =1+1", "+cmd|' /C calc'!A0", "-1+1", "+254 712 CALL", "=1"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        HYPERLINK,
+        "+1+1",
+        "@SUM(1,1)",
+        "-Dash",
+        "\tTab",
+        "\rCR",
+        "=2+3",
+        "-",
+        "  =1+1",
+        "+cmd|' /C calc'!A0",
+        "-1+1",
+        "+254 712 CALL",
+        "=1",
+    ],
+)
 def test_formula_looking_text(value):
     assert safe_export.looks_like_formula(value)
     assert safe_export.escape_csv_value(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["+254712345678", "+254 712 345 678", "0712345678", "-12.5", "-5", "Jane",
-                                   "a=b", "", None, -12.5, 3])
+@pytest.mark.parametrize(
+    "value", ["+254712345678", "+254 712 345 678", "0712345678", "-12.5", "-5", "Jane", "a=b", "", None, -12.5, 3]
+)
 def test_values_left_alone(value):
     assert not safe_export.looks_like_formula(value)
     assert safe_export.escape_csv_value(value) is value
 
 
 def test_csv_safe_and_raw_modes():
-    frame = pd.DataFrame({
-        "customer_name": [HYPERLINK, "+1+1", "x;=1+1", None, "Jane"],
-        "mobile_number": ["+254712345678", "0712345678", "-dash", "+254 722 000 111", None],
-        "sales_12m": [-1234.5, 0.0, 12.25, None, 3.0],
-        "orders": [1, -2, 3, 4, 5],
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_name": [HYPERLINK, "+1+1", "x;=1+1", None, "Jane"],
+            "mobile_number": ["+254712345678", "0712345678", "-dash", "+254 722 000 111", None],
+            "sales_12m": [-1234.5, 0.0, 12.25, None, 3.0],
+            "orders": [1, -2, 3, 4, 5],
+        }
+    )
     safe = safe_export.csv_bytes(frame)
     assert safe.startswith("\ufeff".encode())
     rows = csv_cells(safe)
@@ -267,8 +305,9 @@ def test_issue_reproduction_campaign_list_email_pii(hostile, tmp_path):
     assert set(hostile.ids) <= set(frame["customer_id"])
     for suffix in ("xlsx", "csv"):
         out = tmp_path / f"email.{suffix}"
-        code = campaign_list.main(["--channel", "email", "--include-pii", "--out", str(out),
-                                   "--serving-db", str(hostile.serving)])
+        code = campaign_list.main(
+            ["--channel", "email", "--include-pii", "--out", str(out), "--serving-db", str(hostile.serving)]
+        )
         assert code == 0
         if suffix == "xlsx":
             check_safe_xlsx(out.read_bytes(), frame, hostile)
@@ -280,8 +319,10 @@ def test_campaign_list_sms_keeps_phone_numbers(hostile, tmp_path):
     frame = campaign_list.build_campaign_list(channel="sms", include_pii=True, path=hostile.serving)
     check_safe_csv(campaign_list.to_csv_bytes(frame), frame, hostile)
     check_safe_xlsx(campaign_list.to_xlsx_bytes(frame), frame, hostile)
-    phones = {row["mobile_number"] for row in csv.DictReader(io.StringIO(
-        campaign_list.to_csv_bytes(frame).decode("utf-8-sig"), newline=""))}
+    phones = {
+        row["mobile_number"]
+        for row in csv.DictReader(io.StringIO(campaign_list.to_csv_bytes(frame).decode("utf-8-sig"), newline=""))
+    }
     assert PHONES <= phones
     assert PHONES <= {row["mobile_number"].value for row in xlsx_rows(campaign_list.to_xlsx_bytes(frame))}
 
@@ -289,8 +330,9 @@ def test_campaign_list_sms_keeps_phone_numbers(hostile, tmp_path):
 def test_campaign_list_csv_raw_keeps_every_value(hostile, tmp_path):
     frame = campaign_list.build_campaign_list(include_pii=True, path=hostile.serving)
     out = tmp_path / "raw.csv"
-    assert campaign_list.main(["--include-pii", "--csv-raw", "--out", str(out),
-                               "--serving-db", str(hostile.serving)]) == 0
+    assert (
+        campaign_list.main(["--include-pii", "--csv-raw", "--out", str(out), "--serving-db", str(hostile.serving)]) == 0
+    )
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = {row["customer_id"]: row for row in csv.DictReader(handle)}
     for customer, overrides in hostile.ids.items():
@@ -344,9 +386,12 @@ def test_excel_summary_has_no_formula(hostile, tmp_path):
     with duckdb.connect(str(serving)) as connection:
         label = connection.execute(
             "select rfm_segment from kpi_segment_summary where report_month = "
-            "(select max(report_month) from kpi_segment_summary) order by customers desc limit 1").fetchone()[0]
-        connection.execute("update dim_rfm_segments set segment_description = ?, segment_suggested_action = ? "
-                           "where segment_label = ?", [HYPERLINK, "@SUM(1,1)", label])
+            "(select max(report_month) from kpi_segment_summary) order by customers desc limit 1"
+        ).fetchone()[0]
+        connection.execute(
+            "update dim_rfm_segments set segment_description = ?, segment_suggested_action = ? where segment_label = ?",
+            [HYPERLINK, "@SUM(1,1)", label],
+        )
     out = tmp_path / "report.xlsx"
     assert excel_report.main(["--out", str(out), "--serving-db", str(serving)]) == 0
     assert formula_cells(out) == []

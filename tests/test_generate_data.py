@@ -4,6 +4,7 @@ The CRM reference check (`crm_snapshot`) recomputes SPEC section 5 independently
 DuckDB SQL over the CSV files, and proves that the personas produce every value tier, the Not
 Active status and every lifecycle event in the latest month.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -31,18 +32,26 @@ SMALL = dict(customers=400, start_year=2023, years=3, lines=8000, seed=7)
 # ---------------------------------------------------------------------------------------------
 def _csv(path: Path, columns: list[str]) -> str:
     cols = ", ".join(f"'{c}': 'VARCHAR'" for c in columns)
-    return (f"read_csv('{path.as_posix()}', header = true, auto_detect = false, delim = ',', quote = '\"', "
-            f"escape = '\"', strict_mode = true, columns = {{{cols}}})")
+    return (
+        f"read_csv('{path.as_posix()}', header = true, auto_detect = false, delim = ',', quote = '\"', "
+        f"escape = '\"', strict_mode = true, columns = {{{cols}}})"
+    )
 
 
 def load(con: duckdb.DuckDBPyConnection, data_dir: Path) -> None:
     """raw_tx / raw_customers / raw_products as text, with their row order (rn)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_tx AS SELECT *, row_number() OVER () AS rn "
-                f"FROM {_csv(data_dir / 'sales_transactions_*.csv', gd.TX_COLUMNS)}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_customers AS SELECT *, row_number() OVER () AS rn "
-                f"FROM {_csv(data_dir / gd.CUSTOMERS_FILE, gd.CUSTOMER_COLUMNS)}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_products AS SELECT *, row_number() OVER () AS rn "
-                f"FROM {_csv(data_dir / gd.PRODUCTS_FILE, gd.PRODUCT_COLUMNS)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE raw_tx AS SELECT *, row_number() OVER () AS rn "
+        f"FROM {_csv(data_dir / 'sales_transactions_*.csv', gd.TX_COLUMNS)}"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE raw_customers AS SELECT *, row_number() OVER () AS rn "
+        f"FROM {_csv(data_dir / gd.CUSTOMERS_FILE, gd.CUSTOMER_COLUMNS)}"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE raw_products AS SELECT *, row_number() OVER () AS rn "
+        f"FROM {_csv(data_dir / gd.PRODUCTS_FILE, gd.PRODUCT_COLUMNS)}"
+    )
 
 
 ISO = r"'^[0-9]{4}-[0-9]{2}-[0-9]{2}$'"
@@ -57,34 +66,54 @@ def bad_counts(con) -> dict:
     tx = {
         "missing_invoice_id": q("SELECT count(*) FROM raw_tx WHERE invoice_id IS NULL"),
         "missing_customer_id": q("SELECT count(*) FROM raw_tx WHERE customer_id IS NULL"),
-        "unparsable_customer_id": q("SELECT count(*) FROM raw_tx WHERE NOT regexp_full_match(customer_id, '[A-Za-z0-9]+')"),
+        "unparsable_customer_id": q(
+            "SELECT count(*) FROM raw_tx WHERE NOT regexp_full_match(customer_id, '[A-Za-z0-9]+')"
+        ),
         "missing_product_id": q("SELECT count(*) FROM raw_tx WHERE product_id IS NULL"),
-        "invalid_invoice_date": q(f"SELECT count(*) FROM raw_tx WHERE invoice_date IS NULL OR NOT regexp_matches(invoice_date, {CAL})"),
-        "impossible_invoice_date": q(f"SELECT count(*) FROM raw_tx WHERE regexp_matches(invoice_date, {CAL}) "
-                                     "AND TRY_CAST(invoice_date AS DATE) IS NULL"),
+        "invalid_invoice_date": q(
+            f"SELECT count(*) FROM raw_tx WHERE invoice_date IS NULL OR NOT regexp_matches(invoice_date, {CAL})"
+        ),
+        "impossible_invoice_date": q(
+            f"SELECT count(*) FROM raw_tx WHERE regexp_matches(invoice_date, {CAL}) "
+            "AND TRY_CAST(invoice_date AS DATE) IS NULL"
+        ),
         "non_numeric_quantity": q(f"SELECT count(*) FROM raw_tx WHERE NOT regexp_matches(quantity, {NUM})"),
         "non_numeric_revenue": q(f"SELECT count(*) FROM raw_tx WHERE NOT regexp_matches(revenue, {NUM})"),
-        "orphan_customer_id": q("SELECT count(*) FROM raw_tx WHERE regexp_full_match(customer_id, '[A-Za-z0-9]+') "
-                                "AND customer_id NOT IN (SELECT customer_id FROM raw_customers WHERE customer_id IS NOT NULL)"),
-        "orphan_product_id": q("SELECT count(*) FROM raw_tx WHERE product_id IS NOT NULL "
-                               "AND product_id NOT IN (SELECT product_id FROM raw_products WHERE product_id IS NOT NULL)"),
-        "exact_duplicate": q("SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT * EXCLUDE (rn) FROM raw_tx)) FROM raw_tx"),
+        "orphan_customer_id": q(
+            "SELECT count(*) FROM raw_tx WHERE regexp_full_match(customer_id, '[A-Za-z0-9]+') "
+            "AND customer_id NOT IN (SELECT customer_id FROM raw_customers WHERE customer_id IS NOT NULL)"
+        ),
+        "orphan_product_id": q(
+            "SELECT count(*) FROM raw_tx WHERE product_id IS NOT NULL "
+            "AND product_id NOT IN (SELECT product_id FROM raw_products WHERE product_id IS NOT NULL)"
+        ),
+        "exact_duplicate": q(
+            "SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT * EXCLUDE (rn) FROM raw_tx)) FROM raw_tx"
+        ),
     }
     customers = {
         "missing_customer_id": q("SELECT count(*) FROM raw_customers WHERE customer_id IS NULL"),
         "duplicate_customer_id": q("SELECT count(customer_id) - count(DISTINCT customer_id) FROM raw_customers"),
-        "invalid_consent_flag": q("SELECT count(*) FROM raw_customers WHERE coalesce(opt_email, '0') NOT IN ('0', '1') "
-                                  "OR coalesce(opt_sms, '0') NOT IN ('0', '1') OR coalesce(opt_phone, '0') NOT IN ('0', '1')"),
-        "invalid_created_date": q(f"SELECT count(*) FROM raw_customers WHERE created_date IS NOT NULL AND "
-                                  f"(NOT regexp_matches(created_date, {ISO}) OR TRY_CAST(created_date AS DATE) IS NULL)"),
+        "invalid_consent_flag": q(
+            "SELECT count(*) FROM raw_customers WHERE coalesce(opt_email, '0') NOT IN ('0', '1') "
+            "OR coalesce(opt_sms, '0') NOT IN ('0', '1') OR coalesce(opt_phone, '0') NOT IN ('0', '1')"
+        ),
+        "invalid_created_date": q(
+            f"SELECT count(*) FROM raw_customers WHERE created_date IS NOT NULL AND "
+            f"(NOT regexp_matches(created_date, {ISO}) OR TRY_CAST(created_date AS DATE) IS NULL)"
+        ),
     }
     products = {
         "missing_product_id": q("SELECT count(*) FROM raw_products WHERE product_id IS NULL"),
         "duplicate_product_id": q("SELECT count(product_id) - count(DISTINCT product_id) FROM raw_products"),
-        "unknown_category": q("SELECT count(*) FROM raw_products WHERE lower(category) NOT IN "
-                              "('device', 'consumable', 'accessories', 'spare_parts')"),
-        "invalid_core_unit_size": q("SELECT count(*) FROM raw_products WHERE lower(category) = 'consumable' "
-                                    "AND coalesce(TRY_CAST(unit_size AS DOUBLE), 0) <= 0"),
+        "unknown_category": q(
+            "SELECT count(*) FROM raw_products WHERE lower(category) NOT IN "
+            "('device', 'consumable', 'accessories', 'spare_parts')"
+        ),
+        "invalid_core_unit_size": q(
+            "SELECT count(*) FROM raw_products WHERE lower(category) = 'consumable' "
+            "AND coalesce(TRY_CAST(unit_size AS DOUBLE), 0) <= 0"
+        ),
     }
     return {"transactions": tx, "customers": customers, "products": products}
 
@@ -264,7 +293,8 @@ def test_files_and_headers(small):
     for y in (2023, 2024, 2025):
         years = con.execute(
             f"SELECT DISTINCT year(TRY_CAST(invoice_date AS DATE)) FROM {_csv(d / f'sales_transactions_{y}.csv', gd.TX_COLUMNS)} "
-            f"WHERE TRY_CAST(invoice_date AS DATE) IS NOT NULL").fetchall()
+            f"WHERE TRY_CAST(invoice_date AS DATE) IS NOT NULL"
+        ).fetchall()
         assert years == [(y,)]
 
 
@@ -303,10 +333,14 @@ def test_bad_classes_present_and_counted(small):
     r = s["references_to_bad_master_rows"]
     assert refs == (r["lines_ref_unknown_category_product"], r["lines_ref_bad_unit_size_product"])
     # duplicates repeat an existing id further down the file, with another name
-    for table, key, dup_list in (("raw_customers", "customer_id", s["duplicated_customer_ids"]),
-                                 ("raw_products", "product_id", s["duplicated_product_ids"])):
-        got = con.execute(f"SELECT {key}, count(DISTINCT {key.split('_')[0]}_name), count(*) FROM {table} "
-                          f"WHERE {key} IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY 1").fetchall()
+    for table, key, dup_list in (
+        ("raw_customers", "customer_id", s["duplicated_customer_ids"]),
+        ("raw_products", "product_id", s["duplicated_product_ids"]),
+    ):
+        got = con.execute(
+            f"SELECT {key}, count(DISTINCT {key.split('_')[0]}_name), count(*) FROM {table} "
+            f"WHERE {key} IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY 1"
+        ).fetchall()
         assert [g[0] for g in got] == sorted(dup_list)
         assert all(g[1] == 2 and g[2] == 2 for g in got)
 
@@ -357,9 +391,13 @@ def test_transaction_structure(small):
     multi = con.execute("""SELECT count(*) FROM (SELECT invoice_id FROM (SELECT DISTINCT * EXCLUDE (rn) FROM raw_tx)
         WHERE invoice_id IS NOT NULL GROUP BY ALL
         HAVING count(DISTINCT customer_id) > 1 OR count(DISTINCT invoice_date) > 1
-            OR count(DISTINCT coalesce(store_id, '-')) > 1 OR count(product_id) > count(DISTINCT product_id))""").fetchone()[0]
+            OR count(DISTINCT coalesce(store_id, '-')) > 1 OR count(product_id) > count(DISTINCT product_id))""").fetchone()[
+        0
+    ]
     assert multi == 0
-    sizes = con.execute("""SELECT max(n), min(n) FROM (SELECT invoice_id, count(*) n FROM lines GROUP BY ALL)""").fetchone()
+    sizes = con.execute(
+        """SELECT max(n), min(n) FROM (SELECT invoice_id, count(*) n FROM lines GROUP BY ALL)"""
+    ).fetchone()
     assert sizes[0] <= 4 and sizes[1] >= 1
     # returns: negative quantity and revenue, some on an invoice of their own dated after a purchase of the product
     r = con.execute(f"""
@@ -385,8 +423,10 @@ def test_transaction_structure(small):
         FROM (SELECT customer_id, list_sort(list(DISTINCT category)) AS cats FROM lines GROUP BY ALL)""").fetchone()
     assert only[0] > 3 and only[1] > 3
     # store ids like S001, sometimes empty
-    stores = con.execute("SELECT count(*) FILTER (WHERE store_id IS NULL), "
-                         "count(*) FILTER (WHERE NOT regexp_full_match(store_id, 'S[0-9]{3}')) FROM raw_tx").fetchone()
+    stores = con.execute(
+        "SELECT count(*) FILTER (WHERE store_id IS NULL), "
+        "count(*) FILTER (WHERE NOT regexp_full_match(store_id, 'S[0-9]{3}')) FROM raw_tx"
+    ).fetchone()
     assert stores[0] > 0 and stores[1] == 0
 
 
@@ -411,8 +451,10 @@ def test_several_blocks(tmp_path):
         assert p.read_bytes() == (tmp_path / "b" / p.name).read_bytes()
     con = _con(tmp_path / "a")
     assert bad_counts(con) == s["bad"]
-    assert con.execute("SELECT count(*) FROM raw_customers WHERE customer_id IS NOT NULL").fetchone()[0] \
+    assert (
+        con.execute("SELECT count(*) FROM raw_customers WHERE customer_id IS NOT NULL").fetchone()[0]
         == 700 + s["bad"]["customers"]["duplicate_customer_id"]
+    )
     one_customer = con.execute("""SELECT count(*) FROM (SELECT invoice_id FROM raw_tx WHERE invoice_id IS NOT NULL
         GROUP BY ALL HAVING count(DISTINCT coalesce(customer_id, '?')) > 1)""").fetchone()[0]
     assert one_customer == 0
@@ -420,8 +462,17 @@ def test_several_blocks(tmp_path):
 
 
 def test_end_date(tmp_path):
-    s = gd.generate(tmp_path, customers=300, lines=5000, start_year=2024, years=2, end_date="2025-06-15",
-                    seed=5, clean=True, verbose=False)
+    s = gd.generate(
+        tmp_path,
+        customers=300,
+        lines=5000,
+        start_year=2024,
+        years=2,
+        end_date="2025-06-15",
+        seed=5,
+        clean=True,
+        verbose=False,
+    )
     assert set(s["files"]) >= {"sales_transactions_2024.csv", "sales_transactions_2025.csv"}
     con = _con(tmp_path)
     assert con.execute("SELECT max(CAST(invoice_date AS DATE)) FROM raw_tx").fetchone()[0].isoformat() <= "2025-06-15"
@@ -429,8 +480,21 @@ def test_end_date(tmp_path):
 
 
 def test_cli(tmp_path):
-    rc = gd.main(["--out", str(tmp_path), "--customers", "200", "--lines", "3000", "--years", "2", "--quiet",
-                  "--bad-share", "0.02"])
+    rc = gd.main(
+        [
+            "--out",
+            str(tmp_path),
+            "--customers",
+            "200",
+            "--lines",
+            "3000",
+            "--years",
+            "2",
+            "--quiet",
+            "--bad-share",
+            "0.02",
+        ]
+    )
     assert rc == 0
     assert (tmp_path / "sales_transactions_2024.csv").exists()
     assert not (tmp_path / "sales_transactions_2025.csv").exists()
@@ -445,8 +509,13 @@ demo_present = pytest.mark.skipif(not (DEMO / gd.CUSTOMERS_FILE).exists(), reaso
 @demo_present
 def test_demo_data_set():
     files = {p.name for p in DEMO.iterdir()}
-    assert {"sales_transactions_2023.csv", "sales_transactions_2024.csv", "sales_transactions_2025.csv",
-            gd.CUSTOMERS_FILE, gd.PRODUCTS_FILE} <= files
+    assert {
+        "sales_transactions_2023.csv",
+        "sales_transactions_2024.csv",
+        "sales_transactions_2025.csv",
+        gd.CUSTOMERS_FILE,
+        gd.PRODUCTS_FILE,
+    } <= files
     assert sum(p.stat().st_size for p in DEMO.rglob("*") if p.is_file()) < 5 * 1024 * 1024
     con = _con(DEMO)
     found = bad_counts(con)

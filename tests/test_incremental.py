@@ -1,4 +1,5 @@
 """Incremental builds give the same rows as a full refresh, for every kind of change, and do only the work it calls for."""
+
 from __future__ import annotations
 
 import os
@@ -52,7 +53,7 @@ def test_new_and_partial_month_incremental_equals_full_refresh(clean_raw, clean_
     run_dbt(clean_raw, database, *MODELS)
     incremental = query(database, SNAPSHOT)
 
-    refreshed = query(clean_warehouse, SNAPSHOT)   # the full refresh of clean_raw
+    refreshed = query(clean_warehouse, SNAPSHOT)  # the full refresh of clean_raw
 
     pd.testing.assert_frame_equal(incremental, refreshed)
     # History before December is exactly as it was published.
@@ -60,8 +61,10 @@ def test_new_and_partial_month_incremental_equals_full_refresh(clean_raw, clean_
     kept = incremental[incremental["report_month"] < before["report_month"].max()].reset_index(drop=True)
     pd.testing.assert_frame_equal(old, kept)
     # December changed (the test would prove nothing if the second half of the month were empty).
-    assert not before[before["report_month"] == before["report_month"].max()].reset_index(drop=True).equals(
-        incremental[incremental["report_month"] == before["report_month"].max()].reset_index(drop=True)
+    assert (
+        not before[before["report_month"] == before["report_month"].max()]
+        .reset_index(drop=True)
+        .equals(incremental[incremental["report_month"] == before["report_month"].max()].reset_index(drop=True))
     )
 
 
@@ -70,9 +73,12 @@ def test_two_new_months_incremental_equals_full_refresh(clean_raw, clean_warehou
     cut_raw(clean_raw, tmp_path / "raw_to_october", "2025-10-31")
     run_dbt(tmp_path / "raw_to_october", database, *MODELS, "--full-refresh")
     run_dbt(clean_raw, database, *MODELS)
-    full = clean_warehouse                          # the full refresh of clean_raw
-    for table in ("marts.fct_customer_monthly_snapshot", "intermediate.int_customer_months__windows",
-                  "marts.fct_customer_value"):
+    full = clean_warehouse  # the full refresh of clean_raw
+    for table in (
+        "marts.fct_customer_monthly_snapshot",
+        "intermediate.int_customer_months__windows",
+        "marts.fct_customer_value",
+    ):
         order = "customer_id, report_month"
         pd.testing.assert_frame_equal(
             query(database, f"select * from {table} order by {order}"),
@@ -135,8 +141,13 @@ def assert_same_tables(left: Path, right: Path) -> None:
 
 def recompute_state(database: Path) -> dict:
     rows = query(database, "select model_name, recompute_from_month_index, is_full from intermediate.crm_build_state")
-    return {r.model_name: (None if pd.isna(r.recompute_from_month_index) else int(r.recompute_from_month_index),
-                           bool(r.is_full)) for r in rows.itertuples()}
+    return {
+        r.model_name: (
+            None if pd.isna(r.recompute_from_month_index) else int(r.recompute_from_month_index),
+            bool(r.is_full),
+        )
+        for r in rows.itertuples()
+    }
 
 
 def month_index(year: int, month: int) -> int:
@@ -164,26 +175,32 @@ def _scenario(name: str, raw: Path):
     customers = raw / "customers_master.csv"
     products = raw / "products_master.csv"
     if name == "old_line_corrected":
+
         def edit(frame):
             row = frame.index[frame["invoice_date"].str.startswith("2024-06")][0]
             frame.loc[row, "quantity"] = str(int(float(frame.loc[row, "quantity"])) + 3)
             return frame
+
         _edit_csv(raw / "sales_transactions_2024.csv", edit)
         return None, month_index(2024, 6)
     if name == "customer_leaves_scope":
         customer = _an_active_customer(raw)
+
         def edit(frame):
             frame.loc[frame["customer_id"] == customer, "customer_group"] = "General"
             return frame
+
         _edit_csv(customers, edit)
         return None, "month"
     if name == "new_customer_row_adopts_orphan_lines":
-        return None, "month"          # the first run had the customer removed (see below)
+        return None, "month"  # the first run had the customer removed (see below)
     if name == "product_changes_role":
+
         def edit(frame):
             row = frame.index[frame["category"].str.strip().str.lower() == "consumable"][0]
             frame.loc[row, "category"] = "device"
             return frame
+
         _edit_csv(products, edit)
         return None, "month"
     if name == "file_removed":
@@ -196,13 +213,20 @@ def _scenario(name: str, raw: Path):
     raise ValueError(name)
 
 
-SCENARIOS = ["old_line_corrected", "customer_leaves_scope", "new_customer_row_adopts_orphan_lines",
-             "product_changes_role", "file_removed", "var_changed", "value_var_changed"]
+SCENARIOS = [
+    "old_line_corrected",
+    "customer_leaves_scope",
+    "new_customer_row_adopts_orphan_lines",
+    "product_changes_role",
+    "file_removed",
+    "var_changed",
+    "value_var_changed",
+]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_kind_of_change_incremental_equals_full_refresh(clean_raw, clean_warehouse, tmp_path, scenario):
-    after = copy_raw(clean_raw, tmp_path / "raw_after")     # copy2: the files keep their times
+    after = copy_raw(clean_raw, tmp_path / "raw_after")  # copy2: the files keep their times
     variables, expected = _scenario(scenario, after)
     extra = ("--vars", variables) if variables else ()
 
@@ -214,7 +238,7 @@ def test_every_kind_of_change_incremental_equals_full_refresh(clean_raw, clean_w
         _edit_csv(before / "customers_master.csv", lambda f: f[f["customer_id"] != customer])
         run_dbt(before, database, *MODELS, "--full-refresh")
     else:
-        copy_warehouse(clean_warehouse, database)            # built once per session on clean_raw
+        copy_warehouse(clean_warehouse, database)  # built once per session on clean_raw
     run_dbt(after, database, *MODELS, *extra)
     state = recompute_state(database)
 
@@ -262,19 +286,24 @@ def test_a_line_rejected_as_future_dated_is_parsed_again_once_its_date_has_come(
                 limit 1
             )
             returning source_file, source_row_number
-            """).fetchall()
+            """
+        ).fetchall()
     assert len(marked) == 1
     source_file, row_number = marked[0]
 
     run_dbt(clean_raw, database, *MODELS)
-    reason = query(database, f"""
+    reason = query(
+        database,
+        f"""
         select parse_reject_reason from staging.base_crm__sales_transaction_lines
-        where source_file = '{source_file}' and source_row_number = {row_number}""")
+        where source_file = '{source_file}' and source_row_number = {row_number}""",
+    )
     assert reason["parse_reject_reason"].isna().all(), "the stale rejection was kept: the file was not parsed again"
     assert_same_tables(database, clean_warehouse)
 
 
 # --- lines appended to a file: only the new lines are parsed, unless the old part changed ---
+
 
 def _append(path: Path, text: str) -> None:
     stat = path.stat()
@@ -288,8 +317,9 @@ def _december_lines(path: Path) -> list[str]:
     return [line for line in lines[1:] if ",2025-12-" in line]
 
 
-@pytest.mark.parametrize("case", ["only_appended", "old_line_edited_too", "old_last_line_continued",
-                                  "warehouse_from_before_the_md5_column"])
+@pytest.mark.parametrize(
+    "case", ["only_appended", "old_line_edited_too", "old_last_line_continued", "warehouse_from_before_the_md5_column"]
+)
 def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(clean_raw, clean_warehouse, tmp_path, case):
     before = copy_raw(clean_raw, tmp_path / "raw_before")
     after = copy_raw(clean_raw, tmp_path / "raw_after")
@@ -302,15 +332,19 @@ def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(clean_raw, cle
             os.utime(folder / name, (1_700_000_000, 1_700_000_000))
     december = _december_lines(after / name)
     new_lines = [f"APPENDED-{number}," + line.split(",", 1)[1] for number, line in enumerate(december[:25])]
-    new_lines.append(december[30])                        # a copy of a line already loaded: a duplicate
-    new_lines.append(new_lines[0])                        # and of a line appended in the same run
+    new_lines.append(december[30])  # a copy of a line already loaded: a duplicate
+    new_lines.append(new_lines[0])  # and of a line appended in the same run
     text = "\n".join(new_lines) + "\n"
     if case == "old_last_line_continued":
-        text = "9\n" + text                               # the old last line's store id gets a 9
+        text = "9\n" + text  # the old last line's store id gets a 9
     if case == "old_line_edited_too":
         content = (after / name).read_text()
         first_line_end = content.index("\n", content.index("\n") + 1)
-        edited = content[:first_line_end - 1] + ("8" if content[first_line_end - 1] != "8" else "7") + content[first_line_end:]
+        edited = (
+            content[: first_line_end - 1]
+            + ("8" if content[first_line_end - 1] != "8" else "7")
+            + content[first_line_end:]
+        )
         (after / name).write_text(edited, newline="")
     _append(after / name, text)
 
@@ -318,14 +352,17 @@ def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(clean_raw, cle
     if case == "old_last_line_continued":
         run_dbt(before, database, *MODELS, "--full-refresh")  # its "before" file differs from clean_raw's
     else:
-        copy_warehouse(clean_warehouse, database)             # built once per session on clean_raw
-    lines_sql = (f"select source_row_number, loaded_at, is_exact_duplicate from staging.base_crm__sales_transaction_lines "
-                 f"where source_file = '{name}' order by source_row_number")
+        copy_warehouse(clean_warehouse, database)  # built once per session on clean_raw
+    lines_sql = (
+        f"select source_row_number, loaded_at, is_exact_duplicate from staging.base_crm__sales_transaction_lines "
+        f"where source_file = '{name}' order by source_row_number"
+    )
     first = query(database, lines_sql)
     if case == "warehouse_from_before_the_md5_column":
         # as a warehouse built by an earlier version: the next build adds the column and, having
         # no MD5 to check the old part against, parses the grown file whole
         import duckdb
+
         with duckdb.connect(str(database)) as connection:
             connection.execute("alter table staging.base_crm__sales_transaction_lines drop column source_file_md5")
     run_dbt(after, database, *MODELS)
@@ -339,7 +376,7 @@ def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(clean_raw, cle
     assert len(second) == len(first) + len(new_lines)
     old_rows = second[second["source_row_number"] <= len(first)]
     kept = (old_rows["loaded_at"].values == first["loaded_at"].values).all()
-    assert kept == (case == "only_appended")               # otherwise the whole file was parsed again
+    assert kept == (case == "only_appended")  # otherwise the whole file was parsed again
     assert (second["loaded_at"] > first["loaded_at"].max()).sum() == (len(new_lines) if kept else len(second))
     # the two copies are flagged, in the incremental build as in the full refresh
     assert second["is_exact_duplicate"].tail(2).tolist() == [True, True]

@@ -19,6 +19,7 @@ message instead of a dead pytest:
   swap a new connection sees the new data (a failing gate skipping the publish: tests/test_refresh.py);
 * the publish node descends from every model and every data test has parents, so dbt runs it last.
 """
+
 from __future__ import annotations
 
 import decimal
@@ -60,14 +61,19 @@ def odbc_driver() -> str:
         pytest.skip(f"no DuckDB ODBC driver: set CRM_ODBC_DRIVER or provide {odbc_check.SHARED_DRIVER}")
     if explicit and ("/" in driver or "\\" in driver) and not Path(driver).exists():
         pytest.fail(f"CRM_ODBC_DRIVER={driver} does not exist")
-    probe = subprocess.run([sys.executable, "-c", "import pyodbc; print(pyodbc.version)"],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import pyodbc; print(pyodbc.version)"], capture_output=True, text=True
+    )
     if probe.returncode != 0:
-        unusable("pyodbc cannot be imported (Linux: `apt-get install -y unixodbc` for libodbc.so.2, "
-                 f"and requirements.txt for pyodbc): {probe.stderr.strip().splitlines()[-1:]}")
+        unusable(
+            "pyodbc cannot be imported (Linux: `apt-get install -y unixodbc` for libodbc.so.2, "
+            f"and requirements.txt for pyodbc): {probe.stderr.strip().splitlines()[-1:]}"
+        )
     if probe.stdout.strip() != "4.0.39":
-        pytest.fail(f"pyodbc {probe.stdout.strip()} is installed; requirements.txt pins 4.0.39 "
-                    "(pyodbc 5 crashes the DuckDB driver on DECIMAL columns, see docs/powerbi.md)")
+        pytest.fail(
+            f"pyodbc {probe.stdout.strip()} is installed; requirements.txt pins 4.0.39 "
+            "(pyodbc 5 crashes the DuckDB driver on DECIMAL columns, see docs/powerbi.md)"
+        )
     return driver
 
 
@@ -96,7 +102,9 @@ def duckdb_rows(database: Path, table: str) -> list[tuple]:
 
 
 def assert_same_rows(table: str, through_odbc: list[tuple], through_duckdb: list[tuple]) -> None:
-    assert len(through_odbc) == len(through_duckdb), f"{table}: {len(through_odbc)} rows over ODBC, {len(through_duckdb)} in DuckDB"
+    assert len(through_odbc) == len(through_duckdb), (
+        f"{table}: {len(through_odbc)} rows over ODBC, {len(through_duckdb)} in DuckDB"
+    )
     for number, (seen, expected) in enumerate(zip(through_odbc, through_duckdb)):
         if seen != expected:
             differing = [(i, a, b) for i, (a, b) in enumerate(zip(seen, expected)) if a != b or type(a) is not type(b)]
@@ -208,8 +216,7 @@ DOCUMENTED_FETCH_PATTERNS = {
     "decimal: SQLGetData as SQL_C_DOUBLE": "1234.5678",
     "boolean: SQLGetData as SQL_C_WCHAR text": "'false', 10 bytes available",
     "boolean: SQLGetData as SQL_C_BIT": "error (SQLRETURN -1)",
-    "boolean: SQLBindCol SQL_C_WCHAR, buffer sized from COLUMN_SIZE (1 character + NUL)":
-        "'f' truncated (SQL_SUCCESS_WITH_INFO), 10 bytes available",
+    "boolean: SQLBindCol SQL_C_WCHAR, buffer sized from COLUMN_SIZE (1 character + NUL)": "'f' truncated (SQL_SUCCESS_WITH_INFO), 10 bytes available",
     "varchar: SQLGetData as SQL_C_WCHAR text (accents)": "'José Zürich', 22 bytes available",
     "varchar: SQLGetData as SQL_C_CHAR text (accents)": "b'Jos\\xc3\\xa9 Z\\xc3\\xbcrich' (UTF-8 bytes)",
 }
@@ -220,7 +227,8 @@ def test_client_fetch_patterns_behave_as_documented(serving_db, odbc_driver):
     found = odbc_check.fetch_patterns(odbc_driver, serving_db.resolve())
     assert found == DOCUMENTED_FETCH_PATTERNS, (
         "the driver behaves differently from what docs/powerbi.md states: re-measure "
-        "(python scripts/odbc_check.py --fetch-patterns) and update the docs and this test")
+        "(python scripts/odbc_check.py --fetch-patterns) and update the docs and this test"
+    )
 
 
 EDGE_TEXT = {
@@ -229,8 +237,12 @@ EDGE_TEXT = {
     "mobile_number": "0007123456",
     "email": "",  # empty text is not NULL
 }
-EDGE_DECIMALS = [decimal.Decimal("99999999999999.9999"), decimal.Decimal("-99999999999999.9999"),
-                 decimal.Decimal("-0.0001"), decimal.Decimal("0.0000")]
+EDGE_DECIMALS = [
+    decimal.Decimal("99999999999999.9999"),
+    decimal.Decimal("-99999999999999.9999"),
+    decimal.Decimal("-0.0001"),
+    decimal.Decimal("0.0000"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -248,9 +260,15 @@ def edge_serving(tmp_path_factory) -> Path:
         customer = con.execute("select min(customer_id) from marts.dim_customers where not is_anonymous").fetchone()[0]
         con.execute(
             "update marts.dim_customers set customer_name = ?, city = ?, mobile_number = ?, email = ? "
-            "where customer_id = ?", [*EDGE_TEXT.values(), customer])
-        lines = [row[0] for row in con.execute(
-            "select rowid from marts.fct_sales order by rowid limit ?", [len(EDGE_DECIMALS)]).fetchall()]
+            "where customer_id = ?",
+            [*EDGE_TEXT.values(), customer],
+        )
+        lines = [
+            row[0]
+            for row in con.execute(
+                "select rowid from marts.fct_sales order by rowid limit ?", [len(EDGE_DECIMALS)]
+            ).fetchall()
+        ]
         for line, value in zip(lines, EDGE_DECIMALS):
             con.execute("update marts.fct_sales set revenue = ? where rowid = ?", [value, line])
     publish.publish(copy, root / "crm_serving.duckdb", root / "parquet", log=lambda message: None)
@@ -263,7 +281,9 @@ def test_accents_emoji_leading_zeros_and_extreme_decimals(edge_serving, odbc_dri
     for table in ("dim_customers", "fct_sales"):
         assert_same_rows(table, odbc["rows"][table], duckdb_rows(edge_serving, table))
     names = [name for name, _ in odbc["described"]["dim_customers"]]
-    edge = [row for row in odbc["rows"]["dim_customers"] if row[names.index("customer_name")] == EDGE_TEXT["customer_name"]]
+    edge = [
+        row for row in odbc["rows"]["dim_customers"] if row[names.index("customer_name")] == EDGE_TEXT["customer_name"]
+    ]
     assert len(edge) == 1, "the accented customer did not come through the driver unchanged"
     assert {column: edge[0][names.index(column)] for column in EDGE_TEXT} == EDGE_TEXT
     revenue = names_of(odbc, "fct_sales").index("revenue")
@@ -283,7 +303,7 @@ def names_of(odbc: dict, table: str) -> list[str]:
 # count of every table the navigator lists and the build time stamp, closes it, prints one JSON line.
 # mode "held": opens one connection at start and keeps it; every round reads on it, and also on a new
 # connection opened while the held one is open. Any error ends the reader with a non-zero exit.
-ODBC_READER = textwrap.dedent('''
+ODBC_READER = textwrap.dedent("""
     import json, os, sys, time, pyodbc
     connection, stop_file, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     def state(con):
@@ -306,7 +326,7 @@ ODBC_READER = textwrap.dedent('''
         if os.path.exists(stop_file):
             break
         time.sleep(0.2)
-''')
+""")
 
 
 def odbc_state(driver: str, database: Path) -> dict:
@@ -314,8 +334,19 @@ def odbc_state(driver: str, database: Path) -> dict:
     stop = database.with_name("odbc-state-stop")
     stop.touch()
     try:
-        result = subprocess.run([sys.executable, "-c", ODBC_READER, odbc_check.connection_string(driver, database.resolve()),
-                                 str(stop), "fresh"], capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                ODBC_READER,
+                odbc_check.connection_string(driver, database.resolve()),
+                str(stop),
+                "fresh",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         stop.unlink()
     assert result.returncode == 0, f"ODBC read failed ({result.returncode}):\n{result.stderr[-3000:]}"
@@ -342,8 +373,9 @@ def plain_dbt_build(build_db: Path, raw_dir: Path, *extra: str) -> subprocess.Co
     env = dbt_env(raw_dir, build_db)
     for name in ("CRM_SERVING_PATH", "CRM_PARQUET_DIR"):
         env.pop(name, None)
-    return subprocess.run([str(BIN / "dbt"), "build", *extra], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=900)
+    return subprocess.run(
+        [str(BIN / "dbt"), "build", *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
 
 
 def node_status(build_db: Path, name: str) -> str:
@@ -379,16 +411,30 @@ def test_plain_dbt_build_publishes_while_odbc_readers_read(build_copy, odbc_driv
             logs[mode] = tmp_path / f"{mode}.jsonl"
             with open(logs[mode], "w") as output:
                 readers[mode] = subprocess.Popen(
-                    [sys.executable, "-c", ODBC_READER, odbc_check.connection_string(odbc_driver, serving.resolve()),
-                     str(stop), mode], stdout=output, stderr=subprocess.PIPE, text=True)
+                    [
+                        sys.executable,
+                        "-c",
+                        ODBC_READER,
+                        odbc_check.connection_string(odbc_driver, serving.resolve()),
+                        str(stop),
+                        mode,
+                    ],
+                    stdout=output,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
         for mode, reader in readers.items():  # both read before the build starts
             wait_for_round(logs[mode], reader, lambda round_: True)
         started = time.monotonic()
         build = plain_dbt_build(build_copy, DEMO_RAW)
         build_seconds = time.monotonic() - started
-        assert build.returncode == 0, f"dbt build failed while ODBC readers held the serving file:\n{build.stdout[-5000:]}"
+        assert build.returncode == 0, (
+            f"dbt build failed while ODBC readers held the serving file:\n{build.stdout[-5000:]}"
+        )
         for mode, reader in readers.items():
-            assert reader.poll() is None, f"the {mode} ODBC reader died during the build:\n{reader.stderr.read()[-3000:]}"
+            assert reader.poll() is None, (
+                f"the {mode} ODBC reader died during the build:\n{reader.stderr.read()[-3000:]}"
+            )
         # right after the swap, a new ODBC connection (new process) sees the new file
         after = odbc_state(odbc_driver, serving)
         wait_for_round(logs["fresh"], readers["fresh"], lambda round_: round_["fresh"] == after)
@@ -429,8 +475,14 @@ def test_publish_node_runs_after_every_model_and_every_data_test(tmp_path):
     depends on. publish_serving must descend from every model, and every data test must depend on
     some of its ancestors, so no failing test can let a publish through. A new leaf model (or a test without a
     ref) makes this fail."""
-    result = subprocess.run([str(BIN / "dbt"), "parse"], cwd=ROOT, env=dbt_env(DEMO_RAW, tmp_path / "crm.duckdb"),
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(BIN / "dbt"), "parse"],
+        cwd=ROOT,
+        env=dbt_env(DEMO_RAW, tmp_path / "crm.duckdb"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     nodes = manifest["nodes"]
@@ -445,8 +497,9 @@ def test_publish_node_runs_after_every_model_and_every_data_test(tmp_path):
     assert sorted(models - ancestors) == [], "add dbt.ref(...) for these to models/serving/publish_serving.py"
     marts = {f"model.crm_warehouse.{path.stem}" for path in (ROOT / "models" / "marts").glob("*.sql")}
     type_test = nodes["test.crm_warehouse.assert_marts_use_bi_safe_types"]["depends_on"]["nodes"]
-    assert sorted(marts - set(type_test)) == [], \
+    assert sorted(marts - set(type_test)) == [], (
         "add -- depends_on: {{ ref(...) }} for these to data_tests/assert_marts_use_bi_safe_types.sql"
+    )
     for key, node in nodes.items():
         if node["resource_type"] == "test" and publish_node not in node["depends_on"]["nodes"]:
             parents = set(node["depends_on"]["nodes"])

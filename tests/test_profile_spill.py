@@ -6,6 +6,7 @@ dbt-duckdb opens one database per run and a new cursor per node, replaying the p
 under `settings` made every node after the first spill fail: a 100M-line build died that way.
 These tests open the profile exactly as dbt-duckdb does, force a spill, then open more cursors.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,14 +19,12 @@ from dbt.adapters.duckdb.environments.local import LocalEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SPILLING_QUERY = (
-    "create or replace table spilled as "
-    "select range as id, random() as r from range(6000000) order by r"
-)
+SPILLING_QUERY = "create or replace table spilled as select range as id, random() as r from range(6000000) order by r"
 
 
 def profile_output(env: dict) -> dict:
     """The `dev` output of profiles.yml, rendered with env_var() reading `env` (as dbt does)."""
+
     def env_var(name, default=None):
         return env.get(name, default)
 
@@ -57,8 +56,7 @@ def spill_then_open_cursors(output: dict, temp_dir: Path) -> None:
     try:
         first = environment.handle()
         first.cursor().execute(SPILLING_QUERY)
-        spilled = first.cursor().execute(
-            "select count(*) from duckdb_temporary_files()").fetchone()[0]
+        spilled = first.cursor().execute("select count(*) from duckdb_temporary_files()").fetchone()[0]
         used = temp_dir.exists() and any(temp_dir.iterdir())
         assert spilled > 0 or used, "the query did not spill: raise its size or lower the memory limit"
         for _ in range(3):  # the next nodes of a build: new cursors, settings replayed

@@ -6,6 +6,7 @@ data-quality gate publishes nothing (exit 1); a locked warehouse (exit 3). Every
 file under <warehouse folder>/logs/. The cron line, the systemd units and the Windows Task Scheduler
 files are checked for syntax and for invoking exactly that command.
 """
+
 from __future__ import annotations
 
 import configparser
@@ -32,8 +33,16 @@ TODAY = datetime.date.today()
 
 def raw_folder(root: Path, days_old: int) -> Path:
     """A clean generated landing folder whose latest invoice is `days_old` days old."""
-    generate_data.generate(root, customers=150, start_year=TODAY.year - 2, years=3,
-                           end_date=TODAY - datetime.timedelta(days=days_old), seed=5, clean=True, verbose=False)
+    generate_data.generate(
+        root,
+        customers=150,
+        start_year=TODAY.year - 2,
+        years=3,
+        end_date=TODAY - datetime.timedelta(days=days_old),
+        seed=5,
+        clean=True,
+        verbose=False,
+    )
     return root
 
 
@@ -41,8 +50,15 @@ def refresh(raw_dir: Path, warehouse: Path) -> subprocess.CompletedProcess:
     env = dbt_env(raw_dir, warehouse / "crm.duckdb")
     for name in ("CRM_SERVING_PATH", "CRM_PARQUET_DIR"):
         env.pop(name, None)
-    return subprocess.run([sys.executable, str(TASKS), "refresh"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=900, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, str(TASKS), "refresh"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def last_line(result: subprocess.CompletedProcess) -> str:
@@ -80,10 +96,15 @@ def test_fresh_data_is_built_and_published(refreshed):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     line = last_line(result)
     serving = warehouse / "crm_serving.duckdb"
-    assert re.fullmatch(rf"\[crm\] refresh OK \(\d+ s\): \d+ marts published to {re.escape(str(serving))}, "
-                        rf"sales up to {TODAY - datetime.timedelta(days=3)} \[log: .+\]", line), line
+    assert re.fullmatch(
+        rf"\[crm\] refresh OK \(\d+ s\): \d+ marts published to {re.escape(str(serving))}, "
+        rf"sales up to {TODAY - datetime.timedelta(days=3)} \[log: .+\]",
+        line,
+    ), line
     with duckdb.connect(str(serving), read_only=True) as con:
-        assert con.execute("select max(invoice_date) from fct_sales").fetchone()[0] == TODAY - datetime.timedelta(days=3)
+        assert con.execute("select max(invoice_date) from fct_sales").fetchone()[0] == TODAY - datetime.timedelta(
+            days=3
+        )
     logs = run_logs(warehouse)
     assert len(logs) == 1 and str(logs[0]) in line
     text = logs[0].read_text()
@@ -101,8 +122,9 @@ def test_failed_gate_publishes_nothing_and_exits_1(refreshed, fresh_raw, tmp_pat
     shutil.copytree(fresh_raw, raw)
     customers = raw / "customers_master.csv"
     header, *rows = customers.read_text(encoding="utf-8").splitlines()
-    customers.write_text("\n".join([header, *("!" + row if i % 5 == 0 else row for i, row in enumerate(rows))]) + "\n",
-                         encoding="utf-8")
+    customers.write_text(
+        "\n".join([header, *("!" + row if i % 5 == 0 else row for i, row in enumerate(rows))]) + "\n", encoding="utf-8"
+    )
     logs_before = run_logs(warehouse)
 
     result = refresh(raw, warehouse)
@@ -128,8 +150,11 @@ def test_stale_data_stops_before_the_build_and_exits_2(tmp_path):
     assert result.returncode == 2, result.stdout[-3000:] + result.stderr[-3000:]
     line = last_line(result)
     stale_since = TODAY - datetime.timedelta(days=120)
-    assert re.fullmatch(rf"\[crm\] refresh FAILED \(\d+ s\): raw data is stale, nothing built: sales_transactions: "
-                        rf"latest {stale_since} \(120 days old, limit 75 days\) \[log: .+\]", line), line
+    assert re.fullmatch(
+        rf"\[crm\] refresh FAILED \(\d+ s\): raw data is stale, nothing built: sales_transactions: "
+        rf"latest {stale_since} \(120 days old, limit 75 days\) \[log: .+\]",
+        line,
+    ), line
     assert not (warehouse / "crm_serving.duckdb").exists()
     assert "dbt build" not in "".join(log.read_text() for log in run_logs(warehouse)).replace("2/2 dbt build", "")
     assert len(run_logs(warehouse)) == 1
@@ -139,9 +164,16 @@ def test_locked_warehouse_exits_3(fresh_raw, tmp_path):
     warehouse = tmp_path / "wh"
     warehouse.mkdir()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
-         "sys.stdin.read()", str(warehouse / "crm.duckdb")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()",
+            str(warehouse / "crm.duckdb"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         result = refresh(fresh_raw, warehouse)
@@ -195,8 +227,9 @@ def test_systemd_units_run_the_refresh_monthly(tmp_path):
     timer.read(DEPLOY / "systemd" / "crm-refresh.timer")
     assert service["Service"]["Type"] == "oneshot"
     assert service["Service"]["ExecStart"].endswith("scripts/tasks.py refresh")
-    assert service["Service"]["ExecStart"].startswith(service["Service"]["WorkingDirectory"].rstrip("/") + "/") or \
-        service["Service"]["ExecStart"].split()[1].startswith(service["Service"]["WorkingDirectory"])
+    assert service["Service"]["ExecStart"].startswith(
+        service["Service"]["WorkingDirectory"].rstrip("/") + "/"
+    ) or service["Service"]["ExecStart"].split()[1].startswith(service["Service"]["WorkingDirectory"])
     assert timer["Timer"]["Unit"] == "crm-refresh.service" and timer["Install"]["WantedBy"] == "timers.target"
     on_calendar = timer["Timer"]["OnCalendar"]
     assert re.fullmatch(r"\*-\*-0?([1-9]|1\d|2[0-8]) \d\d:\d\d:\d\d", on_calendar), on_calendar
@@ -207,11 +240,16 @@ def test_systemd_units_run_the_refresh_monthly(tmp_path):
     assert calendar.returncode == 0, calendar.stderr
     for unit in ("crm-refresh.service", "crm-refresh.timer"):
         shutil.copy(DEPLOY / "systemd" / unit, tmp_path / unit)
-    verify = subprocess.run([analyze, "verify", str(tmp_path / "crm-refresh.timer"), str(tmp_path / "crm-refresh.service")],
-                            capture_output=True, text=True)
+    verify = subprocess.run(
+        [analyze, "verify", str(tmp_path / "crm-refresh.timer"), str(tmp_path / "crm-refresh.service")],
+        capture_output=True,
+        text=True,
+    )
     assert verify.returncode == 0, verify.stderr
     # the verification has teeth: a broken timer is refused
-    (tmp_path / "crm-refresh.timer").write_text((tmp_path / "crm-refresh.timer").read_text().replace(on_calendar, "*-*-33 25:00"))
+    (tmp_path / "crm-refresh.timer").write_text(
+        (tmp_path / "crm-refresh.timer").read_text().replace(on_calendar, "*-*-33 25:00")
+    )
     assert subprocess.run([analyze, "verify", str(tmp_path / "crm-refresh.timer")], capture_output=True).returncode != 0
 
 
@@ -237,4 +275,3 @@ def test_windows_task_scheduler_files_run_the_refresh_monthly():
     assert 'cd /d "%~dp0..\\.."' in lines  # the checkout, two folders up from deploy\windows
     assert "py -3.11 scripts\\tasks.py refresh" in lines
     assert lines[-1] == "exit /b %ERRORLEVEL%"  # the exit code reaches Task Scheduler's Last Run Result
-

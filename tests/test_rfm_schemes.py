@@ -1,5 +1,6 @@
 """The bank's scheme (SPEC section 6): quartile scores (crm_score_bins = 4) and the eight-segment map
 (crm_segment_scheme = bank_8) are reproduced, and the scores match the independent implementation."""
+
 from __future__ import annotations
 
 import shutil
@@ -14,8 +15,23 @@ BANK_MAP = {
     "Most Valuable": ["444"],
     "Valuable": ["434", "443", "344"],
     "Frequent": ["334", "343", "433"],
-    "Regular": ["432", "423", "324", "342", "234", "243", "431", "424", "422", "421", "333", "323", "233",
-                "341", "332"],
+    "Regular": [
+        "432",
+        "423",
+        "324",
+        "342",
+        "234",
+        "243",
+        "431",
+        "424",
+        "422",
+        "421",
+        "333",
+        "323",
+        "233",
+        "341",
+        "332",
+    ],
     "Low spending loyal": ["442", "441"],
     "New high spending": ["414", "413"],
     "New low spending": ["412", "411"],
@@ -40,11 +56,14 @@ def test_every_code_maps_as_in_the_bank_dashboard(bank_warehouse):
 
 
 def test_quartile_scores_and_segments_match_the_reference(clean_raw, bank_warehouse):
-    warehouse = query(bank_warehouse, """
+    warehouse = query(
+        bank_warehouse,
+        """
         select customer_id, report_month, recency_score, frequency_score, monetary_score, tenure_score,
             rfm_cell, rfm_segment
         from marts.fct_customer_monthly_snapshot
-    """)
+    """,
+    )
     assert warehouse["recency_score"].dropna().between(1, 4).all()
     assert set(warehouse["rfm_segment"].dropna()) <= set(BANK_MAP) | {"Other"}
     reference = reference_snapshot(clean_raw, ROOT / "seeds" / "rfm_segments_bank.csv", bins=4)
@@ -61,10 +80,13 @@ def test_quartile_scores_and_segments_match_the_reference(clean_raw, bank_wareho
 
 def test_customers_without_purchases_are_never_scored(bank_warehouse):
     """The bank's original scored customers without transactions as New low spending: not here."""
-    unscored = query(bank_warehouse, """
+    unscored = query(
+        bank_warehouse,
+        """
         select count(*) as n from marts.fct_customer_monthly_snapshot
         where m_total = 0 and (rfm_segment is not null or recency_score is not null)
-    """)
+    """,
+    )
     assert unscored["n"][0] == 0
 
 

@@ -1,4 +1,5 @@
 """The warehouse against an independent, naive implementation of SPEC sections 3-6, field by field."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,12 +10,31 @@ from conftest import ROOT, query
 from crm_warehouse.reference_snapshot import snapshot as reference_snapshot
 
 COMPARED = [
-    "m_total", "m1", "m6", "m12", "m13", "m24", "m25", "o6",
-    "first_entry_purchase_date", "first_core_purchase_date", "last_core_purchase_date",
-    "tenure_months", "avg_monthly_consumption", "avg_order_size",
-    "activity_status", "value_tier", "lifecycle_event",
-    "recency_days", "frequency_orders", "monetary_value",
-    "recency_score", "frequency_score", "monetary_score", "tenure_score", "rfm_segment",
+    "m_total",
+    "m1",
+    "m6",
+    "m12",
+    "m13",
+    "m24",
+    "m25",
+    "o6",
+    "first_entry_purchase_date",
+    "first_core_purchase_date",
+    "last_core_purchase_date",
+    "tenure_months",
+    "avg_monthly_consumption",
+    "avg_order_size",
+    "activity_status",
+    "value_tier",
+    "lifecycle_event",
+    "recency_days",
+    "frequency_orders",
+    "monetary_value",
+    "recency_score",
+    "frequency_score",
+    "monetary_score",
+    "tenure_score",
+    "rfm_segment",
 ]
 
 
@@ -51,7 +71,8 @@ def test_every_field_matches_the_reference(both, column):
     reference = reference.assign(report_month=pd.to_datetime(reference["report_month"]))
     merged = warehouse[["customer_id", "report_month", column]].merge(
         reference[["customer_id", "report_month", column]],
-        on=["customer_id", "report_month"], suffixes=("_warehouse", "_reference"),
+        on=["customer_id", "report_month"],
+        suffixes=("_warehouse", "_reference"),
     )
     left = merged[f"{column}_warehouse"].map(normalise)
     right = merged[f"{column}_reference"].map(normalise)

@@ -1,5 +1,6 @@
 """The comparison logic of scripts/spark_parity.py (issue 16): no Spark needed. Parquet folders stand in
 for Spark's warehouse in the end-to-end cases."""
+
 from __future__ import annotations
 
 import datetime
@@ -72,13 +73,18 @@ def warehouses(tmp_path):
     spark_dir = tmp_path / "spark"
     with duckdb.connect(str(db_path)) as con:
         con.execute("create schema marts")
-        con.execute("create table marts.kpi_a as select * from (values (1, 'x', 1.5::double, 2.25::decimal(18,4), "
-                    "date '2025-01-01'), (2, 'y', null, 3.5::decimal(18,4), date '2025-02-01')) t(id, name, ratio, amount, month)")
+        con.execute(
+            "create table marts.kpi_a as select * from (values (1, 'x', 1.5::double, 2.25::decimal(18,4), "
+            "date '2025-01-01'), (2, 'y', null, 3.5::decimal(18,4), date '2025-02-01')) t(id, name, ratio, amount, month)"
+        )
         con.execute("create table marts.fct_customer_value as select 1 as id")
         (spark_dir / "marts.db").mkdir(parents=True)
     manifest = tmp_path / "manifest.json"
-    manifest.write_text(json.dumps({"disabled": {"model.x.fct_customer_value": [
-        {"name": "fct_customer_value", "resource_type": "model"}]}}))
+    manifest.write_text(
+        json.dumps(
+            {"disabled": {"model.x.fct_customer_value": [{"name": "fct_customer_value", "resource_type": "model"}]}}
+        )
+    )
     return db_path, spark_dir, manifest
 
 
@@ -90,13 +96,17 @@ def write_spark_mart(spark_dir, sql):
 
 def run(warehouses):
     db_path, spark_dir, manifest = warehouses
-    return spark_parity.main(["--duckdb", str(db_path), "--spark-warehouse", str(spark_dir),
-                              "--spark-manifest", str(manifest)])
+    return spark_parity.main(
+        ["--duckdb", str(db_path), "--spark-warehouse", str(spark_dir), "--spark-manifest", str(manifest)]
+    )
 
 
 def test_same_marts_pass_and_disabled_ones_are_skipped(warehouses, capsys):
-    write_spark_mart(warehouses[1], "select * from (values (2, 'y', null::double, 3.5::decimal(18,4), date '2025-02-01'), "
-                     "(1, 'x', 1.5000000000001::double, 2.25::decimal(18,4), date '2025-01-01')) t(id, name, ratio, amount, month)")
+    write_spark_mart(
+        warehouses[1],
+        "select * from (values (2, 'y', null::double, 3.5::decimal(18,4), date '2025-02-01'), "
+        "(1, 'x', 1.5000000000001::double, 2.25::decimal(18,4), date '2025-01-01')) t(id, name, ratio, amount, month)",
+    )
     assert run(warehouses) == 0
     out = capsys.readouterr().out
     assert "kpi_a" in out and "same" in out
@@ -104,8 +114,11 @@ def test_same_marts_pass_and_disabled_ones_are_skipped(warehouses, capsys):
 
 
 def test_a_different_decimal_fails(warehouses, capsys):
-    write_spark_mart(warehouses[1], "select * from (values (2, 'y', null::double, 3.5001::decimal(18,4), date '2025-02-01'), "
-                     "(1, 'x', 1.5::double, 2.25::decimal(18,4), date '2025-01-01')) t(id, name, ratio, amount, month)")
+    write_spark_mart(
+        warehouses[1],
+        "select * from (values (2, 'y', null::double, 3.5001::decimal(18,4), date '2025-02-01'), "
+        "(1, 'x', 1.5::double, 2.25::decimal(18,4), date '2025-01-01')) t(id, name, ratio, amount, month)",
+    )
     assert run(warehouses) == 1
     assert "amount: DuckDB Decimal('3.5000') vs Spark Decimal('3.5001')" in capsys.readouterr().out
 
@@ -119,16 +132,22 @@ def test_only_the_latest_duckdb_build_of_the_data_quality_history_compares(tmp_p
     db_path, spark_dir = tmp_path / "crm.duckdb", tmp_path / "spark"
     with duckdb.connect(str(db_path)) as con:
         con.execute("create schema marts")
-        con.execute("create table marts.fct_data_quality as select * from (values ('b1', timestamp '2026-01-01', 'x', 5), "
-                    "('b2', timestamp '2026-02-01', 'x', 7)) t(build_id, built_at, raw_source, row_count)")
+        con.execute(
+            "create table marts.fct_data_quality as select * from (values ('b1', timestamp '2026-01-01', 'x', 5), "
+            "('b2', timestamp '2026-02-01', 'x', 7)) t(build_id, built_at, raw_source, row_count)"
+        )
     (spark_dir / "marts.db" / "fct_data_quality").mkdir(parents=True)
     with duckdb.connect() as con:
-        con.execute("copy (select 's1' as build_id, timestamp '2026-03-01' as built_at, 'x' as raw_source, 7 as row_count) "
-                    f"to '{spark_dir / 'marts.db' / 'fct_data_quality' / 'part-0.parquet'}' (format parquet)")
+        con.execute(
+            "copy (select 's1' as build_id, timestamp '2026-03-01' as built_at, 'x' as raw_source, 7 as row_count) "
+            f"to '{spark_dir / 'marts.db' / 'fct_data_quality' / 'part-0.parquet'}' (format parquet)"
+        )
     assert spark_parity.main(["--duckdb", str(db_path), "--spark-warehouse", str(spark_dir)]) == 0
     # the latest DuckDB build says 7: a Spark build that says 5 differs
     with duckdb.connect() as con:
-        con.execute("copy (select 's1' as build_id, timestamp '2026-03-01' as built_at, 'x' as raw_source, 5 as row_count) "
-                    f"to '{spark_dir / 'marts.db' / 'fct_data_quality' / 'part-0.parquet'}' (format parquet)")
+        con.execute(
+            "copy (select 's1' as build_id, timestamp '2026-03-01' as built_at, 'x' as raw_source, 5 as row_count) "
+            f"to '{spark_dir / 'marts.db' / 'fct_data_quality' / 'part-0.parquet'}' (format parquet)"
+        )
     assert spark_parity.main(["--duckdb", str(db_path), "--spark-warehouse", str(spark_dir)]) == 1
     assert "row_count: DuckDB 7 vs Spark 5" in capsys.readouterr().out

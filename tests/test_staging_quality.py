@@ -1,6 +1,7 @@
 """Raw ingestion quality gates on generated bad input: every bad row is rejected or flagged with the
 right reason, counts reconcile, row numbers point at the real file lines, and a malformed landing
 folder stops the build with a message naming the file."""
+
 from __future__ import annotations
 
 import csv
@@ -45,33 +46,50 @@ def test_every_transaction_bad_class_gets_its_reason(bad_build):
         "invalid_revenue": bad["non_numeric_revenue"],
         "unknown_customer_id": bad["orphan_customer_id"],
         "unknown_product_id": bad["orphan_product_id"]
-        + refs["lines_ref_unknown_category_product"] + refs["lines_ref_bad_unit_size_product"],
+        + refs["lines_ref_unknown_category_product"]
+        + refs["lines_ref_bad_unit_size_product"],
     }
     assert reasons(database, "stg_crm__sales_transactions_rejects") == expected
-    duplicates = query(database, "select count(*) as n from staging.stg_crm__sales_transactions where is_exact_duplicate")
+    duplicates = query(
+        database, "select count(*) as n from staging.stg_crm__sales_transactions where is_exact_duplicate"
+    )
     assert duplicates["n"][0] == bad["exact_duplicate"]
 
 
-@pytest.mark.parametrize("warn_share, error_share, status, exit_code", [
-    (0.5, 0.9, "pass", 0),      # share under both levels
-    (0.0, 0.9, "warn", 0),      # above warn only: the build goes on
-    (0.0, 0.0, "fail", 1),      # above error: the build stops
-])
+@pytest.mark.parametrize(
+    "warn_share, error_share, status, exit_code",
+    [
+        (0.5, 0.9, "pass", 0),  # share under both levels
+        (0.0, 0.9, "warn", 0),  # above warn only: the build goes on
+        (0.0, 0.0, "fail", 1),  # above error: the build stops
+    ],
+)
 def test_the_reject_share_gate_warns_then_fails(bad_build, warn_share, error_share, status, exit_code):
     _, _, database = bad_build
-    share = query(database, "select avg(case when reject_reason is null then 0 else 1 end) as s "
-                            "from staging.base_crm__sales_transactions")["s"][0]
+    share = query(
+        database,
+        "select avg(case when reject_reason is null then 0 else 1 end) as s from staging.base_crm__sales_transactions",
+    )["s"][0]
     assert 0 < share < 0.5
-    result = run_dbt(bad_build[0], database, "test", "--select", "sales_transactions_reject_share",
-                     "--vars", f"{{crm_reject_share_warn: {warn_share}, crm_reject_share_error: {error_share}}}",
-                     check=False)
+    result = run_dbt(
+        bad_build[0],
+        database,
+        "test",
+        "--select",
+        "sales_transactions_reject_share",
+        "--vars",
+        f"{{crm_reject_share_warn: {warn_share}, crm_reject_share_error: {error_share}}}",
+        check=False,
+    )
     assert result.returncode == exit_code, result.stdout[-3000:]
     results = json.loads((database.parent / "target" / "run_results.json").read_text())["results"]
     assert [r["status"] for r in results if r["unique_id"].startswith("test.")] == [status]
     explained = re.findall(
         r"crm gate   - sales_transactions: (\d+) of (\d+) rows rejected \([0-9.]+%, over the (warn|error) threshold "
         r"[0-9.]+% of var crm_reject_share_(warn|error)\); reason (\w+): (\d+) rows, e\.g\. "
-        r"(sales_transactions_\d{4}\.csv) row (\d+)\. Fix: (.+)", result.stdout)
+        r"(sales_transactions_\d{4}\.csv) row (\d+)\. Fix: (.+)",
+        result.stdout,
+    )
     if status == "pass":
         assert not explained and "crm gate" not in result.stdout
     else:
@@ -84,8 +102,11 @@ def test_the_reject_share_gate_warns_then_fails(bad_build, warn_share, error_sha
         top = sorted(actual.items(), key=lambda item: (-item[1], item[0]))[:5]
         assert reasons_shown == dict(top)
         file, row = explained[0][6], int(explained[0][7])
-        first = query(database, f"""select min(source_row_number) as r from staging.stg_crm__sales_transactions_rejects
-                                    where reject_reason = '{explained[0][4]}' and source_file = '{file}'""")["r"][0]
+        first = query(
+            database,
+            f"""select min(source_row_number) as r from staging.stg_crm__sales_transactions_rejects
+                                    where reject_reason = '{explained[0][4]}' and source_file = '{file}'""",
+        )["r"][0]
         assert row == first
         assert all(row[8] and row[8] != "see seed reject_reasons" for row in explained)
 
@@ -100,8 +121,11 @@ def test_orphan_lines_over_the_error_share_name_the_missing_customers_fix(tmp_pa
     result = run_dbt(raw, tmp_path / "wh" / "crm.duckdb", "build", "--exclude-resource-type", "unit_test", check=False)
     assert result.returncode == 1
     assert "crm gate FAIL sales_transactions_reject_share" in result.stdout, result.stdout[-3000:]
-    match = re.search(r"reason unknown_customer_id: (\d+) rows, e\.g\. sales_transactions_2024\.csv row (\d+)\. "
-                      r"Fix: Deliver the missing customers in customers_master\.csv", result.stdout)
+    match = re.search(
+        r"reason unknown_customer_id: (\d+) rows, e\.g\. sales_transactions_2024\.csv row (\d+)\. "
+        r"Fix: Deliver the missing customers in customers_master\.csv",
+        result.stdout,
+    )
     assert match, result.stdout[-3000:]
 
 
@@ -128,14 +152,17 @@ def test_master_bad_classes(bad_build):
 
 def test_nothing_is_lost_and_sales_reconcile(bad_build):
     raw, summary, database = bad_build
-    counts = query(database, """
+    counts = query(
+        database,
+        """
         select
             (select count(*) from staging.base_crm__sales_transactions) as raw_rows,
             (select count(*) from staging.stg_crm__sales_transactions) as clean_rows,
             (select count(*) from staging.stg_crm__sales_transactions_rejects) as rejected_rows,
             (select sum(revenue) from marts.fct_sales) as fact_revenue,
             (select sum(revenue) from staging.stg_crm__sales_transactions) as clean_revenue
-    """).iloc[0]
+    """,
+    ).iloc[0]
     assert counts["raw_rows"] == summary["transaction_lines"]
     assert counts["clean_rows"] + counts["rejected_rows"] == counts["raw_rows"]
     assert counts["fact_revenue"] == counts["clean_revenue"]
@@ -146,10 +173,13 @@ def test_nothing_is_lost_and_sales_reconcile(bad_build):
 
 def test_row_numbers_point_at_the_file_lines(bad_build):
     raw, _, database = bad_build
-    rejects = query(database, """
+    rejects = query(
+        database,
+        """
         select source_file, source_row_number, invoice_id, customer_id, quantity_raw
         from staging.stg_crm__sales_transactions_rejects
-    """)
+    """,
+    )
     files = {}
     for name in rejects["source_file"].unique():
         with open(raw / name, newline="") as handle:
@@ -159,7 +189,9 @@ def test_row_numbers_point_at_the_file_lines(bad_build):
     for row in rejects.itertuples():
         line = files[row.source_file][row.source_row_number]  # index 0 is the header
         assert (line[0].strip() or None, line[1].strip() or None, line[4].strip() or None) == (
-            row.invoice_id, row.customer_id, row.quantity_raw
+            row.invoice_id,
+            row.customer_id,
+            row.quantity_raw,
         ), row
 
 
@@ -219,8 +251,9 @@ def test_source_freshness_flags_a_stale_landing_folder(tmp_path):
 
     recent = dt.date.today() - dt.timedelta(days=10)
     fresh = tmp_path / "fresh"
-    generate_data.generate(fresh, customers=60, start_year=recent.year - 1, seed=5, clean=True,
-                           end_date=recent.isoformat(), verbose=False)
+    generate_data.generate(
+        fresh, customers=60, start_year=recent.year - 1, seed=5, clean=True, end_date=recent.isoformat(), verbose=False
+    )
     assert run_dbt(fresh, tmp_path / "wh" / "crm.duckdb", "source", "freshness", check=False).returncode == 0
     stale = tmp_path / "stale"
     generate_data.generate(stale, customers=60, start_year=2020, years=2, seed=5, clean=True, verbose=False)

@@ -1,5 +1,6 @@
 """scripts/tasks.py decisions that protect a warehouse: a build after a change of the project's SQL
 (an upgrade, a new column) is a full refresh, so rows of the old rules never stay beside new ones."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -23,13 +24,16 @@ def tasks_on_a_copy(tmp_path, monkeypatch):
     return module, tmp_path
 
 
-@pytest.mark.parametrize("changed", [
-    "models/marts/fct_customer_monthly_snapshot.sql",
-    "macros/crm_migration.sql",
-    "seeds/value_tier_calibration.csv",
-    "src/crm_warehouse/customer_value.py",
-    "dbt_project.yml",
-])
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "models/marts/fct_customer_monthly_snapshot.sql",
+        "macros/crm_migration.sql",
+        "seeds/value_tier_calibration.csv",
+        "src/crm_warehouse/customer_value.py",
+        "dbt_project.yml",
+    ],
+)
 def test_the_fingerprint_changes_with_any_rule_file(tasks_on_a_copy, changed):
     tasks, copy = tasks_on_a_copy
     before = tasks.project_fingerprint()

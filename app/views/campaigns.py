@@ -1,4 +1,5 @@
 """Campaign lists: filter the month's customers and download CSV or Excel (scripts/campaign_list.py)."""
+
 import streamlit as st
 
 import crm_data as data
@@ -7,8 +8,10 @@ import crm_ui as ui
 month, segment = ui.current_filters()
 st.title("Campaign lists")
 ui.filter_caption(month, segment)
-st.caption("The same filters as `scripts/campaign_list.py`. A list for a channel contains only customers "
-           "who consented to that channel. The sidebar segment is the default segment filter.")
+st.caption(
+    "The same filters as `scripts/campaign_list.py`. A list for a channel contains only customers "
+    "who consented to that channel. The sidebar segment is the default segment filter."
+)
 
 options = data.campaign_options()
 segment_options = [s for s in data.segments()["segment_label"] if s != data.ANONYMOUS]
@@ -16,23 +19,40 @@ c1, c2, c3, c4 = st.columns(4)
 status = c1.multiselect("Activity status", data.STATUS_ORDER, key="camp_status")
 tiers = c2.multiselect("Value tier", data.TIER_ORDER, key="camp_tier")
 events = c3.multiselect("Lifecycle event", data.EVENT_ORDER, key="camp_event")
-chosen_segments = c4.multiselect("Segment", segment_options, key="camp_segment",
-                                 default=[segment] if segment in segment_options else [])
+chosen_segments = c4.multiselect(
+    "Segment", segment_options, key="camp_segment", default=[segment] if segment in segment_options else []
+)
 c1, c2, c3, c4 = st.columns(4)
-channel = c1.selectbox("Consent channel", ["any", "email", "sms", "phone"], key="camp_channel",
-                       help="email, sms or phone keeps only customers with opt_<channel> = 1.")
+channel = c1.selectbox(
+    "Consent channel",
+    ["any", "email", "sms", "phone"],
+    key="camp_channel",
+    help="email, sms or phone keeps only customers with opt_<channel> = 1.",
+)
 groups = c2.multiselect("Customer group", options.get("group", []), key="camp_group")
 cities = c3.multiselect("City", options.get("city", []), key="camp_city")
 stores = c4.multiselect("Store (bought there up to the month end)", options.get("store", []), key="camp_store")
-include_pii = st.checkbox("Include personal data (name and contact columns)", key="camp_pii", value=False,
-                          help="Without it the list holds customer ids and attributes only.")
-st.caption("Both files are safe to open in Excel: text such as a name starting with `=`, `+`, `-` or `@` "
-           "is kept as text, never run as a formula (in the CSV it starts with an apostrophe `'`). "
-           "Numbers, and phone numbers like `+254712345678`, are written unchanged.")
+include_pii = st.checkbox(
+    "Include personal data (name and contact columns)",
+    key="camp_pii",
+    value=False,
+    help="Without it the list holds customer ids and attributes only.",
+)
+st.caption(
+    "Both files are safe to open in Excel: text such as a name starting with `=`, `+`, `-` or `@` "
+    "is kept as text, never run as a formula (in the CSV it starts with an apostrophe `'`). "
+    "Numbers, and phone numbers like `+254712345678`, are written unchanged."
+)
 
 filters = dict(
-    activity_status=status, value_tier=tiers, lifecycle_event=events, segment=chosen_segments,
-    channel=None if channel == "any" else channel, customer_group=groups, city=cities, store=stores,
+    activity_status=status,
+    value_tier=tiers,
+    lifecycle_event=events,
+    segment=chosen_segments,
+    channel=None if channel == "any" else channel,
+    customer_group=groups,
+    city=cities,
+    store=stores,
     include_pii=include_pii,
 )
 frame = data.campaign_list_frame(month, **filters)
@@ -44,12 +64,23 @@ if len(frame) > 500:
 stem = f"campaign_{ui.month_label(month)}" + (f"_{filters['channel']}" if filters["channel"] else "")
 left, right, _ = st.columns([1, 1, 3])
 # Files are generated when a button is clicked (deferred), not on every rerun.
-left.download_button("Download CSV", lambda: data.campaign_csv_bytes(frame), file_name=f"{stem}.csv",
-                     mime="text/csv", key="camp_csv", icon=":material/download:", on_click="ignore")
+left.download_button(
+    "Download CSV",
+    lambda: data.campaign_csv_bytes(frame),
+    file_name=f"{stem}.csv",
+    mime="text/csv",
+    key="camp_csv",
+    icon=":material/download:",
+    on_click="ignore",
+)
 right.download_button(
-    "Download Excel", lambda: data.campaign_xlsx_bytes(frame), file_name=f"{stem}.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="camp_xlsx",
-    icon=":material/download:", on_click="ignore",
+    "Download Excel",
+    lambda: data.campaign_xlsx_bytes(frame),
+    file_name=f"{stem}.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="camp_xlsx",
+    icon=":material/download:",
+    on_click="ignore",
 )
 
 # Recording the list as a campaign with a holdout (SPEC section 11; scripts/campaign_record.py).
@@ -65,30 +96,54 @@ with st.form("camp_record_form"):
     c1, c2, c3 = st.columns([2, 1, 1])
     campaign_name = c1.text_input("Campaign name", key="camp_record_name")
     send_date = c2.date_input("Send date", key="camp_record_send_date")
-    holdout_share = c3.number_input("Holdout share", min_value=0.0, max_value=0.9, step=0.05,
-                                    value=campaign_list.campaign_record.DEFAULT_HOLDOUT_SHARE, key="camp_record_share")
+    holdout_share = c3.number_input(
+        "Holdout share",
+        min_value=0.0,
+        max_value=0.9,
+        step=0.05,
+        value=campaign_list.campaign_record.DEFAULT_HOLDOUT_SHARE,
+        key="camp_record_share",
+    )
     record_clicked = st.form_submit_button("Record campaign", icon=":material/save:")
 if record_clicked:
     try:
         contacted, campaign, record_path = campaign_list.record_list_as_campaign(
-            frame, month, campaign_name=campaign_name, channel=filters["channel"], send_date=send_date,
+            frame,
+            month,
+            campaign_name=campaign_name,
+            channel=filters["channel"],
+            send_date=send_date,
             holdout_share=holdout_share,
         )
     except ValueError as error:
         st.error(str(error))
     else:
-        st.session_state["camp_recorded"] = (campaign.campaign_id, len(campaign.contacted), len(campaign.holdout),
-                                             str(record_path), contacted)
+        st.session_state["camp_recorded"] = (
+            campaign.campaign_id,
+            len(campaign.contacted),
+            len(campaign.holdout),
+            str(record_path),
+            contacted,
+        )
 if "camp_recorded" in st.session_state:
     campaign_id, n_contacted, n_holdout, record_path, contacted = st.session_state["camp_recorded"]
-    st.success(f"Campaign `{campaign_id}` recorded in `{record_path}`: {n_contacted:,} contacted, "
-               f"{n_holdout:,} held out.")
+    st.success(
+        f"Campaign `{campaign_id}` recorded in `{record_path}`: {n_contacted:,} contacted, {n_holdout:,} held out."
+    )
     left, right, _ = st.columns([1, 1, 3])
-    left.download_button("Contacted list (CSV)", lambda: data.campaign_csv_bytes(contacted),
-                         file_name=f"{campaign_id}_contacted.csv", mime="text/csv", key="camp_contacted_csv",
-                         on_click="ignore")
+    left.download_button(
+        "Contacted list (CSV)",
+        lambda: data.campaign_csv_bytes(contacted),
+        file_name=f"{campaign_id}_contacted.csv",
+        mime="text/csv",
+        key="camp_contacted_csv",
+        on_click="ignore",
+    )
     right.download_button(
-        "Contacted list (Excel)", lambda: data.campaign_xlsx_bytes(contacted),
-        file_name=f"{campaign_id}_contacted.xlsx", key="camp_contacted_xlsx", on_click="ignore",
+        "Contacted list (Excel)",
+        lambda: data.campaign_xlsx_bytes(contacted),
+        file_name=f"{campaign_id}_contacted.xlsx",
+        key="camp_contacted_xlsx",
+        on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

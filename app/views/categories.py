@@ -1,4 +1,5 @@
 """Sales by category and brand, filtered by the global segment."""
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -10,8 +11,14 @@ month, segment = ui.current_filters()
 st.title("Sales by category and brand")
 ui.filter_caption(month, segment)
 
-window = st.segmented_control("Period", list(data.SALES_WINDOWS), default="12m", key="category_window",
-                              required=True, format_func=data.SALES_WINDOWS.get)
+window = st.segmented_control(
+    "Period",
+    list(data.SALES_WINDOWS),
+    default="12m",
+    key="category_window",
+    required=True,
+    format_func=data.SALES_WINDOWS.get,
+)
 window = window or "12m"
 first, last = data.sales_window(month, window)
 sales = data.sales_by_category(month, segment, window)
@@ -28,20 +35,37 @@ by_brand = sales.groupby("brand", as_index=False)[["sales", "units"]].sum().sort
 
 left, right = st.columns(2)
 with left:
-    fig = px.bar(by_category, x="category", y="sales", color="category", text_auto=",.0f",
-                 color_discrete_sequence=ui.SEGMENT_PALETTE)
+    fig = px.bar(
+        by_category,
+        x="category",
+        y="sales",
+        color="category",
+        text_auto=",.0f",
+        color_discrete_sequence=ui.SEGMENT_PALETTE,
+    )
     fig.update_layout(showlegend=False)
     ui.chart(fig, "cat_category", title="Sales by category", height=380)
 with right:
-    fig = px.treemap(sales[sales["sales"] > 0], path=["category", "brand"], values="sales",
-                     color="category", color_discrete_sequence=ui.SEGMENT_PALETTE)
+    fig = px.treemap(
+        sales[sales["sales"] > 0],
+        path=["category", "brand"],
+        values="sales",
+        color="category",
+        color_discrete_sequence=ui.SEGMENT_PALETTE,
+    )
     fig.update_traces(textinfo="label+value+percent root")
     ui.chart(fig, "cat_treemap", title="Category and brand", height=380)
 
 left, right = st.columns(2)
 with left:
-    fig = px.bar(by_brand.head(15).iloc[::-1], x="sales", y="brand", orientation="h", text_auto=",.0f",
-                 color_discrete_sequence=["#2874A6"])
+    fig = px.bar(
+        by_brand.head(15).iloc[::-1],
+        x="sales",
+        y="brand",
+        orientation="h",
+        text_auto=",.0f",
+        color_discrete_sequence=["#2874A6"],
+    )
     ui.chart(fig, "cat_brand", title="Brands by sales", height=380)
 with right:
     trend = data.category_trend(month, segment)
@@ -50,12 +74,16 @@ with right:
     ui.chart(fig, "cat_trend", title="Monthly sales by category (24 months)", height=380)
 
 st.dataframe(
-    sales, hide_index=True,
+    sales,
+    hide_index=True,
     column_config={
-        "category": "Category", "brand": "Brand", "crm_role": "CRM role",
+        "category": "Category",
+        "brand": "Brand",
+        "crm_role": "CRM role",
         "sales": st.column_config.NumberColumn("Sales", format="localized"),
         "quantity": st.column_config.NumberColumn("Quantity", format="localized"),
         "units": st.column_config.NumberColumn("Units", format="localized"),
-        "orders": "Orders", "customers": "Customers",
+        "orders": "Orders",
+        "customers": "Customers",
     },
 )

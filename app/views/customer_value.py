@@ -1,5 +1,6 @@
 """Customer value: P(alive), expected purchases and 12-month CLV by segment, the P(alive)
 distribution, the high-value customers who are leaving, and how well the model predicted."""
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -11,9 +12,11 @@ import crm_ui as ui
 month, segment = ui.current_filters()
 st.title("Customer value")
 ui.filter_caption(month, segment)
-st.caption("P(alive): probability that the customer still buys (has not silently left); CLV 12 months: "
-           "expected revenue of the next 12 months, discounted (BG/NBD-family model with Gamma-Gamma "
-           "spend, fitted every month; see docs/customer_value.md).")
+st.caption(
+    "P(alive): probability that the customer still buys (has not silently left); CLV 12 months: "
+    "expected revenue of the next 12 months, discounted (BG/NBD-family model with Gamma-Gamma "
+    "spend, fitted every month; see docs/customer_value.md)."
+)
 
 by_segment = data.value_by_segment(month)
 if ui.empty_note(by_segment, f"No customer value for {ui.month_label(month)}."):
@@ -30,19 +33,33 @@ cols[2].metric("CLV next 12 months", ui.fmt_money(total_clv))
 colors = ui.segment_colors()
 left, right = st.columns(2)
 with left:
-    fig = go.Figure(go.Bar(
-        x=by_segment["clv_12m"].astype(float), y=by_segment["rfm_segment"], orientation="h",
-        marker_color=[colors.get(s, ui.MUTED) if segment in (None, s) else ui.MUTED for s in by_segment["rfm_segment"]],
-        text=[f"{share:.0%}" for share in by_segment["share_of_clv_12m"].fillna(0)], textposition="auto",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=by_segment["clv_12m"].astype(float),
+            y=by_segment["rfm_segment"],
+            orientation="h",
+            marker_color=[
+                colors.get(s, ui.MUTED) if segment in (None, s) else ui.MUTED for s in by_segment["rfm_segment"]
+            ],
+            text=[f"{share:.0%}" for share in by_segment["share_of_clv_12m"].fillna(0)],
+            textposition="auto",
+        )
+    )
     fig.update_yaxes(autorange="reversed")
     ui.chart(fig, "value_segments", title="CLV 12 months by segment", height=430)
 with right:
-    fig = go.Figure(go.Bar(
-        x=by_segment["mean_p_alive"], y=by_segment["rfm_segment"], orientation="h",
-        marker_color=[colors.get(s, ui.MUTED) if segment in (None, s) else ui.MUTED for s in by_segment["rfm_segment"]],
-        text=[f"{p:.0%}" for p in by_segment["mean_p_alive"]], textposition="auto",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=by_segment["mean_p_alive"],
+            y=by_segment["rfm_segment"],
+            orientation="h",
+            marker_color=[
+                colors.get(s, ui.MUTED) if segment in (None, s) else ui.MUTED for s in by_segment["rfm_segment"]
+            ],
+            text=[f"{p:.0%}" for p in by_segment["mean_p_alive"]],
+            textposition="auto",
+        )
+    )
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(range=[0, 1], tickformat=".0%")
     ui.chart(fig, "value_p_alive_segments", title="Mean P(alive) by segment", height=430)
@@ -53,20 +70,25 @@ fig.update_xaxes(title="P(alive) (bands of 5%)", tickformat=".0%")
 ui.chart(fig, "value_p_alive_distribution", title="P(alive) distribution", height=320)
 
 st.subheader("High value, likely leaving")
-max_p_alive = st.slider("P(alive) at most", min_value=0.05, max_value=0.95, value=0.5, step=0.05,
-                        key="value_max_p_alive")
+max_p_alive = st.slider(
+    "P(alive) at most", min_value=0.05, max_value=0.95, value=0.5, step=0.05, key="value_max_p_alive"
+)
 leaving = data.leaving_customers(month, segment, max_p_alive)
 if leaving.empty:
     st.info("No customer with a CLV history and P(alive) this low in this selection.")
 else:
     st.caption("Ranked by the highest CLV 12 months of the last year; P(alive) 3 months ago shows the fall.")
-    st.dataframe(leaving, hide_index=True, column_config={
-        "p_alive": st.column_config.NumberColumn("P(alive)", format="percent"),
-        "p_alive_3m_ago": st.column_config.NumberColumn("P(alive) 3 months ago", format="percent"),
-        "clv_12m": st.column_config.NumberColumn("CLV 12 months", format="%.2f"),
-        "peak_clv_12m": st.column_config.NumberColumn("Peak CLV (12 months)", format="%.2f"),
-        "weeks_since_last_purchase": st.column_config.NumberColumn("Weeks since last purchase", format="%.1f"),
-    })
+    st.dataframe(
+        leaving,
+        hide_index=True,
+        column_config={
+            "p_alive": st.column_config.NumberColumn("P(alive)", format="percent"),
+            "p_alive_3m_ago": st.column_config.NumberColumn("P(alive) 3 months ago", format="percent"),
+            "clv_12m": st.column_config.NumberColumn("CLV 12 months", format="%.2f"),
+            "peak_clv_12m": st.column_config.NumberColumn("Peak CLV (12 months)", format="%.2f"),
+            "weeks_since_last_purchase": st.column_config.NumberColumn("Weeks since last purchase", format="%.1f"),
+        },
+    )
 
 st.subheader("How well did the model predict?")
 validation = data.value_validation()
@@ -74,29 +96,44 @@ if validation.empty:
     st.info("No calibration month with later months yet (the validation needs at least one month after it).")
 else:
     calibration = pd.to_datetime(validation["calibration_month"].iloc[0])
-    st.caption(f"Predicted at the end of {calibration:%Y-%m} for that month's customers, against what they "
-               f"actually bought afterwards (model {validation['model'].iloc[0]}).")
+    st.caption(
+        f"Predicted at the end of {calibration:%Y-%m} for that month's customers, against what they "
+        f"actually bought afterwards (model {validation['model'].iloc[0]})."
+    )
     total = validation[validation["x_group"] == "total"]
     left, right = st.columns(2)
     with left:
-        long = total.melt(id_vars=["report_month"], value_vars=["predicted_repeat_occasions", "actual_repeat_occasions"],
-                          var_name="series", value_name="occasions")
-        long["series"] = long["series"].map({"predicted_repeat_occasions": "Predicted",
-                                             "actual_repeat_occasions": "Actual"})
+        long = total.melt(
+            id_vars=["report_month"],
+            value_vars=["predicted_repeat_occasions", "actual_repeat_occasions"],
+            var_name="series",
+            value_name="occasions",
+        )
+        long["series"] = long["series"].map(
+            {"predicted_repeat_occasions": "Predicted", "actual_repeat_occasions": "Actual"}
+        )
         fig = px.line(long, x="report_month", y="occasions", color="series", markers=True)
         fig.update_yaxes(title="Cumulative repeat purchases")
         ui.chart(fig, "value_validation_total", title="Cumulative repeat purchases after calibration")
     with right:
-        last = validation[(validation["months_ahead"] == validation["months_ahead"].max())
-                          & (validation["x_group"] != "total")]
-        long = last.melt(id_vars=["x_group"], value_vars=["predicted_per_customer", "actual_per_customer"],
-                         var_name="series", value_name="per_customer")
+        last = validation[
+            (validation["months_ahead"] == validation["months_ahead"].max()) & (validation["x_group"] != "total")
+        ]
+        long = last.melt(
+            id_vars=["x_group"],
+            value_vars=["predicted_per_customer", "actual_per_customer"],
+            var_name="series",
+            value_name="per_customer",
+        )
         long["series"] = long["series"].map({"predicted_per_customer": "Predicted", "actual_per_customer": "Actual"})
         fig = px.bar(long, x="x_group", y="per_customer", color="series", barmode="group")
         fig.update_xaxes(title="Repeat purchases before calibration (x)")
         fig.update_yaxes(title="Repeat purchases per customer")
-        ui.chart(fig, "value_validation_by_x",
-                 title=f"Per customer by past frequency, {int(last['months_ahead'].iloc[0])} months ahead")
+        ui.chart(
+            fig,
+            "value_validation_by_x",
+            title=f"Per customer by past frequency, {int(last['months_ahead'].iloc[0])} months ahead",
+        )
 
 with st.expander("Model fits of this month"):
     st.dataframe(data.value_model_fits(month), hide_index=True)

@@ -1,4 +1,5 @@
 """Lifecycle and tiers over time: status, tier and event counts per month, tier and segment migration."""
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -11,8 +12,10 @@ month, segment = ui.current_filters()
 st.title("Lifecycle and tiers")
 ui.filter_caption(month, segment)
 if segment:
-    st.caption(f"With a segment, the history follows the customers who are {segment} in "
-               f"{ui.month_label(month)}: how they got there, and the migration into this month.")
+    st.caption(
+        f"With a segment, the history follows the customers who are {segment} in "
+        f"{ui.month_label(month)}: how they got there, and the migration into this month."
+    )
 
 counts = data.lifecycle_counts(month, segment)
 if ui.empty_note(counts, "No CRM customers for this selection (anonymous customers are outside the CRM base)."):
@@ -22,24 +25,43 @@ counts["report_month"] = pd.to_datetime(counts["report_month"])
 left, right = st.columns(2)
 with left:
     status = counts[counts["dimension"] == "status"]
-    fig = px.bar(status, x="report_month", y="customers", color="label", color_discrete_map=ui.STATUS_COLORS,
-                 category_orders={"label": data.STATUS_ORDER})
+    fig = px.bar(
+        status,
+        x="report_month",
+        y="customers",
+        color="label",
+        color_discrete_map=ui.STATUS_COLORS,
+        category_orders={"label": data.STATUS_ORDER},
+    )
     ui.chart(ui.mark_month(fig, month), "life_status", title="Customers by activity status")
 with right:
     events = counts[counts["dimension"] == "event"]
     if events.empty:
         st.info("No lifecycle events for this selection.")
     else:
-        fig = px.bar(events, x="report_month", y="customers", color="label", barmode="group",
-                     color_discrete_map=ui.EVENT_COLORS, category_orders={"label": data.EVENT_ORDER})
+        fig = px.bar(
+            events,
+            x="report_month",
+            y="customers",
+            color="label",
+            barmode="group",
+            color_discrete_map=ui.EVENT_COLORS,
+            category_orders={"label": data.EVENT_ORDER},
+        )
         ui.chart(ui.mark_month(fig, month), "life_events", title="Lifecycle events (New, Reactivated, Lost)")
 
 tiers = counts[counts["dimension"] == "tier"]
 show_inactive = st.toggle("Show Not Active in the tier chart", value=False, key="life_inactive")
 if not show_inactive:
     tiers = tiers[tiers["label"] != data.NOT_ACTIVE]
-fig = px.bar(tiers, x="report_month", y="customers", color="label", color_discrete_map=ui.TIER_COLORS,
-             category_orders={"label": data.TIER_ORDER})
+fig = px.bar(
+    tiers,
+    x="report_month",
+    y="customers",
+    color="label",
+    color_discrete_map=ui.TIER_COLORS,
+    category_orders={"label": data.TIER_ORDER},
+)
 ui.chart(ui.mark_month(fig, month), "life_tiers", title="Customers by value tier", height=400)
 
 
@@ -55,11 +77,18 @@ def migration_heatmap(frame: pd.DataFrame, order: list[str], title: str, key: st
     states_to += extra_to
     matrix = frame.pivot_table(index="from_state", columns="to_state", values="customers", aggfunc="sum")
     matrix = matrix.reindex(index=states_from, columns=states_to)
-    fig = go.Figure(go.Heatmap(
-        z=matrix.values, x=states_to, y=states_from, colorscale="Blues", hoverongaps=False,
-        text=matrix.fillna(0).astype(int).astype(str).where(matrix.notna(), "").values,
-        texttemplate="%{text}", colorbar=dict(title="Customers"),
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix.values,
+            x=states_to,
+            y=states_from,
+            colorscale="Blues",
+            hoverongaps=False,
+            text=matrix.fillna(0).astype(int).astype(str).where(matrix.notna(), "").values,
+            texttemplate="%{text}",
+            colorbar=dict(title="Customers"),
+        )
+    )
     fig.update_xaxes(title="to (this month)", side="bottom")
     fig.update_yaxes(title="from (previous month)", autorange="reversed")
     ui.chart(fig, key, title=title, height=460)
@@ -69,13 +98,18 @@ previous = ui.month_label(data.add_months(month, -1))
 left, right = st.columns(2)
 with left:
     tier_moves = data.migration("value_tier", month, segment)
-    migration_heatmap(tier_moves, data.TIER_ORDER, f"Tier migration {previous} → {ui.month_label(month)}",
-                      "life_tier_migration")
+    migration_heatmap(
+        tier_moves, data.TIER_ORDER, f"Tier migration {previous} → {ui.month_label(month)}", "life_tier_migration"
+    )
 with right:
     segment_order = data.segments()["segment_label"].tolist()
     segment_moves = data.migration("rfm_segment", month, segment)
-    migration_heatmap(segment_moves, segment_order,
-                      f"Segment migration {previous} → {ui.month_label(month)}", "life_segment_migration")
+    migration_heatmap(
+        segment_moves,
+        segment_order,
+        f"Segment migration {previous} → {ui.month_label(month)}",
+        "life_segment_migration",
+    )
 
 with st.expander("Migration tables"):
     left, right = st.columns(2)

@@ -1,4 +1,5 @@
 """RFM score by customer: a searchable, filterable table of the month's customers and scores."""
+
 import plotly.express as px
 import streamlit as st
 
@@ -10,11 +11,16 @@ st.title("RFM score by customer")
 ui.filter_caption(month, segment)
 
 c1, c2, c3 = st.columns([2, 2, 1])
-search = c1.text_input("Search customer", key="rfm_search", placeholder="customer id or name",
-                       help="Case-insensitive; matches part of the customer id or the name.")
+search = c1.text_input(
+    "Search customer",
+    key="rfm_search",
+    placeholder="customer id or name",
+    help="Case-insensitive; matches part of the customer id or the name.",
+)
 tiers = c2.multiselect("Value tier", data.TIER_ORDER, key="rfm_tiers")
-include_not_active = c3.checkbox("Include Not Active", key="rfm_not_active",
-                                 help="Not Active customers have no scores.")
+include_not_active = c3.checkbox(
+    "Include Not Active", key="rfm_not_active", help="Not Active customers have no scores."
+)
 s1, s2, s3, s4 = st.columns(4)
 scores = {
     "recency_score": s1.multiselect("R score", [5, 4, 3, 2, 1], key="rfm_r"),
@@ -23,11 +29,14 @@ scores = {
     "tenure_score": s4.multiselect("T score", [5, 4, 3, 2, 1], key="rfm_t"),
 }
 
-customers = data.customer_rfm(month, segment, search=search, include_not_active=include_not_active,
-                              tiers=tiers, scores=scores)
+customers = data.customer_rfm(
+    month, segment, search=search, include_not_active=include_not_active, tiers=tiers, scores=scores
+)
 st.markdown(f"**{len(customers):,} customers**")
 st.dataframe(
-    customers, hide_index=True, height=420,
+    customers,
+    hide_index=True,
+    height=420,
     column_config={
         "customer_id": st.column_config.TextColumn("Customer", pinned=True),
         "customer_name": "Name",
@@ -38,7 +47,10 @@ st.dataframe(
         "lifecycle_event": "Event",
         "rfm_segment": "Segment",
         "rfm_cell": "RFM",
-        "recency_score": "R", "frequency_score": "F", "monetary_score": "M", "tenure_score": "T",
+        "recency_score": "R",
+        "frequency_score": "F",
+        "monetary_score": "M",
+        "tenure_score": "T",
         "recency_days": st.column_config.NumberColumn("Days since last purchase"),
         "frequency_orders": st.column_config.NumberColumn("Orders 12 m"),
         "monetary_value": st.column_config.NumberColumn("Monetary 12 m", format="localized"),
@@ -56,20 +68,31 @@ with left:
         st.info("No scored customer matches the filters.")
 with right:
     if not scored.empty:
-        by_m = scored.groupby("monetary_score").agg(customers=("customer_id", "count"),
-                                                     sales_12m=("sales_12m", "sum")).reset_index()
-        fig = px.bar(by_m, x="monetary_score", y="sales_12m", text="customers",
-                     color_discrete_sequence=["#117A65"])
+        by_m = (
+            scored.groupby("monetary_score")
+            .agg(customers=("customer_id", "count"), sales_12m=("sales_12m", "sum"))
+            .reset_index()
+        )
+        fig = px.bar(by_m, x="monetary_score", y="sales_12m", text="customers", color_discrete_sequence=["#117A65"])
         fig.update_xaxes(dtick=1, title="M score")
         fig.update_yaxes(title="Sales 12 months")
         ui.chart(fig, "rfm_m_chart", title="12-month sales by M score (labels: customers)", height=360)
 
 with st.expander("How are the scores computed? (score bands of the month)"):
     bands = data.score_bands(month)
-    st.dataframe(bands, hide_index=True, column_config={
-        "dimension": "Score", "measure_name": "Measure", "score": "Value",
-        "lowest_measure": st.column_config.NumberColumn("Lowest", format="localized"),
-        "highest_measure": st.column_config.NumberColumn("Highest", format="localized"),
-        "customers": "Customers"})
-    st.caption("Scores are quintiles (1-5, 5 best) over the month's Active customers; equal measures "
-               "always get the same score.")
+    st.dataframe(
+        bands,
+        hide_index=True,
+        column_config={
+            "dimension": "Score",
+            "measure_name": "Measure",
+            "score": "Value",
+            "lowest_measure": st.column_config.NumberColumn("Lowest", format="localized"),
+            "highest_measure": st.column_config.NumberColumn("Highest", format="localized"),
+            "customers": "Customers",
+        },
+    )
+    st.caption(
+        "Scores are quintiles (1-5, 5 best) over the month's Active customers; equal measures "
+        "always get the same score."
+    )

@@ -1,4 +1,5 @@
 """Sales trend by day, month, quarter or year, filtered by the global segment."""
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -11,8 +12,9 @@ month, segment = ui.current_filters()
 st.title("Sales trend")
 ui.filter_caption(month, segment)
 
-period = st.segmented_control("Period", data.PERIOD_TYPES, default="month", key="trend_period",
-                              required=True, format_func=str.capitalize)
+period = st.segmented_control(
+    "Period", data.PERIOD_TYPES, default="month", key="trend_period", required=True, format_func=str.capitalize
+)
 period = period or "month"
 trend = data.sales_trend(period, month, segment)
 if ui.empty_note(trend, "No sales for this selection."):
@@ -31,19 +33,34 @@ c4.metric("Units", ui.fmt_count(trend["units"].sum()), border=True)
 
 fig = make_subplots(specs=[[{"secondary_y": True}]])
 fig.add_bar(x=trend["period_start"], y=trend["sales"], name="Sales", marker_color="#2874A6")
-fig.add_scatter(x=trend["period_start"], y=trend["orders"], name="Orders", mode="lines+markers",
-                line=dict(color="#F39C12"), secondary_y=True)
+fig.add_scatter(
+    x=trend["period_start"],
+    y=trend["orders"],
+    name="Orders",
+    mode="lines+markers",
+    line=dict(color="#F39C12"),
+    secondary_y=True,
+)
 fig.update_yaxes(title_text="Sales", secondary_y=False)
 fig.update_yaxes(title_text="Orders", secondary_y=True, showgrid=False)
 ui.chart(fig, "trend_sales", title=f"Sales and orders by {period}", height=420)
 
 fig = go.Figure()
-fig.add_scatter(x=trend["period_start"], y=trend["customers"], name="Buying customers", mode="lines",
-                line=dict(color="#1E8449"))
-fig.add_bar(x=trend["period_start"], y=-trend["returns_revenue"], name="Returns (revenue)",
-            marker_color="#CB4335", yaxis="y2", opacity=0.5)
-fig.update_layout(yaxis=dict(title="Customers", rangemode="tozero"),
-                  yaxis2=dict(title="Returns", overlaying="y", side="right", showgrid=False, rangemode="tozero"))
+fig.add_scatter(
+    x=trend["period_start"], y=trend["customers"], name="Buying customers", mode="lines", line=dict(color="#1E8449")
+)
+fig.add_bar(
+    x=trend["period_start"],
+    y=-trend["returns_revenue"],
+    name="Returns (revenue)",
+    marker_color="#CB4335",
+    yaxis="y2",
+    opacity=0.5,
+)
+fig.update_layout(
+    yaxis=dict(title="Customers", rangemode="tozero"),
+    yaxis2=dict(title="Returns", overlaying="y", side="right", showgrid=False, rangemode="tozero"),
+)
 ui.chart(fig, "trend_customers", title=f"Customers and returns by {period}", height=320)
 
 with st.expander("Data"):

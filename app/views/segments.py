@@ -1,4 +1,5 @@
 """Segment analysis: customers and sales by RFM segment, the selected segment in detail."""
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -15,14 +16,13 @@ summary = data.segment_summary(month)
 if ui.empty_note(summary, f"No segment summary for {ui.month_label(month)}."):
     st.stop()
 colors = ui.segment_colors()
-summary["color"] = [
-    (colors.get(s, ui.MUTED) if segment in (None, s) else ui.MUTED) for s in summary["rfm_segment"]
-]
+summary["color"] = [(colors.get(s, ui.MUTED) if segment in (None, s) else ui.MUTED) for s in summary["rfm_segment"]]
 
 if segment == data.ANONYMOUS:
-    st.info("Anonymous walk-in customers are outside the CRM base: they have no RFM segment. "
-            "The sales pages show their purchases.")
-
+    st.info(
+        "Anonymous walk-in customers are outside the CRM base: they have no RFM segment. "
+        "The sales pages show their purchases."
+    )
 
 
 def pick_clicked_segment() -> None:
@@ -35,20 +35,37 @@ def pick_clicked_segment() -> None:
 
 left, right = st.columns(2)
 with left:
-    fig = go.Figure(go.Bar(
-        x=summary["customers"], y=summary["rfm_segment"], orientation="h", marker_color=summary["color"],
-        text=[f"{c:,} ({s:.0%})" for c, s in zip(summary["customers"], summary["share_of_customers"])],
-        textposition="auto", name="Customers",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=summary["customers"],
+            y=summary["rfm_segment"],
+            orientation="h",
+            marker_color=summary["color"],
+            text=[f"{c:,} ({s:.0%})" for c, s in zip(summary["customers"], summary["share_of_customers"])],
+            textposition="auto",
+            name="Customers",
+        )
+    )
     fig.update_yaxes(autorange="reversed")
-    ui.chart(fig, "seg_customers", title="Customers by segment (click a bar to select it)", height=430,
-             on_select=pick_clicked_segment)
+    ui.chart(
+        fig,
+        "seg_customers",
+        title="Customers by segment (click a bar to select it)",
+        height=430,
+        on_select=pick_clicked_segment,
+    )
 with right:
-    fig = go.Figure(go.Bar(
-        x=summary["sales_12m"], y=summary["rfm_segment"], orientation="h", marker_color=summary["color"],
-        text=[f"{s:.0%}" for s in summary["share_of_sales_12m"].fillna(0)], textposition="auto",
-        name="Sales 12 months",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=summary["sales_12m"],
+            y=summary["rfm_segment"],
+            orientation="h",
+            marker_color=summary["color"],
+            text=[f"{s:.0%}" for s in summary["share_of_sales_12m"].fillna(0)],
+            textposition="auto",
+            name="Sales 12 months",
+        )
+    )
     fig.update_yaxes(autorange="reversed")
     ui.chart(fig, "seg_sales", title="Sales in the last 12 months by segment", height=430)
 
@@ -56,23 +73,35 @@ if segment and segment in set(summary["rfm_segment"]):
     selected = summary[summary["rfm_segment"] == segment].iloc[0]
     head, clear = st.columns([4, 1], vertical_alignment="bottom")
     head.subheader(segment)
-    clear.button("Show all customers", key="seg_clear", on_click=ui.select_segment, args=(None,),
-                 icon=":material/filter_alt_off:")
+    clear.button(
+        "Show all customers",
+        key="seg_clear",
+        on_click=ui.select_segment,
+        args=(None,),
+        icon=":material/filter_alt_off:",
+    )
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Customers", ui.fmt_count(selected["customers"]), border=True)
     c2.metric("Share of customers", f"{selected['share_of_customers']:.1%}", border=True)
     c3.metric("Sales this month", ui.fmt_money(selected["sales_month"]), border=True)
     c4.metric("Share of 12-month sales", f"{(selected['share_of_sales_12m'] or 0):.1%}", border=True)
     if isinstance(selected["segment_description"], str):
-        st.markdown(f"**Who:** {selected['segment_description']}  \n"
-                    f"**Suggested action:** {selected['segment_suggested_action']}")
+        st.markdown(
+            f"**Who:** {selected['segment_description']}  \n"
+            f"**Suggested action:** {selected['segment_suggested_action']}"
+        )
     moves = data.migration("rfm_segment", month, None)
     inflow = moves[(moves["to_state"] == segment) & (moves["from_state"] != segment)]
     left, right = st.columns(2)
     with left:
         if not inflow.empty:
-            fig = px.bar(inflow.sort_values("customers"), x="customers", y="from_state", orientation="h",
-                         color_discrete_sequence=["#2874A6"])
+            fig = px.bar(
+                inflow.sort_values("customers"),
+                x="customers",
+                y="from_state",
+                orientation="h",
+                color_discrete_sequence=["#2874A6"],
+            )
             ui.chart(fig, "seg_inflow", title=f"Joined {segment} this month, coming from", height=320)
         else:
             st.info(f"No customer joined {segment} in {ui.month_label(month)}.")
@@ -83,14 +112,32 @@ if segment and segment in set(summary["rfm_segment"]):
 
 history = data.segment_history(month)
 history["report_month"] = pd.to_datetime(history["report_month"])
-fig = px.area(history, x="report_month", y="customers", color="rfm_segment", color_discrete_map=colors,
-              category_orders={"rfm_segment": summary["rfm_segment"].tolist()})
+fig = px.area(
+    history,
+    x="report_month",
+    y="customers",
+    color="rfm_segment",
+    color_discrete_map=colors,
+    category_orders={"rfm_segment": summary["rfm_segment"].tolist()},
+)
 ui.chart(ui.shade_incomplete_history(fig), "seg_history", title="Customers by segment over time", height=420)
 
-table = summary[["rfm_segment", "customers", "share_of_customers", "sales_month", "share_of_sales_month",
-                 "sales_12m", "share_of_sales_12m", "segment_description", "segment_suggested_action"]]
+table = summary[
+    [
+        "rfm_segment",
+        "customers",
+        "share_of_customers",
+        "sales_month",
+        "share_of_sales_month",
+        "sales_12m",
+        "share_of_sales_12m",
+        "segment_description",
+        "segment_suggested_action",
+    ]
+]
 st.dataframe(
-    table, hide_index=True,
+    table,
+    hide_index=True,
     column_config={
         "rfm_segment": "Segment",
         "customers": st.column_config.NumberColumn("Customers", format="localized"),

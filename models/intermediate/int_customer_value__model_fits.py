@@ -13,6 +13,7 @@ month from the same point and give the same parameters.
 A fit that did not converge is kept with converged = false, and the data test
 customer_value_fits_converged fails the build naming the month and the model.
 """
+
 import datetime
 
 import numpy as np
@@ -20,30 +21,30 @@ import pyarrow as pa
 
 from crm_warehouse import customer_value as cv
 
-SCHEMA = pa.schema([
-    ("report_month", pa.date32()),
-    ("report_month_index", pa.int32()),
-    ("model", pa.string()),
-    ("r", pa.float64()),
-    ("alpha", pa.float64()),
-    ("a", pa.float64()),
-    ("b", pa.float64()),
-    ("p", pa.float64()),
-    ("q", pa.float64()),
-    ("gamma", pa.float64()),
-    ("log_likelihood", pa.float64()),
-    ("customers", pa.int64()),
-    ("converged", pa.bool_()),
-    ("at_parameter_bound", pa.bool_()),
-    ("iterations", pa.int32()),
-    ("optimizer_message", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        ("report_month", pa.date32()),
+        ("report_month_index", pa.int32()),
+        ("model", pa.string()),
+        ("r", pa.float64()),
+        ("alpha", pa.float64()),
+        ("a", pa.float64()),
+        ("b", pa.float64()),
+        ("p", pa.float64()),
+        ("q", pa.float64()),
+        ("gamma", pa.float64()),
+        ("log_likelihood", pa.float64()),
+        ("customers", pa.int64()),
+        ("converged", pa.bool_()),
+        ("at_parameter_bound", pa.bool_()),
+        ("iterations", pa.int32()),
+        ("optimizer_message", pa.string()),
+    ]
+)
 
 
 def months_to_fit(dbt, session, groups):
-    months = groups.query(
-        "frequency_groups", "select distinct report_month_index from frequency_groups"
-    ).fetchall()
+    months = groups.query("frequency_groups", "select distinct report_month_index from frequency_groups").fetchall()
     wanted = {row[0] for row in months}
     if dbt.is_incremental:
         present = session.sql(f"select distinct report_month_index from {dbt.this}").fetchall()
@@ -51,8 +52,11 @@ def months_to_fit(dbt, session, groups):
     return sorted(wanted)
 
 
-PARAMETERS = {"bg_nbd": ("r", "alpha", "a", "b"), "mbg_nbd": ("r", "alpha", "a", "b"),
-              "gamma_gamma": ("p", "q", "gamma")}
+PARAMETERS = {
+    "bg_nbd": ("r", "alpha", "a", "b"),
+    "mbg_nbd": ("r", "alpha", "a", "b"),
+    "gamma_gamma": ("p", "q", "gamma"),
+}
 
 
 def starting_points(dbt, session, first_month_index):
@@ -64,8 +68,10 @@ def starting_points(dbt, session, first_month_index):
         f"where report_month_index = (select max(report_month_index) from {dbt.this} "
         f"where report_month_index < {int(first_month_index)})"
     ).fetchall()
-    return {row[0]: usable_start(row[0], dict(zip(("r", "alpha", "a", "b", "p", "q", "gamma"), row[1:8])),
-                                 row[8], row[9]) for row in rows}
+    return {
+        row[0]: usable_start(row[0], dict(zip(("r", "alpha", "a", "b", "p", "q", "gamma"), row[1:8])), row[8], row[9])
+        for row in rows
+    }
 
 
 def usable_start(model, params, converged, at_bound):
@@ -126,23 +132,39 @@ def model(dbt, session):
         "select report_month_index, x, recency_days, age_days, customers from frequency_groups "
         f"where report_month_index in ({month_list}) order by report_month_index, x, recency_days, age_days",
     ).fetchnumpy()
-    all_spends = group_sorted(inputs.query(
-        "inputs",
-        "select report_month_index, x, cast(repeat_revenue as double) / x as m_x "
-        f"from inputs where report_month_index in ({month_list}) and x >= 1 and repeat_revenue > 0 "
-        "order by report_month_index, x, m_x",
-    ).fetchnumpy())
+    all_spends = group_sorted(
+        inputs.query(
+            "inputs",
+            "select report_month_index, x, cast(repeat_revenue as double) / x as m_x "
+            f"from inputs where report_month_index in ({month_list}) and x >= 1 and repeat_revenue > 0 "
+            "order by report_month_index, x, m_x",
+        ).fetchnumpy()
+    )
     for month_index in months:
         triples = month_slice(all_triples, month_index)
         spends = month_slice(all_spends, month_index)
         report_month = datetime.date(month_index // 12, month_index % 12 + 1, 1)
         fits = [
-            cv.fit_bg_nbd(triples["x"], triples["recency_days"] / 7.0, triples["age_days"] / 7.0,
-                          triples["customers"], model=name, max_iterations=max_iterations, start=start.get(name))
+            cv.fit_bg_nbd(
+                triples["x"],
+                triples["recency_days"] / 7.0,
+                triples["age_days"] / 7.0,
+                triples["customers"],
+                model=name,
+                max_iterations=max_iterations,
+                start=start.get(name),
+            )
             for name in cv.MODELS
         ]
-        fits.append(cv.fit_gamma_gamma(spends["x"], spends["m_x"], spends["customers"],
-                                       max_iterations=max_iterations, start=start.get("gamma_gamma")))
+        fits.append(
+            cv.fit_gamma_gamma(
+                spends["x"],
+                spends["m_x"],
+                spends["customers"],
+                max_iterations=max_iterations,
+                start=start.get("gamma_gamma"),
+            )
+        )
         start = {fit.model: usable_start(fit.model, fit.params, fit.converged, fit.at_bound) for fit in fits}
         for fit in fits:
             row = {name: None for name in SCHEMA.names}

@@ -8,6 +8,7 @@ discounted at the monthly rate derived from var crm_value_annual_discount_rate. 
 Incremental: the pre-hook deletes the months this run recomputes; the model then scores every
 report month of the groups that the table lacks.
 """
+
 import datetime
 
 import numpy as np
@@ -16,19 +17,21 @@ import pyarrow as pa
 from crm_warehouse import customer_value as cv
 
 EPOCH = datetime.date(1970, 1, 1)
-SCHEMA = pa.schema([
-    ("report_month", pa.date32()),
-    ("report_month_index", pa.int32()),
-    ("model", pa.string()),
-    ("x", pa.int32()),
-    ("recency_days", pa.int32()),
-    ("age_days", pa.int32()),
-    ("customers", pa.int64()),
-    ("p_alive", pa.float64()),
-    ("expected_occasions_3m", pa.float64()),
-    ("expected_occasions_12m", pa.float64()),
-    ("discounted_expected_occasions", pa.float64()),
-])
+SCHEMA = pa.schema(
+    [
+        ("report_month", pa.date32()),
+        ("report_month_index", pa.int32()),
+        ("model", pa.string()),
+        ("x", pa.int32()),
+        ("recency_days", pa.int32()),
+        ("age_days", pa.int32()),
+        ("customers", pa.int64()),
+        ("p_alive", pa.float64()),
+        ("expected_occasions_3m", pa.float64()),
+        ("expected_occasions_12m", pa.float64()),
+        ("discounted_expected_occasions", pa.float64()),
+    ]
+)
 
 
 def as_relation(session, table):
@@ -54,9 +57,13 @@ def model(dbt, session):
             f"crm_value_horizon_months = {horizon} (must be >= 1)"
         )
     groups = dbt.ref("int_customer_value__frequency_groups")
-    fits = dbt.ref("int_customer_value__model_fits").query(
-        "fits", f"select report_month_index, r, alpha, a, b from fits where model = '{chosen}' and r is not null"
-    ).fetchall()
+    fits = (
+        dbt.ref("int_customer_value__model_fits")
+        .query(
+            "fits", f"select report_month_index, r, alpha, a, b from fits where model = '{chosen}' and r is not null"
+        )
+        .fetchall()
+    )
     parameters = {row[0]: row[1:] for row in fits}
     wanted = set(parameters)
     if dbt.is_incremental:
@@ -83,25 +90,36 @@ def model(dbt, session):
         discounted, cumulative = cv.discounted_occasions(
             chosen, r, alpha, a, b, x, t_x, T, horizon_months=horizon, annual_discount_rate=annual_rate
         )
-        expected_3m = cumulative[2] if horizon >= 3 else cv.expected_occasions(
-            chosen, r, alpha, a, b, 3 * cv.WEEKS_PER_MONTH, x, t_x, T)
-        expected_12m = cumulative[11] if horizon >= 12 else cv.expected_occasions(
-            chosen, r, alpha, a, b, 12 * cv.WEEKS_PER_MONTH, x, t_x, T)
+        expected_3m = (
+            cumulative[2]
+            if horizon >= 3
+            else cv.expected_occasions(chosen, r, alpha, a, b, 3 * cv.WEEKS_PER_MONTH, x, t_x, T)
+        )
+        expected_12m = (
+            cumulative[11]
+            if horizon >= 12
+            else cv.expected_occasions(chosen, r, alpha, a, b, 12 * cv.WEEKS_PER_MONTH, x, t_x, T)
+        )
         size = len(x)
         month_start = (datetime.date(month_index // 12, month_index % 12 + 1, 1) - EPOCH).days
-        batches.append(pa.Table.from_arrays([
-            pa.array(np.full(size, month_start, dtype=np.int32)).cast(pa.date32()),
-            pa.array(np.full(size, month_index, dtype=np.int32)),
-            pa.nulls(size, pa.string()).fill_null(chosen),
-            pa.array(triples["x"].astype(np.int32)),
-            pa.array(triples["recency_days"].astype(np.int32)),
-            pa.array(triples["age_days"].astype(np.int32)),
-            pa.array(triples["customers"].astype(np.int64)),
-            pa.array(cv.p_alive(chosen, r, alpha, a, b, x, t_x, T)),
-            pa.array(np.asarray(expected_3m, dtype=float)),
-            pa.array(np.asarray(expected_12m, dtype=float)),
-            pa.array(np.asarray(discounted, dtype=float)),
-        ], schema=SCHEMA))
+        batches.append(
+            pa.Table.from_arrays(
+                [
+                    pa.array(np.full(size, month_start, dtype=np.int32)).cast(pa.date32()),
+                    pa.array(np.full(size, month_index, dtype=np.int32)),
+                    pa.nulls(size, pa.string()).fill_null(chosen),
+                    pa.array(triples["x"].astype(np.int32)),
+                    pa.array(triples["recency_days"].astype(np.int32)),
+                    pa.array(triples["age_days"].astype(np.int32)),
+                    pa.array(triples["customers"].astype(np.int64)),
+                    pa.array(cv.p_alive(chosen, r, alpha, a, b, x, t_x, T)),
+                    pa.array(np.asarray(expected_3m, dtype=float)),
+                    pa.array(np.asarray(expected_12m, dtype=float)),
+                    pa.array(np.asarray(discounted, dtype=float)),
+                ],
+                schema=SCHEMA,
+            )
+        )
     if not batches:
         return as_relation(session, SCHEMA.empty_table())
     return as_relation(session, pa.concat_tables(batches))

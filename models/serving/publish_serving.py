@@ -12,6 +12,7 @@ It does not publish (and says why in its result table and the dbt log) when the 
 
 Result: one row per published mart (mart_name, row_count, ...), or one row with published = false.
 """
+
 import datetime
 from pathlib import Path
 
@@ -63,6 +64,7 @@ def reason_not_to_publish(dbt):
         return "var crm_publish is false"
     try:
         from dbt.flags import get_flags
+
         flags = get_flags()
     except ImportError:  # not run by dbt-core in this process: refuse rather than guess
         return "dbt's run flags are not available"
@@ -96,17 +98,25 @@ def model(dbt, session):
         from crm_warehouse import publish  # the package installed editable into .venv (src/crm_warehouse)
 
         build_db, serving_db, parquet_dir = publish.default_paths(Path(build_path).resolve())
-        result = publish.publish(build_db, serving_db, parquet_dir,
-                                 log=lambda message: print(message, flush=True),
-                                 connection=session, catalog=catalog)
-        note = "published" if result["swapped"] else (
-            "serving file in use: new marts left in the .pending file, swapped in by the next publish")
-        rows = [(table, count, str(serving_db), result["swapped"], now, note)
-                for table, count in sorted(result["tables"].items())]
+        result = publish.publish(
+            build_db,
+            serving_db,
+            parquet_dir,
+            log=lambda message: print(message, flush=True),
+            connection=session,
+            catalog=catalog,
+        )
+        note = (
+            "published"
+            if result["swapped"]
+            else ("serving file in use: new marts left in the .pending file, swapped in by the next publish")
+        )
+        rows = [
+            (table, count, str(serving_db), result["swapped"], now, note)
+            for table, count in sorted(result["tables"].items())
+        ]
 
-    values = ", ".join(
-        "(" + ", ".join(literal(value) for value in row) + ")" for row in rows
-    )
+    values = ", ".join("(" + ", ".join(literal(value) for value in row) + ")" for row in rows)
     return session.sql(
         "select mart_name::varchar as mart_name, row_count::bigint as row_count, "
         "serving_path::varchar as serving_path, published::boolean as published, "

@@ -42,6 +42,7 @@ tab, carriage return, unless it is only a number such as +254712345678) gets a l
 fields are quoted; numbers are written as they are. --csv-raw writes the CSV values unchanged, for
 machine imports only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,17 +57,36 @@ import pandas as pd
 from crm_warehouse import campaign_record, safe_export
 from crm_warehouse.publish import default_paths
 
-CHANNELS = {"email": ("opt_email", "email"), "sms": ("opt_sms", "mobile_number"),
-            "phone": ("opt_phone", "mobile_number")}
+CHANNELS = {
+    "email": ("opt_email", "email"),
+    "sms": ("opt_sms", "mobile_number"),
+    "phone": ("opt_phone", "mobile_number"),
+}
 PII_COLUMNS = ("customer_name", "email", "mobile_number")
 TEXT_COLUMNS = ("customer_id", "mobile_number", "email", "customer_name", "rfm_cell")
 NOT_ACTIVE = "Not Active"
 
 # Non-PII columns of every list, in order.
 BASE_COLUMNS = (
-    "customer_id", "report_month", "customer_group", "city", "activity_status", "value_tier",
-    "lifecycle_event", "rfm_segment", "rfm_cell", "recency_days", "frequency_orders",
-    "monetary_value", "sales_12m", "tenure_months", "p_alive", "clv_12m", "opt_email", "opt_sms", "opt_phone",
+    "customer_id",
+    "report_month",
+    "customer_group",
+    "city",
+    "activity_status",
+    "value_tier",
+    "lifecycle_event",
+    "rfm_segment",
+    "rfm_cell",
+    "recency_days",
+    "frequency_orders",
+    "monetary_value",
+    "sales_12m",
+    "tenure_months",
+    "p_alive",
+    "clv_12m",
+    "opt_email",
+    "opt_sms",
+    "opt_phone",
 )
 
 
@@ -141,8 +161,9 @@ def build_campaign_list(
     Each filter takes one value or a list of values (OR); None or [] means no filter.
     """
     month = parse_month(report_month) or latest_month(path)
-    known = read_sql("select count(*) as n from fct_customer_monthly_snapshot where report_month = ?", [month],
-                     path=path)
+    known = read_sql(
+        "select count(*) as n from fct_customer_monthly_snapshot where report_month = ?", [month], path=path
+    )
     if not int(known["n"].iloc[0]):
         raise ValueError(f"{month:%Y-%m} is not a report month of the customer snapshot")
     if channel is not None:
@@ -178,8 +199,11 @@ def build_campaign_list(
         params.extend(stores)
     if channel:
         conditions.append(f"customers.{CHANNELS[channel][0]} = 1")
-    for expression, bound in (("value.p_alive >= ?", min_p_alive), ("value.p_alive <= ?", max_p_alive),
-                              ("value.clv_12m >= ?", min_clv)):
+    for expression, bound in (
+        ("value.p_alive >= ?", min_p_alive),
+        ("value.p_alive <= ?", max_p_alive),
+        ("value.clv_12m >= ?", min_clv),
+    ):
         if bound is not None:
             conditions.append(expression)
             params.append(float(bound))
@@ -191,7 +215,7 @@ def build_campaign_list(
     sql = f"""
         select
             snapshot.customer_id,
-            {', '.join(f'customers.{column}' for column in pii) + ',' if pii else ''}
+            {", ".join(f"customers.{column}" for column in pii) + "," if pii else ""}
             strftime(snapshot.report_month, '%Y-%m') as report_month,
             customers.customer_group,
             customers.city,
@@ -215,7 +239,7 @@ def build_campaign_list(
             on snapshot.customer_id = customers.customer_id
         left join fct_customer_value as value
             on snapshot.customer_id = value.customer_id and snapshot.report_month = value.report_month
-        where {' and '.join(conditions)}
+        where {" and ".join(conditions)}
         order by snapshot.customer_id
     """
     frame = read_sql(sql, params, path=path)
@@ -310,8 +334,11 @@ def record_list_as_campaign(
     """Record a list (build_campaign_list) as a campaign: write the record into the campaigns folder
     and return (the contacted part of the list, the campaign, the record file)."""
     campaign = campaign_record.draw_campaign(
-        frame.to_dict("records"), campaign_name=campaign_name, channel=channel,
-        send_date=send_date or dt.date.today(), report_month=parse_month(report_month),
+        frame.to_dict("records"),
+        campaign_name=campaign_name,
+        channel=channel,
+        send_date=send_date or dt.date.today(),
+        report_month=parse_month(report_month),
         holdout_share=holdout_share,
     )
     path = campaign_record.write_campaign(campaign, folder)
@@ -320,14 +347,17 @@ def record_list_as_campaign(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     parser.add_argument("--out", required=True, type=Path, help="output file, .csv or .xlsx")
     parser.add_argument("--month", help="report month YYYY-MM (default: the latest)")
     parser.add_argument("--status", action="append", help="activity status: Active, Not Active")
-    parser.add_argument("--tier", action="append",
-                        help="value tier: Diamond, Platinum, Gold, Silver, Bronze, Passive, Not Active")
+    parser.add_argument(
+        "--tier", action="append", help="value tier: Diamond, Platinum, Gold, Silver, Bronze, Passive, Not Active"
+    )
     parser.add_argument("--event", action="append", help="lifecycle event: New, Lost, Reactivated")
     parser.add_argument("--segment", action="append", help="RFM segment, e.g. Champions, or Not Active")
     parser.add_argument("--channel", choices=sorted(CHANNELS), help="keep only customers consenting to it")
@@ -337,20 +367,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-p-alive", type=float, help="P(alive) at least (0-1; customer value)")
     parser.add_argument("--max-p-alive", type=float, help="P(alive) at most (0-1), e.g. to win back leaving customers")
     parser.add_argument("--min-clv", type=float, help="clv_12m at least (expected discounted value, 12 months)")
-    parser.add_argument("--include-pii", action="store_true",
-                        help="add customer_name and contact columns (email, mobile_number)")
-    parser.add_argument("--csv-raw", action="store_true",
-                        help="CSV for machine imports: values written unchanged, without the ' that keeps "
-                             "formula-looking text (= + - @ ...) from running in a spreadsheet; never open "
-                             "such a file in Excel")
+    parser.add_argument(
+        "--include-pii", action="store_true", help="add customer_name and contact columns (email, mobile_number)"
+    )
+    parser.add_argument(
+        "--csv-raw",
+        action="store_true",
+        help="CSV for machine imports: values written unchanged, without the ' that keeps "
+        "formula-looking text (= + - @ ...) from running in a spreadsheet; never open "
+        "such a file in Excel",
+    )
     parser.add_argument("--serving-db", type=Path, help="serving DuckDB file (default: CRM_SERVING_PATH)")
-    parser.add_argument("--campaign-name", help="record the list as a campaign with a holdout (the file "
-                        "written then holds only the contacted group)")
+    parser.add_argument(
+        "--campaign-name",
+        help="record the list as a campaign with a holdout (the file written then holds only the contacted group)",
+    )
     parser.add_argument("--send-date", help="campaign send date YYYY-MM-DD (default: today)")
-    parser.add_argument("--holdout-share", type=float, default=campaign_record.DEFAULT_HOLDOUT_SHARE,
-                        help="share of the members held out, not contacted (default 0.10)")
-    parser.add_argument("--campaign-dir", type=Path,
-                        help="campaigns folder (default: CRM_CAMPAIGN_DIR, or campaigns/ in CRM_RAW_DIR)")
+    parser.add_argument(
+        "--holdout-share",
+        type=float,
+        default=campaign_record.DEFAULT_HOLDOUT_SHARE,
+        help="share of the members held out, not contacted (default 0.10)",
+    )
+    parser.add_argument(
+        "--campaign-dir", type=Path, help="campaigns folder (default: CRM_CAMPAIGN_DIR, or campaigns/ in CRM_RAW_DIR)"
+    )
     args = parser.parse_args(argv)
     if not args.campaign_name and (args.send_date or args.campaign_dir):
         parser.error("--send-date and --campaign-dir need --campaign-name")
@@ -358,16 +399,30 @@ def main(argv: list[str] | None = None) -> int:
         if args.csv_raw and args.out.suffix.lower() != ".csv":
             raise ValueError(f"--csv-raw applies to a .csv output only, not {args.out.name}")
         frame = build_campaign_list(
-            args.month, activity_status=args.status, value_tier=args.tier, lifecycle_event=args.event,
-            segment=args.segment, channel=args.channel, customer_group=args.group, city=args.city,
-            store=args.store, min_p_alive=args.min_p_alive, max_p_alive=args.max_p_alive,
-            min_clv=args.min_clv, include_pii=args.include_pii, path=args.serving_db,
+            args.month,
+            activity_status=args.status,
+            value_tier=args.tier,
+            lifecycle_event=args.event,
+            segment=args.segment,
+            channel=args.channel,
+            customer_group=args.group,
+            city=args.city,
+            store=args.store,
+            min_p_alive=args.min_p_alive,
+            max_p_alive=args.max_p_alive,
+            min_clv=args.min_clv,
+            include_pii=args.include_pii,
+            path=args.serving_db,
         )
         campaign = None
         if args.campaign_name:
             frame, campaign, record = record_list_as_campaign(
-                frame, args.month or latest_month(args.serving_db), campaign_name=args.campaign_name,
-                channel=args.channel, send_date=args.send_date, holdout_share=args.holdout_share,
+                frame,
+                args.month or latest_month(args.serving_db),
+                campaign_name=args.campaign_name,
+                channel=args.channel,
+                send_date=args.send_date,
+                holdout_share=args.holdout_share,
                 folder=args.campaign_dir,
             )
         out = export(frame, args.out, csv_raw=args.csv_raw)
@@ -375,9 +430,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[crm] {error}", file=sys.stderr)
         return 2
     if campaign is not None:
-        print(f"[crm] campaign {campaign.campaign_id} recorded in {record}: {len(campaign.members)} members, "
-              f"{len(campaign.contacted)} contacted, {len(campaign.holdout)} held out "
-              f"(holdout share {campaign.holdout_share:.2f}, send date {campaign.send_date})")
+        print(
+            f"[crm] campaign {campaign.campaign_id} recorded in {record}: {len(campaign.members)} members, "
+            f"{len(campaign.contacted)} contacted, {len(campaign.holdout)} held out "
+            f"(holdout share {campaign.holdout_share:.2f}, send date {campaign.send_date})"
+        )
     print(f"[crm] {len(frame)} customers written to {out}")
     return 0
 

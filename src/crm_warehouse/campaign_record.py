@@ -21,6 +21,7 @@ members are the list's customers whose consent flag for the channel is 1.
 Used by crm_warehouse/campaign_list.py (scripts/campaign_list.py --campaign-name ...), the app's campaign page and
 scripts/generate_data.py (the demo campaigns). Only the standard library is needed.
 """
+
 from __future__ import annotations
 
 import csv
@@ -36,8 +37,7 @@ from pathlib import Path
 
 from crm_warehouse.paths import ROOT
 
-RECORD_COLUMNS = ["campaign_id", "campaign_name", "channel", "send_date", "report_month", "customer_id",
-                  "member_group"]
+RECORD_COLUMNS = ["campaign_id", "campaign_name", "channel", "send_date", "report_month", "customer_id", "member_group"]
 CONTACTED = "contacted"
 HOLDOUT = "holdout"
 DEFAULT_HOLDOUT_SHARE = 0.10
@@ -69,7 +69,7 @@ def make_campaign_id(name: str, send_date: dt.date) -> str:
 def holdout_score(campaign_id: str, customer_id: str) -> float:
     """A number in [0, 1) fixed by the campaign and the customer (SHA-256, first 8 bytes)."""
     digest = hashlib.sha256(f"{campaign_id}|{customer_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2 ** 64
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def member_group(campaign_id: str, customer_id: str, holdout_share: float) -> str:
@@ -111,8 +111,18 @@ class Campaign:
         return f"campaign_{self.campaign_id}.csv"
 
     def record_rows(self) -> list[list[str]]:
-        return [[self.campaign_id, self.campaign_name, self.channel or "", self.send_date.isoformat(),
-                 self.report_month.isoformat(), customer, group] for customer, group in self.members]
+        return [
+            [
+                self.campaign_id,
+                self.campaign_name,
+                self.channel or "",
+                self.send_date.isoformat(),
+                self.report_month.isoformat(),
+                customer,
+                group,
+            ]
+            for customer, group in self.members
+        ]
 
     def to_csv_bytes(self) -> bytes:
         buffer = io.StringIO()
@@ -156,8 +166,7 @@ def draw_campaign(
         members[customer_id] = member_group(campaign_id, customer_id, float(holdout_share))
     if not members:
         raise ValueError("the list is empty: nothing to record")
-    return Campaign(campaign_id, name, channel, send, month, float(holdout_share),
-                    sorted(members.items()), excluded)
+    return Campaign(campaign_id, name, channel, send, month, float(holdout_share), sorted(members.items()), excluded)
 
 
 def _consents(value) -> bool:

@@ -30,6 +30,7 @@ Numerics
 - BLAS is limited to one thread while fitting (threadpoolctl): multi-threaded BLAS made small fits
   10-30x slower on a shared machine.
 """
+
 from __future__ import annotations
 
 import os
@@ -82,13 +83,13 @@ def _dropout_shift(model: str) -> int:
 # BG/NBD and MBG/NBD
 # ---------------------------------------------------------------------------------------------
 
+
 def _log_dropout_odds(r, alpha, a, b, x, t_x, T, k):
     """log of a/(b+x-1+k) * ((alpha+T)/(alpha+t_x))^(r+x); -inf where the term does not exist
     (BG/NBD, x = 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         denominator = b + x - 1 + k
-        result = (np.log(a) - np.log(denominator)
-                  + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)))
+        result = np.log(a) - np.log(denominator) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
     if k == 0:
         result = np.where(x > 0, result, -np.inf)
     return result
@@ -134,27 +135,40 @@ def _log_likelihood(model, r, alpha, a, b, data, gradient=False):
     if k == 0:
         log_dead = np.where(data.positive, log_dead, -np.inf)
     log_mix = np.logaddexp(log_alive, log_dead)
-    per_x = (special.gammaln(s_x) - special.gammaln(r) + r * np.log(alpha)
-             + special.betaln(a, b + ux + k) - special.betaln(a, b))
+    per_x = (
+        special.gammaln(s_x)
+        - special.gammaln(r)
+        + r * np.log(alpha)
+        + special.betaln(a, b + ux + k)
+        - special.betaln(a, b)
+    )
     total = float(np.dot(weight_x, per_x) + np.dot(data.w, log_mix))
     if not gradient:
         return total
     weighted_alive = data.w * np.exp(log_alive - log_mix)
     weighted_dead = data.w * np.exp(log_dead - log_mix)
     digamma = special.digamma
-    d_r = (np.dot(weight_x, digamma(s_x) - digamma(r) + np.log(alpha))
-           - np.dot(weighted_alive, log_alpha_T) - np.dot(weighted_dead, log_alpha_t_x))
-    d_alpha = (r / alpha * data.total_weight - np.dot(weighted_alive * s, (1.0 / alpha_T)[data.index_T])
-               - np.dot(weighted_dead * s, (1.0 / alpha_t_x)[data.index_t_x]))
+    d_r = (
+        np.dot(weight_x, digamma(s_x) - digamma(r) + np.log(alpha))
+        - np.dot(weighted_alive, log_alpha_T)
+        - np.dot(weighted_dead, log_alpha_t_x)
+    )
+    d_alpha = (
+        r / alpha * data.total_weight
+        - np.dot(weighted_alive * s, (1.0 / alpha_T)[data.index_T])
+        - np.dot(weighted_dead * s, (1.0 / alpha_t_x)[data.index_t_x])
+    )
     dead_x = np.bincount(index, weights=weighted_dead, minlength=len(ux))
     d_a = np.dot(weight_x, digamma(a + b) - digamma(a + b + ux + k)) + np.sum(dead_x) / a
-    d_b = (np.dot(weight_x, digamma(b + ux + k) - digamma(a + b + ux + k) - digamma(b) + digamma(a + b))
-           - np.dot(dead_x, 1.0 / safe_denominator_x))
+    d_b = np.dot(weight_x, digamma(b + ux + k) - digamma(a + b + ux + k) - digamma(b) + digamma(a + b)) - np.dot(
+        dead_x, 1.0 / safe_denominator_x
+    )
     return total, np.array([d_r, d_alpha, d_a, d_b])
 
 
 def _minimise(objective, start, names, max_iterations):
     """L-BFGS-B on the log parameters; objective(params) -> (mean log-likelihood, gradient)."""
+
     def negative(log_params):
         params = np.exp(log_params)
         value, grad = objective(params)
@@ -168,7 +182,10 @@ def _minimise(objective, start, names, max_iterations):
     iterations = 0
     for _attempt in range(3):
         result = optimize.minimize(
-            negative, point, jac=True, method="L-BFGS-B",
+            negative,
+            point,
+            jac=True,
+            method="L-BFGS-B",
             bounds=[LOG_BOUNDS] * len(start),
             options={"maxiter": max(int(max_iterations) - iterations, 1), "ftol": 1e-12, "gtol": 1e-7},
         )
@@ -187,8 +204,11 @@ def _minimise(objective, start, names, max_iterations):
     projected = np.where((at_lower & (grad > 0)) | (at_upper & (grad < 0)), 0.0, grad)
     gradient_norm = float(np.max(np.abs(projected)))
     # "ABNORMAL" (no line-search progress) at a stationary point is convergence at machine precision
-    converged = bool(np.isfinite(result.fun) and (result.success or gradient_norm < GRADIENT_TOLERANCE)
-                     and iterations < max_iterations)
+    converged = bool(
+        np.isfinite(result.fun)
+        and (result.success or gradient_norm < GRADIENT_TOLERANCE)
+        and iterations < max_iterations
+    )
     message = f"{result.message}; projected gradient {gradient_norm:.1e}"
     return params, -float(result.fun), converged, iterations, message, bool(np.any(at_lower | at_upper))
 
@@ -200,8 +220,7 @@ def fit_bg_nbd(x, t_x, T, weights=None, model="mbg_nbd", max_iterations=MAX_ITER
     data = _Triples(x, t_x, T, weights)
     customers = data.total_weight
     if customers <= 0:
-        return Fit(model, dict(r=np.nan, alpha=np.nan, a=np.nan, b=np.nan), np.nan, 0, False, 0,
-                   "no customers to fit")
+        return Fit(model, dict(r=np.nan, alpha=np.nan, a=np.nan, b=np.nan), np.nan, 0, False, 0, "no customers to fit")
     scale = 1.0 / customers  # mean log-likelihood: tolerances independent of the size
 
     def objective(params):
@@ -213,7 +232,8 @@ def fit_bg_nbd(x, t_x, T, weights=None, model="mbg_nbd", max_iterations=MAX_ITER
     start = np.clip(np.asarray(start, dtype=float), np.exp(LOG_BOUNDS[0] + 1), np.exp(LOG_BOUNDS[1] - 1))
     with threadpool_limits(limits=1):
         params, mean_ll, converged, iterations, message, at_bound = _minimise(
-            objective, start, ("r", "alpha", "a", "b"), max_iterations)
+            objective, start, ("r", "alpha", "a", "b"), max_iterations
+        )
     return Fit(model, params, mean_ll * customers, int(round(customers)), converged, iterations, message, at_bound)
 
 
@@ -310,6 +330,7 @@ def discounted_occasions(model, r, alpha, a, b, x, t_x, T, horizon_months=12, an
 # Gamma-Gamma spend model
 # ---------------------------------------------------------------------------------------------
 
+
 class _Spends:
     """Gamma-Gamma fit data prepared once per fit: terms of x alone per distinct x, log m_x sums."""
 
@@ -336,17 +357,22 @@ def _gamma_gamma_log_likelihood(p, q, gamma, data, gradient=False):
     ux, weight_x = data.unique_x, data.weight_x
     px_x = p * ux
     log_total = np.log(gamma + data.total)
-    per_x = (special.gammaln(px_x + q) - special.gammaln(px_x) - special.gammaln(q) + q * np.log(gamma)
-             + px_x * np.log(ux))
+    per_x = (
+        special.gammaln(px_x + q) - special.gammaln(px_x) - special.gammaln(q) + q * np.log(gamma) + px_x * np.log(ux)
+    )
     # sum of (p x - 1) log m_x - (p x + q) log(gamma + m_x x)
-    per_customer = (p * data.sum_wx_log_m - data.sum_w_log_m
-                    - p * np.dot(data.wx, log_total) - q * np.dot(data.w, log_total))
+    per_customer = (
+        p * data.sum_wx_log_m - data.sum_w_log_m - p * np.dot(data.wx, log_total) - q * np.dot(data.w, log_total)
+    )
     total = float(np.dot(weight_x, per_x) + per_customer)
     if not gradient:
         return total
     digamma = special.digamma
-    d_p = (np.dot(weight_x, ux * (digamma(px_x + q) - digamma(px_x) + np.log(ux)))
-           + data.sum_wx_log_m - np.dot(data.wx, log_total))
+    d_p = (
+        np.dot(weight_x, ux * (digamma(px_x + q) - digamma(px_x) + np.log(ux)))
+        + data.sum_wx_log_m
+        - np.dot(data.wx, log_total)
+    )
     d_q = np.dot(weight_x, digamma(px_x + q) - digamma(q) + np.log(gamma)) - np.dot(data.w, log_total)
     d_gamma = q / gamma * data.total_weight - np.dot(p * data.wx + q * data.w, 1.0 / (gamma + data.total))
     return total, np.array([d_p, d_q, d_gamma])
@@ -362,8 +388,15 @@ def fit_gamma_gamma(x, m_x, weights=None, max_iterations=MAX_ITERATIONS, start=N
     data = _Spends(x, m_x, w)
     customers = data.total_weight
     if customers <= 0:
-        return Fit("gamma_gamma", dict(p=np.nan, q=np.nan, gamma=np.nan), np.nan, 0, False, 0,
-                   "no customers with a repeat occasion to fit")
+        return Fit(
+            "gamma_gamma",
+            dict(p=np.nan, q=np.nan, gamma=np.nan),
+            np.nan,
+            0,
+            False,
+            0,
+            "no customers with a repeat occasion to fit",
+        )
     scale = 1.0 / customers
 
     def objective(params):
@@ -375,14 +408,17 @@ def fit_gamma_gamma(x, m_x, weights=None, max_iterations=MAX_ITERATIONS, start=N
     start = np.clip(np.asarray(start, dtype=float), np.exp(LOG_BOUNDS[0] + 1), np.exp(LOG_BOUNDS[1] - 1))
     with threadpool_limits(limits=1):
         params, mean_ll, converged, iterations, message, at_bound = _minimise(
-            objective, start, ("p", "q", "gamma"), max_iterations)
-    return Fit("gamma_gamma", params, mean_ll * customers, int(round(customers)), converged, iterations, message,
-               at_bound)
+            objective, start, ("p", "q", "gamma"), max_iterations
+        )
+    return Fit(
+        "gamma_gamma", params, mean_ll * customers, int(round(customers)), converged, iterations, message, at_bound
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Simulation (recovery tests, the data generator's BG/NBD option)
 # ---------------------------------------------------------------------------------------------
+
 
 def simulate_bg_nbd(customers, r, alpha, a, b, T, seed=0, model="bg_nbd"):
     """Draw (x, t_x, T) from the BG/NBD (or MBG/NBD) generative process. T: a number or an array

@@ -24,6 +24,7 @@ calls publish() with dbt's own DuckDB connection (dbt holds the build file, so n
 open it), after every mart and its data tests passed. This script is for publishing again without
 rebuilding (e.g. on Windows once Power BI has closed the serving file, see docs/powerbi.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,19 +88,23 @@ def publish_lock(serving_db: Path):
     with open(serving_db.with_name(serving_db.name + ".publish-lock"), "a+b") as handle:
         if os.name == "nt":
             import msvcrt
+
             handle.seek(0)
             msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
         else:
             import fcntl
+
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
 
 def remove_temporaries(serving_db: Path, parquet_dir: Path) -> None:
     """Temporaries of publishes that died (killed, power cut): each is a full copy of the marts."""
-    for path in [*serving_db.parent.glob(f"{serving_db.stem}.tmp-*"),
-                 *parquet_dir.parent.glob(f"{parquet_dir.name}.tmp-*"),
-                 *parquet_dir.parent.glob(f"{parquet_dir.name}.old-*")]:
+    for path in [
+        *serving_db.parent.glob(f"{serving_db.stem}.tmp-*"),
+        *parquet_dir.parent.glob(f"{parquet_dir.name}.tmp-*"),
+        *parquet_dir.parent.glob(f"{parquet_dir.name}.old-*"),
+    ]:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
         else:
@@ -119,8 +124,14 @@ def connection_config() -> dict:
     return config
 
 
-def publish(build_db: Path, serving_db: Path, parquet_dir: Path, log=print,
-            connection: duckdb.DuckDBPyConnection | None = None, catalog: str | None = None) -> dict:
+def publish(
+    build_db: Path,
+    serving_db: Path,
+    parquet_dir: Path,
+    log=print,
+    connection: duckdb.DuckDBPyConnection | None = None,
+    catalog: str | None = None,
+) -> dict:
     """Copy the marts of build_db to a new serving file and Parquet folder, then swap them in.
 
     connection/catalog: an open connection in which build_db is already attached as `catalog` (dbt's
@@ -137,8 +148,14 @@ def publish(build_db: Path, serving_db: Path, parquet_dir: Path, log=print,
             remove_temporaries(serving_db, parquet_dir)
 
 
-def _publish(build_db: Path, serving_db: Path, parquet_dir: Path, log,
-             given_connection: duckdb.DuckDBPyConnection | None = None, catalog: str | None = None) -> dict:
+def _publish(
+    build_db: Path,
+    serving_db: Path,
+    parquet_dir: Path,
+    log,
+    given_connection: duckdb.DuckDBPyConnection | None = None,
+    catalog: str | None = None,
+) -> dict:
     started = time.perf_counter()
     pending = serving_db.with_name(serving_db.stem + ".pending" + serving_db.suffix)
     temporary = serving_db.with_name(f"{serving_db.stem}.tmp-{os.getpid()}{serving_db.suffix}")
@@ -201,11 +218,18 @@ def _publish(build_db: Path, serving_db: Path, parquet_dir: Path, log,
     if swapped:
         log(f"[crm] published {len(tables)} marts to {serving_db} and {parquet_dir} in {elapsed:.1f} s")
     else:
-        log(f"[crm] {serving_db} is open in another program and cannot be replaced on this system; "
+        log(
+            f"[crm] {serving_db} is open in another program and cannot be replaced on this system; "
             f"the new marts wait in {pending} and are swapped in by the next publish "
-            f"(Parquet files in {parquet_dir} are up to date)")
-    return {"tables": counts, "serving_db": str(serving_db), "swapped": swapped,
-            "parquet_swapped": parquet_swapped, "seconds": elapsed}
+            f"(Parquet files in {parquet_dir} are up to date)"
+        )
+    return {
+        "tables": counts,
+        "serving_db": str(serving_db),
+        "swapped": swapped,
+        "parquet_swapped": parquet_swapped,
+        "seconds": elapsed,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

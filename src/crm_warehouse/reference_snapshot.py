@@ -5,6 +5,7 @@ end and recomputes every field from scratch (no running sums, no deltas), the wa
 write it by hand. The end-to-end test compares it field by field with the warehouse. It assumes a
 clean raw folder (no rejected rows) and the default seeds and vars.
 """
+
 from __future__ import annotations
 
 import math
@@ -62,9 +63,7 @@ def snapshot(raw_dir: Path, segments_csv: Path, bins: int = 5) -> pd.DataFrame:
     rules = pd.read_csv(segments_csv).sort_values("priority")
     in_scope = customers[~customers["anonymous"]].copy()
     lines = lines[lines["customer_id"].isin(in_scope["customer_id"])]
-    first_purchase = (
-        load(raw_dir)[0].query("quantity > 0").groupby("customer_id")["month"].min()
-    )
+    first_purchase = load(raw_dir)[0].query("quantity > 0").groupby("customer_id")["month"].min()
     in_scope["exists_from"] = np.fmin(
         month_index(in_scope["created"]).astype("float"),
         in_scope["customer_id"].map(first_purchase).astype("float"),
@@ -88,12 +87,18 @@ def snapshot(raw_dir: Path, segments_csv: Path, bins: int = 5) -> pd.DataFrame:
         frame["m_total"] = frame["customer_id"].map(seen.groupby("customer_id")["units"].sum()).fillna(0).round(4)
         for k in (1, 6, 12, 13, 24, 25):
             frame[f"m{k}"] = frame["customer_id"].map(window(k)).fillna(0).round(4)
-        frame["o6"] = frame["customer_id"].map(
-            seen[seen["month"] > month - 6].groupby("customer_id")["invoice_id"].nunique()
-        ).fillna(0).astype(int)
-        o12 = frame["customer_id"].map(
-            seen[seen["month"] > month - 12].groupby("customer_id")["invoice_id"].nunique()
-        ).fillna(0).astype(int)
+        frame["o6"] = (
+            frame["customer_id"]
+            .map(seen[seen["month"] > month - 6].groupby("customer_id")["invoice_id"].nunique())
+            .fillna(0)
+            .astype(int)
+        )
+        o12 = (
+            frame["customer_id"]
+            .map(seen[seen["month"] > month - 12].groupby("customer_id")["invoice_id"].nunique())
+            .fillna(0)
+            .astype(int)
+        )
         # money is decimal: round the float sums, or equal amounts would split a tie by rounding noise
         r12 = frame["customer_id"].map(window(12, "revenue")).fillna(0).round(4)
         frame["first_core_purchase_date"] = frame["customer_id"].map(seen.groupby("customer_id")["invoice_date"].min())

@@ -28,6 +28,7 @@ CSV (`csv_bytes`), two modes
 No dependency beyond pandas and openpyxl; imported by crm_warehouse.campaign_list, scripts/excel_report.py
 and, through crm_warehouse.campaign_list, by the app.
 """
+
 from __future__ import annotations
 
 import csv
