@@ -26,6 +26,7 @@ from crm_warehouse import campaign_list
 from crm_warehouse.campaign_list import ServingFileMissing  # noqa: F401  (re-exported for the app)
 from crm_warehouse.constants import (
     ANONYMOUS,
+    KPI_MEASURES,  # noqa: F401  (re-exported: app/views use data.KPI_MEASURES)
     NOT_ACTIVE,
     TIER_ORDER,  # noqa: F401  (re-exported: app/views use data.TIER_ORDER)
     add_months,
