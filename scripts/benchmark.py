@@ -51,6 +51,8 @@ import sys
 import time
 from pathlib import Path
 
+from crm_warehouse.reference_snapshot import STATE_COLUMNS
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / ("Scripts" if os.name == "nt" else "bin")
 GNU_TIME = Path("/usr/bin/time")
@@ -68,27 +70,9 @@ PROJECT_ITEMS = (
     "data_tests",
     "analyses",
     "snapshots",
-    "lib",
-)  # lib: the Python of the dbt Python models
-SNAPSHOT_COLUMNS = [
-    "m_total",
-    "m1",
-    "m6",
-    "m12",
-    "m13",
-    "m24",
-    "m25",
-    "o6",
-    "first_entry_purchase_date",
-    "first_core_purchase_date",
-    "last_core_purchase_date",
-    "tenure_months",
-    "avg_monthly_consumption",
-    "avg_order_size",
-    "activity_status",
-    "value_tier",
-    "lifecycle_event",
-]
+    "src",
+)  # src: the crm_warehouse package the dbt Python models import
+SNAPSHOT_COLUMNS = list(STATE_COLUMNS)
 
 # ---------------------------------------------------------------------------------------------
 # The floor: the snapshot of SPEC section 5 in one statement, DuckDB alone (clean raw data, the

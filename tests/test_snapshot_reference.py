@@ -7,35 +7,10 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, query
+from crm_warehouse.reference_snapshot import RFMT_COLUMNS, STATE_COLUMNS
 from crm_warehouse.reference_snapshot import snapshot as reference_snapshot
 
-COMPARED = [
-    "m_total",
-    "m1",
-    "m6",
-    "m12",
-    "m13",
-    "m24",
-    "m25",
-    "o6",
-    "first_entry_purchase_date",
-    "first_core_purchase_date",
-    "last_core_purchase_date",
-    "tenure_months",
-    "avg_monthly_consumption",
-    "avg_order_size",
-    "activity_status",
-    "value_tier",
-    "lifecycle_event",
-    "recency_days",
-    "frequency_orders",
-    "monetary_value",
-    "recency_score",
-    "frequency_score",
-    "monetary_score",
-    "tenure_score",
-    "rfm_segment",
-]
+COMPARED = [*STATE_COLUMNS, *RFMT_COLUMNS]
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,38 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# the snapshot fields of SPEC sections 3-5 (window aggregates, dates, status, tier, event) and of
+# section 6 (RFMT), as named in fct_customer_monthly_snapshot; compared by the end-to-end test and
+# the benchmark's verification
+STATE_COLUMNS = (
+    "m_total",
+    "m1",
+    "m6",
+    "m12",
+    "m13",
+    "m24",
+    "m25",
+    "o6",
+    "first_entry_purchase_date",
+    "first_core_purchase_date",
+    "last_core_purchase_date",
+    "tenure_months",
+    "avg_monthly_consumption",
+    "avg_order_size",
+    "activity_status",
+    "value_tier",
+    "lifecycle_event",
+)
+RFMT_COLUMNS = (
+    "recency_days",
+    "frequency_orders",
+    "monetary_value",
+    "recency_score",
+    "frequency_score",
+    "monetary_score",
+    "tenure_score",
+    "rfm_segment",
+)
 THRESHOLDS = dict(t_high=1000, t_mid_high=200, t_mid=50, a_high=1500, f_high=6, f_mid=3)
 ROLES = {"consumable": "core", "device": "entry", "accessories": "other", "spare_parts": "other"}
 
