@@ -198,7 +198,7 @@
 {%- endmacro %}
 
 {#-
-    For tests (see get_where_subquery): the first month index the current run rebuilt in `model_name`,
+    For tests (crm_rebuilt_months_predicate): the first month index the current run rebuilt in `model_name`,
     or none when the model was rebuilt whole or not built by this run (the test then reads every row).
 -#}
 {% macro crm_rebuilt_from_month_index(model_name) -%}

@@ -1,20 +1,28 @@
 {#-
-    Data tests on an incremental model check only the months that the current run rebuilt: the
-    other rows were checked by the run that wrote them and have not changed since. This keeps a
-    one-month incremental `dbt build` proportional to the month. The tests check every row when the
-    model was rebuilt whole (first build, `--full-refresh`, a change of seeds or vars), when the
-    model was not built by this run (`dbt test`), and for the tests that compare a model with another
-    one (they are not row-local). `dbt build --vars '{crm_test_every_row: true}'` checks every row.
+    dbt's get_where_subquery (the `where` config of a data test), plus two placeholders a test can
+    put in its own `where` (a YAML `where` cannot call project macros, so they are expanded here;
+    the pattern of dbt's docs for the `where` config):
+
+      __crm_rebuilt_months__  on a month-recomputed model (`meta.crm_recompute` in dbt_project.yml):
+                              the months the current run rebuilt;
+      __crm_parsed_lines__    on a line-level model (`meta.crm_line_level` in dbt_project.yml): the
+                              raw lines the current `dbt build` parsed.
+
+    e.g. `config: {where: "__crm_rebuilt_months__"}`. The rows outside were checked by the run that
+    wrote them and have not changed since, so a one-month incremental `dbt build` tests the month.
+    A placeholder is `true` (every row) when the model was rebuilt whole (first build,
+    `--full-refresh`, a change of seeds or vars), in `dbt test`, on Spark (no incremental state
+    there) or with `--vars '{crm_test_every_row: true}'`, and `false` when the run rebuilt nothing.
+    A test without a placeholder checks every row. docs/incremental.md, "Data tests".
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- set scoped = crm_test_scope_predicate(relation) -%}
-    {%- set predicates = [] -%}
-    {%- if where %}{% do predicates.append('(' ~ where ~ ')') %}{% endif -%}
-    {%- if scoped %}{% do predicates.append(scoped) %}{% endif -%}
-    {%- if predicates | length > 0 -%}
+    {%- if where and '__crm_' in where -%}
+        {%- set where = crm_expand_test_scope(where, model.attached_node, model.name) -%}
+    {%- endif -%}
+    {%- if where -%}
         {%- set filtered -%}
-            (select * from {{ relation }} where {{ predicates | join(' and ') }}) dbt_subquery
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
         {%- endset -%}
         {% do return(filtered) %}
     {%- else -%}
@@ -23,72 +31,87 @@
 {%- endmacro %}
 
 {#-
-    The month-recomputed models and the column their months are rebuilt by, read from their
-    `meta.crm_recompute` in dbt_project.yml: {model name: {'column': ..., 'kind': 'date' | 'index'}}
+    `where` with each placeholder replaced by its predicate. A misplaced or unknown placeholder is a
+    compilation error naming the test (checked when the test compiles, where dbt's graph is known).
 -#}
-{% macro crm_incremental_month_columns() -%}
-    {%- set columns = {} -%}
-    {%- if not execute -%}{{ return(columns) }}{%- endif -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
-        {%- set recompute = (node.config.meta or {}).get('crm_recompute') -%}
-        {%- if recompute -%}
-            {%- if recompute.get('month_index_column') -%}
-                {%- do columns.update({node.name: {'column': recompute['month_index_column'], 'kind': 'index'}}) -%}
-            {%- else -%}
-                {%- do columns.update({node.name: {'column': recompute['date_column'], 'kind': 'date'}}) -%}
-            {%- endif -%}
-        {%- endif -%}
+{% macro crm_expand_test_scope(where, tested_node_id, test_name) -%}
+    {%- set placeholders = {'__crm_rebuilt_months__': 'crm_recompute', '__crm_parsed_lines__': 'crm_line_level'} -%}
+    {%- set found = modules.re.findall('__crm_[a-z0-9_]*?__', where) | unique | list -%}
+    {%- for placeholder in found if placeholder not in placeholders -%}
+        {{ exceptions.raise_compiler_error(
+            "Data test " ~ test_name ~ ": unknown placeholder " ~ placeholder ~ " in its `where` config;"
+            ~ " the known ones are " ~ (placeholders.keys() | sort | join(', '))
+            ~ " (macros/utils/get_where_subquery.sql)") }}
     {%- endfor -%}
-    {{ return(columns) }}
+    {%- if not execute -%}
+        {#- parsing: the graph is not known yet; the test is compiled again before it runs -#}
+        {%- set expanded = namespace(where=where) -%}
+        {%- for placeholder in found -%}{%- set expanded.where = expanded.where | replace(placeholder, 'true') -%}{%- endfor -%}
+        {{ return(expanded.where) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get(tested_node_id) if tested_node_id else none -%}
+    {%- set meta = ((node.config.meta if node else none) or {}) -%}
+    {%- for placeholder in found if not meta.get(placeholders[placeholder]) -%}
+        {{ exceptions.raise_compiler_error(
+            "Data test " ~ test_name ~ ": " ~ placeholder ~ " in its `where` config needs a model with `meta."
+            ~ placeholders[placeholder] ~ "` (dbt_project.yml), and "
+            ~ ((node.name ~ " has none") if node else "the test is on no model")
+            ~ ". Remove the placeholder (the test then checks every row) or declare the model in"
+            ~ " dbt_project.yml (docs/incremental.md, \"Data tests\").") }}
+    {%- endfor -%}
+    {%- set expanded = namespace(where=where) -%}
+    {%- for placeholder in found -%}
+        {%- if placeholder == '__crm_rebuilt_months__' -%}
+            {%- set predicate = crm_rebuilt_months_predicate(node.alias, meta['crm_recompute']) -%}
+        {%- else -%}
+            {%- set predicate = crm_parsed_lines_predicate() -%}
+        {%- endif -%}
+        {%- set expanded.where = expanded.where | replace(placeholder, '(' ~ predicate ~ ')') -%}
+    {%- endfor -%}
+    {{ return(expanded.where) }}
 {%- endmacro %}
 
-{% macro crm_test_scope_predicate(relation) -%}
-    {%- set row_local_tests = ['not_null', 'unique', 'accepted_values', 'relationships', 'accepted_range',
-        'expression_is_true', 'unique_combination_of_columns', 'null_iff'] -%}
-    {%- set columns = crm_incremental_month_columns() -%}
-    {%- set line_relations = ['base_crm__sales_transaction_lines', 'base_crm__sales_transactions',
-        'stg_crm__sales_transactions', 'stg_crm__sales_transactions_rejects', 'int_sales_lines__enriched'] -%}
-    {%- if not execute or var('crm_test_every_row', false) or relation is string
-        or (relation.identifier not in columns and relation.identifier not in line_relations) -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- if model is not defined or model.test_metadata is not defined or model.test_metadata is none
-        or model.test_metadata.name not in row_local_tests -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- if relation.identifier in line_relations -%}
-        {{ return(crm_line_test_scope_predicate()) }}
-    {%- endif -%}
-    {%- set first_month = crm_rebuilt_from_month_index(relation.identifier) -%}
+{#- every row, whatever the run rebuilt: var crm_test_every_row, or Spark (no incremental state) -#}
+{% macro crm_tests_check_every_row() -%}
+    {{ return(not execute or var('crm_test_every_row', false) or target.type == 'spark') }}
+{%- endmacro %}
+
+{#-
+    The months the current run rebuilt in a month-recomputed model, as a predicate on the column its
+    months are recomputed by (`recompute`: the model's meta.crm_recompute): `true` when the run
+    rebuilt it whole or did not build it, `false` when it rebuilt no month.
+-#}
+{% macro crm_rebuilt_months_predicate(model_name, recompute) -%}
+    {%- if crm_tests_check_every_row() -%}{{ return('true') }}{%- endif -%}
+    {%- set first_month = crm_rebuilt_from_month_index(model_name) -%}
     {%- if first_month is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set month_column = columns[relation.identifier] -%}
-    {%- if first_month == 999999 -%}
+        {{ return('true') }}
+    {%- elif first_month == 999999 -%}
         {{ return('false') }}
-    {%- elif month_column.kind == 'index' -%}
-        {{ return(month_column.column ~ ' >= ' ~ first_month) }}
+    {%- elif recompute.get('month_index_column') -%}
+        {{ return(recompute['month_index_column'] ~ ' >= ' ~ first_month) }}
     {%- else -%}
-        {{ return(month_column.column ~ ' >= ' ~ crm_month_start_literal(first_month)) }}
+        {{ return(recompute['date_column'] ~ ' >= ' ~ crm_month_start_literal(first_month)) }}
     {%- endif -%}
 {%- endmacro %}
 
 {#-
     Tests on the line-level models (parsed lines, their clean / rejected views, enriched lines) in a
     `dbt build`: the lines parsed by this run (every line of a file parsed again; only the appended
-    lines of a file that grew). The other lines have not changed; a change of the masters can only
-    move them between the clean and rejected views, whose checks hold by construction (the masters
-    are tested whole at every run).
+    lines of a file that grew), as a predicate on (source_file, source_row_number); `true` outside
+    an incremental `dbt build`, `false` when no line was parsed. The other lines have not changed; a
+    change of the masters can only move them between the clean and rejected views, whose checks
+    hold by construction (the masters are tested whole at every run).
 -#}
-{% macro crm_line_test_scope_predicate() -%}
-    {%- if flags.WHICH != 'build' or flags.FULL_REFRESH -%}
-        {{ return(none) }}
+{% macro crm_parsed_lines_predicate() -%}
+    {%- if crm_tests_check_every_row() or flags.WHICH != 'build' or flags.FULL_REFRESH -%}
+        {{ return('true') }}
     {%- endif -%}
     {#- looked up, not ref'd: a ref here would add a dependency to every test; the parsed lines are
         upstream of every line-level model, so they exist when these tests run -#}
     {%- set lines = adapter.get_relation(target.database, 'staging', 'base_crm__sales_transaction_lines') -%}
     {%- if lines is none -%}
-        {{ return(none) }}
+        {{ return('true') }}
     {%- endif -%}
     {%- set query -%}
         select source_file, min(source_row_number) as first_row
@@ -104,5 +127,5 @@
     {%- if predicates | length == 0 -%}
         {{ return('false') }}
     {%- endif -%}
-    {{ return('(' ~ predicates | join(' or ') ~ ')') }}
+    {{ return(predicates | join(' or ')) }}
 {%- endmacro %}
