@@ -45,7 +45,9 @@ def scope_problems(manifest: dict) -> list[str]:
         where = node["config"].get("where") or ""
         for key, placeholder in PLACEHOLDERS.items():
             if meta.get(key) and node["test_metadata"]["name"] in ROW_LOCAL and placeholder not in where:
-                problems.append(f"{node['name']}: add config: {{where: \"{placeholder}\"}} ({model['name']} has meta {key})")
+                problems.append(
+                    f'{node["name"]}: add config: {{where: "{placeholder}"}} ({model["name"]} has meta {key})'
+                )
             if placeholder in where and not meta.get(key):
                 problems.append(f"{node['name']}: {placeholder} on a model without meta {key}")
     return sorted(problems)
@@ -84,7 +86,13 @@ def test_a_missing_or_misplaced_placeholder_is_reported():
 
     def test(name, kind, on, where=None):
         config = {"where": where} if where else {}
-        return {"resource_type": "test", "name": name, "test_metadata": {"name": kind}, "attached_node": on, "config": config}
+        return {
+            "resource_type": "test",
+            "name": name,
+            "test_metadata": {"name": kind},
+            "attached_node": on,
+            "config": config,
+        }
 
     manifest = {
         "nodes": {
