@@ -42,13 +42,15 @@ def dbt_env(raw_dir: Path, db_path: Path) -> dict[str, str]:
 
 
 # Speed: dbt parses the whole project (about 60 models, 260 data tests, 30 unit tests) before each
-# command unless its partial-parse file (target/partial_parse.msgpack) still applies, and it
-# applies only when the profile's rendered values (the DuckDB path, the spill folder) and the
-# project's environment variables (CRM_RAW_DIR) are what they were. Every test builds its own
-# folders, so run_dbt reaches them through symbolic links of fixed names in a folder of this
-# process (one per pytest-xdist worker), repointed before each command, with one target folder:
-# the second and later commands of a run reuse the parse (about a third of a small build's time).
-# The output names the real folders again (test assertions match file paths in it), and
+# command unless its partial-parse file (target/partial_parse.msgpack) still applies; it does not
+# when the profile's rendered values (the DuckDB path, the spill folder) changed. Every test builds
+# its own warehouse folder, so run_dbt reaches it through a symbolic link of a fixed name in a
+# folder of this process (one per pytest-xdist worker), repointed before each command, with one
+# target folder: the second and later commands of a run reuse the parse (about a third of a small
+# build's time). A changed raw folder (CRM_RAW_DIR) costs nearly a whole parse too, but it is passed
+# as it is unless asked (raw_link): the staging views read it by path when queried, and a link
+# repointed by a later command would make them read another folder.
+# The output names the real folder again (test assertions match file paths in it), and
 # run_results.json is moved to the warehouse's folder, where dbt_env puts the target folder.
 STABLE_DIR = Path(tempfile.gettempdir()) / f"crm-pytest-dbt-{os.getpid()}"
 RUN_RESULTS = "run_results.json"  # moved to <warehouse folder>/target after each command, as dbt_env has it
@@ -63,31 +65,40 @@ def _point(link: Path, target: Path) -> None:
     os.replace(fresh, link)
 
 
-def stable_env(raw_dir: Path, db_path: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """dbt_env with the raw folder and the warehouse folder behind STABLE_DIR's links (POSIX), and
-    {link path: real path} to name the real folders in dbt's output."""
+def stable_env(raw_dir: Path, db_path: Path, raw_link: bool = False) -> tuple[dict[str, str], dict[str, str]]:
+    """dbt_env with the warehouse folder (and, with raw_link, the raw folder) behind STABLE_DIR's
+    links (POSIX), and {link path: real path} to name the real folders in dbt's output."""
     env = dbt_env(raw_dir, db_path)
     if os.name == "nt":  # symbolic links need a privilege there: parse every time
         return env, {}
     if not STABLE_DIR.exists():
         STABLE_DIR.mkdir(parents=True)
         atexit.register(shutil.rmtree, STABLE_DIR, True)
-    raw_link, db_link = STABLE_DIR / "raw", STABLE_DIR / "db"
-    _point(raw_link, Path(os.path.abspath(raw_dir)))
-    _point(db_link, Path(os.path.abspath(db_path.parent)))
+    links = {STABLE_DIR / "db": db_path.parent}
+    if raw_link:
+        links[STABLE_DIR / "raw"] = raw_dir
+        env["CRM_RAW_DIR"] = str(STABLE_DIR / "raw")
+    for link, real in links.items():
+        _point(link, Path(os.path.abspath(real)))
     env.update(
-        CRM_RAW_DIR=str(raw_link),
-        CRM_DUCKDB_PATH=str(db_link / db_path.name),
-        CRM_DUCKDB_TEMP_DIR=str(db_link / "tmp"),
+        CRM_DUCKDB_PATH=str(STABLE_DIR / "db" / db_path.name),
+        CRM_DUCKDB_TEMP_DIR=str(STABLE_DIR / "db" / "tmp"),
         DBT_TARGET_PATH=str(STABLE_DIR / "target"),
     )
-    return env, {str(raw_link): str(raw_dir), str(db_link): str(db_path.parent)}
+    return env, {str(link): str(real) for link, real in links.items()}
 
 
-def run_dbt(raw_dir: Path, db_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run dbt in the project against raw_dir / db_path; returns the completed process."""
+def run_dbt(
+    raw_dir: Path, db_path: Path, *args: str, check: bool = True, raw_link: bool = False
+) -> subprocess.CompletedProcess:
+    """Run dbt in the project against raw_dir / db_path; returns the completed process.
+
+    raw_link=True also passes the raw folder through a link of a fixed name, so that a series of
+    commands on different raw folders reuses one parse; the views of that warehouse then read
+    whatever folder the link points to at query time, so use it only where the tests read tables
+    (tests/test_incremental.py)."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    env, links = stable_env(raw_dir, db_path)
+    env, links = stable_env(raw_dir, db_path, raw_link)
     result = subprocess.run(
         [str(BIN / "dbt"), *args],
         cwd=ROOT,
