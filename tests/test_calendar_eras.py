@@ -86,8 +86,6 @@ def test_history_before_2000_builds_with_default_vars_and_matches_the_reference(
     compare_with_reference(raw, database)
 
 
-# its own build, shared with no other test: a pytest-xdist group of its own (tests/conftest.py)
-@pytest.mark.xdist_group("test_calendar_eras.py::thirty_years")
 def test_thirty_years_give_372_report_months_in_every_monthly_mart(thirty_years):
     raw, database, _ = thirty_years
     for table, column in [
