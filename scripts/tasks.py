@@ -409,13 +409,17 @@ def lint() -> None:
 
 
 def pytest_worker_args(env: dict[str, str]) -> list[str]:
-    """CRM_TEST_WORKERS=N (default 1) runs pytest on N pytest-xdist workers, one test file per worker
-    (--dist loadfile keeps each file's module fixtures in one process; the shared session builds of
-    tests/conftest.py run once per run, under a lock)."""
-    workers = env.get("CRM_TEST_WORKERS", "1").strip()
+    """CRM_TEST_WORKERS=N (default 2) runs pytest on N pytest-xdist workers (1: in one process).
+
+    --dist loadgroup with the groups that tests/conftest.py gives: a test file's tests stay in one
+    worker (its module fixtures are built once), except the files whose tests share only session
+    fixtures (tests/test_incremental.py), whose tests go one by one to whichever worker is free;
+    --no-loadscope-reorder keeps conftest.py's order, slowest first. The shared session builds of
+    tests/conftest.py run once per run, under a lock."""
+    workers = env.get("CRM_TEST_WORKERS", "2").strip()
     if not workers.isdigit() or int(workers) < 1:
         sys.exit(f"CRM_TEST_WORKERS must be a whole number >= 1 (got {workers!r})")
-    return [] if int(workers) == 1 else ["-n", workers, "--dist", "loadfile"]
+    return [] if int(workers) == 1 else ["-n", workers, "--dist", "loadgroup", "--no-loadscope-reorder"]
 
 
 def test(extra: list[str]) -> None:

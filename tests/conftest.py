@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,16 +41,77 @@ def dbt_env(raw_dir: Path, db_path: Path) -> dict[str, str]:
     return env
 
 
-def run_dbt(raw_dir: Path, db_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run dbt in the project against raw_dir / db_path; returns the completed process."""
+# Speed: dbt parses the whole project (about 60 models, 260 data tests, 30 unit tests) before each
+# command unless its partial-parse file (target/partial_parse.msgpack) still applies; it does not
+# when the profile's rendered values (the DuckDB path, the spill folder) changed. Every test builds
+# its own warehouse folder, so run_dbt reaches it through a symbolic link of a fixed name in a
+# folder of this process (one per pytest-xdist worker), repointed before each command, with one
+# target folder: the second and later commands of a run reuse the parse (about a third of a small
+# build's time). A changed raw folder (CRM_RAW_DIR) costs nearly a whole parse too, but it is passed
+# as it is unless asked (raw_link): the staging views read it by path when queried, and a link
+# repointed by a later command would make them read another folder.
+# The output names the real folder again (test assertions match file paths in it), and
+# run_results.json is moved to the warehouse's folder, where dbt_env puts the target folder.
+STABLE_DIR = Path(tempfile.gettempdir()) / f"crm-pytest-dbt-{os.getpid()}"
+RUN_RESULTS = "run_results.json"  # moved to <warehouse folder>/target after each command, as dbt_env has it
+
+
+def _point(link: Path, target: Path) -> None:
+    """Make link a symbolic link to target (replaced atomically)."""
+    fresh = link.with_name(link.name + ".new")
+    if fresh.is_symlink() or fresh.exists():
+        fresh.unlink()
+    fresh.symlink_to(target, target_is_directory=True)
+    os.replace(fresh, link)
+
+
+def stable_env(raw_dir: Path, db_path: Path, raw_link: bool = False) -> tuple[dict[str, str], dict[str, str]]:
+    """dbt_env with the warehouse folder (and, with raw_link, the raw folder) behind STABLE_DIR's
+    links (POSIX), and {link path: real path} to name the real folders in dbt's output."""
+    env = dbt_env(raw_dir, db_path)
+    if os.name == "nt":  # symbolic links need a privilege there: parse every time
+        return env, {}
+    if not STABLE_DIR.exists():
+        STABLE_DIR.mkdir(parents=True)
+        atexit.register(shutil.rmtree, STABLE_DIR, True)
+    links = {STABLE_DIR / "db": db_path.parent}
+    if raw_link:
+        links[STABLE_DIR / "raw"] = raw_dir
+        env["CRM_RAW_DIR"] = str(STABLE_DIR / "raw")
+    for link, real in links.items():
+        _point(link, Path(os.path.abspath(real)))
+    env.update(
+        CRM_DUCKDB_PATH=str(STABLE_DIR / "db" / db_path.name),
+        CRM_DUCKDB_TEMP_DIR=str(STABLE_DIR / "db" / "tmp"),
+        DBT_TARGET_PATH=str(STABLE_DIR / "target"),
+    )
+    return env, {str(link): str(real) for link, real in links.items()}
+
+
+def run_dbt(
+    raw_dir: Path, db_path: Path, *args: str, check: bool = True, raw_link: bool = False
+) -> subprocess.CompletedProcess:
+    """Run dbt in the project against raw_dir / db_path; returns the completed process.
+
+    raw_link=True also passes the raw folder through a link of a fixed name, so that a series of
+    commands on different raw folders reuses one parse; the views of that warehouse then read
+    whatever folder the link points to at query time, so use it only where the tests read tables
+    (tests/test_incremental.py)."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    env, links = stable_env(raw_dir, db_path, raw_link)
     result = subprocess.run(
         [str(BIN / "dbt"), *args],
         cwd=ROOT,
-        env=dbt_env(raw_dir, db_path),
+        env=env,
         capture_output=True,
         text=True,
     )
+    for link, real in links.items():
+        result.stdout = result.stdout.replace(link, real)
+        result.stderr = result.stderr.replace(link, real)
+    if links and (STABLE_DIR / "target" / RUN_RESULTS).exists():  # where dbt_env puts it: beside the warehouse
+        (db_path.parent / "target").mkdir(exist_ok=True)
+        shutil.move(STABLE_DIR / "target" / RUN_RESULTS, db_path.parent / "target" / RUN_RESULTS)
     if check and result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
     return result
@@ -131,3 +194,59 @@ def serving_db() -> Path:
 def sql(path: Path, query: str, params=None):
     with duckdb.connect(str(path), read_only=True) as connection:
         return connection.execute(query, params or []).fetchall()
+
+
+# pytest-xdist (`make test` runs CRM_TEST_WORKERS workers, default 2, with --dist loadgroup
+# --no-loadscope-reorder, scripts/tasks.py), with the groups of xdist_group_of below (xdist 3.8's
+# own xdist_group marks have no effect under pytest 9, which ignores the node id xdist rewrites):
+# a test file is one group, kept in one worker so that its module fixtures are built once; the
+# tests of SPREAD_FILES (which use only session fixtures, built once per run under a lock, see
+# build_once, and their own tmp_path) and of OWN_GROUP (a module fixture of their own) are groups
+# of their own and go to whichever worker is free. Groups are handed out in SLOW_FIRST's order,
+# the longest first (seconds measured on one worker), so that the workers finish together; the
+# first groups need no session warehouse, so one worker starts on them while the other builds it;
+# files not listed come after, in their usual order. Without xdist the order is the same.
+SPREAD_FILES = {"test_incremental.py"}
+OWN_GROUP = {"test_calendar_eras.py::test_thirty_years_give_372_report_months_in_every_monthly_mart"}
+SLOW_FIRST = (
+    "test_calendar_eras.py",  # 170 s (two module builds of other eras, with every data test)
+    "test_incremental.py",  # 17 tests of 50-90 s, one by one
+    "test_bi_handoff.py",  # 110 s (real builds and publishes)
+    "test_benchmark.py",  # 95 s (scripts/benchmark.py at 20k lines)
+    "test_staging_quality.py",
+    "test_refresh.py",
+    "test_campaigns.py",  # 90 s (a 9,000-customer build with campaigns)
+    "test_rfm_schemes.py",
+    "test_customer_value_recovery.py",  # 35 s
+    "test_export_safety.py",  # 30 s
+    "test_customer_value_cdnow.py",  # 45 s
+    "test_app_browser.py",  # 50 s (Streamlit + chromium)
+    "test_odbc.py",
+)
+
+
+def xdist_group_of(nodeid: str) -> str:
+    """The group of a test: its file, or the test itself (SPREAD_FILES, OWN_GROUP)."""
+    path = nodeid.split("::", 1)[0]
+    name = Path(path).name
+    if name in SPREAD_FILES or name + nodeid[len(path) :] in OWN_GROUP:
+        return nodeid
+    return path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadgroup with the groups of xdist_group_of (other --dist modes: xdist's own)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group_of(nodeid)
+
+    return FileGroupScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: position for position, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's order is kept

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import query, run_dbt
+import conftest
+from conftest import build_once, query
 
 # Speed: every scenario starts from a warehouse built on the clean raw folder, and most compare with
 # a full refresh of that same folder. Both are the session's `clean_warehouse` (built once, see
@@ -18,6 +19,15 @@ from conftest import query, run_dbt
 # "before" folder that differs from the clean one) run per scenario.
 
 MODELS = ("build", "--resource-type", "seed", "--resource-type", "model")
+
+
+def run_dbt(raw_dir: Path, db_path: Path, *args: str):
+    """conftest.run_dbt with the raw folder behind a link of a fixed name, so that the ~30 builds of
+    this file, on many different raw folders, reuse one dbt parse: the tests here read tables only (the
+    views would read whatever folder the link points to later)."""
+    return conftest.run_dbt(raw_dir, db_path, *args, raw_link=True)
+
+
 SNAPSHOT = "select * from marts.fct_customer_monthly_snapshot order by customer_id, report_month"
 
 
@@ -317,19 +327,16 @@ def _december_lines(path: Path) -> list[str]:
     return [line for line in lines[1:] if ",2025-12-" in line]
 
 
-@pytest.mark.parametrize(
-    "case", ["only_appended", "old_line_edited_too", "old_last_line_continued", "warehouse_from_before_the_md5_column"]
-)
-def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(clean_raw, clean_warehouse, tmp_path, case):
-    before = copy_raw(clean_raw, tmp_path / "raw_before")
-    after = copy_raw(clean_raw, tmp_path / "raw_after")
+def _appended_raw(clean_raw: Path, after: Path, case: str) -> list[str]:
+    """The "after" raw folder of a case: clean_raw with lines appended to the 2025 file (and, by case,
+    its old last line continued or an old line edited); returns the appended lines."""
+    copy_raw(clean_raw, after)
     name = "sales_transactions_2025.csv"
     if case == "old_last_line_continued":
         # an extract written without a final line break: the next one continues its last line
-        for folder in (before, after):
-            text = (folder / name).read_text()
-            (folder / name).write_text(text.rstrip("\n"), newline="")
-            os.utime(folder / name, (1_700_000_000, 1_700_000_000))
+        text = (after / name).read_text()
+        (after / name).write_text(text.rstrip("\n"), newline="")
+        os.utime(after / name, (1_700_000_000, 1_700_000_000))
     december = _december_lines(after / name)
     new_lines = [f"APPENDED-{number}," + line.split(",", 1)[1] for number, line in enumerate(december[:25])]
     new_lines.append(december[30])  # a copy of a line already loaded: a duplicate
@@ -347,10 +354,42 @@ def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(clean_raw, cle
         )
         (after / name).write_text(edited, newline="")
     _append(after / name, text)
+    return new_lines
+
+
+# cases whose "after" folder is the same (lines only appended): one full refresh serves them
+PLAIN_APPEND = ("only_appended", "warehouse_from_before_the_md5_column")
+
+
+@pytest.mark.parametrize(
+    "case", ["only_appended", "old_line_edited_too", "old_last_line_continued", "warehouse_from_before_the_md5_column"]
+)
+def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(
+    clean_raw, clean_warehouse, tmp_path, tmp_path_factory, case
+):
+    name = "sales_transactions_2025.csv"
+    if case in PLAIN_APPEND:
+        # the same folder and its full refresh, made once per run (the incremental run only reads it)
+
+        def make(folder: Path) -> None:
+            _appended_raw(clean_raw, folder / "raw_after", "only_appended")
+            run_dbt(folder / "raw_after", folder / "full" / "crm.duckdb", *MODELS, "--full-refresh")
+
+        shared = build_once(tmp_path_factory, "incremental_plain_append", make)
+        after, full = shared / "raw_after", shared / "full" / "crm.duckdb"
+        new_lines = _appended_raw(clean_raw, tmp_path / "raw_expected", case)  # the lines, as appended there
+    else:
+        after, full = tmp_path / "raw_after", tmp_path / "full" / "crm.duckdb"
+        new_lines = _appended_raw(clean_raw, after, case)
 
     database = tmp_path / "incremental" / "crm.duckdb"
     if case == "old_last_line_continued":
-        run_dbt(before, database, *MODELS, "--full-refresh")  # its "before" file differs from clean_raw's
+        # its "before" file differs from clean_raw's: the old part without its final line break
+        before = copy_raw(clean_raw, tmp_path / "raw_before")
+        text = (before / name).read_text()
+        (before / name).write_text(text.rstrip("\n"), newline="")
+        os.utime(before / name, (1_700_000_000, 1_700_000_000))
+        run_dbt(before, database, *MODELS, "--full-refresh")
     else:
         copy_warehouse(clean_warehouse, database)  # built once per session on clean_raw
     lines_sql = (
@@ -369,8 +408,8 @@ def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(clean_raw, cle
     second = query(database, lines_sql)
     state = recompute_state(database)
 
-    full = tmp_path / "full" / "crm.duckdb"
-    run_dbt(after, full, *MODELS, "--full-refresh")
+    if case not in PLAIN_APPEND:
+        run_dbt(after, full, *MODELS, "--full-refresh")
     assert_same_tables(database, full)
 
     assert len(second) == len(first) + len(new_lines)
