@@ -17,9 +17,9 @@ violations as (
     union all
     {%- endfor %}
     select
-        cast(null as varchar) as model_name,
-        cast(null as varchar) as reads_node,
-        cast(null as varchar) as broken_rule
+        cast(null as {{ dbt.type_string() }}) as model_name,
+        cast(null as {{ dbt.type_string() }}) as reads_node,
+        cast(null as {{ dbt.type_string() }}) as broken_rule
     where false
 ),
 

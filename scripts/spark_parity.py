@@ -2,12 +2,17 @@
 """Compare every mart of the Spark build with the DuckDB build (issue 16, docs/spark.md).
 
     python scripts/spark_parity.py --duckdb warehouse/crm.duckdb --spark-warehouse warehouse/spark
-        [--spark-manifest target-spark/manifest.json]
+        [--spark-manifest target-spark/manifest.json] [--marts-dir models/marts]
 
 The DuckDB marts are read from the warehouse file (schema `marts`); the Spark marts from the parquet
 folders of Spark's warehouse (`<spark warehouse>/marts.db/<mart>/`), so no Spark is needed here.
 Same rows (as a multiset) and same values: exact for integers, strings, dates, booleans and decimals;
 doubles within 1e-9 relative. Prints one line per mart and exits 1 on any difference or missing mart.
+
+The marts to compare are the models of models/marts/ (every .sql and .py file): a mart that the DuckDB
+build lacks, or that Spark did not build, fails the check, so a new mart cannot slip past it. A table
+of the DuckDB marts schema that is no model there any more (left by an older build) is listed, not
+compared.
 
 Marts that the Spark manifest lists as disabled (customer value: dbt Python models, DuckDB only) are
 reported as skipped; columns that exist only on DuckDB (DUCKDB_ONLY_COLUMNS) or that record the run
@@ -41,6 +46,12 @@ RUN_COLUMNS = {"fct_data_quality": {"built_at", "build_id"}}
 # marts that keep a history of builds (appended at every DuckDB build): only the latest build compares
 LATEST_BUILD_ONLY = {"fct_data_quality": "built_at"}
 MAX_EXAMPLES = 3
+MARTS_DIR = Path(__file__).resolve().parents[1] / "models" / "marts"
+
+
+def mart_models(marts_dir: Path) -> list[str]:
+    """The names of the models of the marts folder (SQL and Python models, subfolders included)."""
+    return sorted({path.stem for pattern in ("*.sql", "*.py") for path in marts_dir.rglob(pattern)})
 
 
 def values_equal(left: object, right: object) -> bool:
@@ -141,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spark-warehouse", required=True, help="Spark's warehouse folder (spark.sql.warehouse.dir)")
     parser.add_argument("--spark-manifest", help="target folder manifest.json of the Spark build (disabled models)")
     parser.add_argument("--schema", default="marts")
+    parser.add_argument(
+        "--marts-dir", default=str(MARTS_DIR), help="the dbt models folder of the marts (default models/marts)"
+    )
     args = parser.parse_args(argv)
 
     import duckdb  # the project's .venv; imported here so the comparison logic is testable without it
@@ -152,20 +166,25 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"Spark marts folder {spark_dir} not found: the Spark build did not run (make test-spark)")
     skipped = disabled_on_spark(Path(args.spark_manifest) if args.spark_manifest else None)
     con = duckdb.connect(str(duckdb_path), read_only=True)
-    marts = [
+    built = {
         row[0]
         for row in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
-            "order by table_name",
+            "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE'",
             [args.schema],
         ).fetchall()
-    ]
+    }
+    marts = mart_models(Path(args.marts_dir))
     if not marts:
-        sys.exit(f"no tables in schema {args.schema} of {duckdb_path}")
+        sys.exit(f"no models (*.sql, *.py) in the marts folder {args.marts_dir}")
+    not_models = sorted(built - set(marts))
     failed = 0
     print(f"{'mart':<36} {'DuckDB rows':>12} {'Spark rows':>12} {'columns':>8}  result")
     for mart in marts:
         folder = spark_dir / mart
+        if mart not in built:
+            failed += 1
+            print(f"{mart:<36} {'-':>12} {'-':>12} {'-':>8}  DIFFERENT: not in the DuckDB build ({duckdb_path})")
+            continue
         duckdb_count = con.execute(f'select count(*) from {args.schema}."{mart}"').fetchone()[0]
         if mart in skipped:
             print(f"{mart:<36} {duckdb_count:>12} {'-':>12} {'-':>8}  skipped (disabled on Spark: DuckDB only)")
@@ -192,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{mart:<36} {len(duckdb_rows):>12} {len(spark_rows):>12} {len(columns):>8}  {result}")
         for problem in problems:
             print(f"    {problem}")
+    for table in not_models:
+        print(
+            f"{table:<36} {'-':>12} {'-':>12} {'-':>8}  left out: no model of {args.marts_dir} (an older build's table)"
+        )
     compared = len(marts) - len(skipped & set(marts))
     print(
         f"{compared - failed} of {compared} marts the same on Spark and DuckDB"

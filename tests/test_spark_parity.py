@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 import spark_parity
-from spark_parity import compare_columns, compare_rows, values_equal
+from spark_parity import MARTS_DIR, compare_columns, compare_rows, mart_models, values_equal
 
 
 def test_exact_kinds_must_match_exactly():
@@ -66,11 +66,33 @@ def test_columns_left_out_and_missing():
     assert problems == ["columns missing on Spark: b", "columns only on Spark: c"]
 
 
+def marts_folder(tmp_path, *models):
+    """A models/marts-like folder with a model file per name (`name.sql` or `name.py`)."""
+    folder = tmp_path / "models" / "marts"
+    folder.mkdir(parents=True, exist_ok=True)
+    for model in models:
+        (folder / model).write_text("select 1")
+    return folder
+
+
+def test_the_marts_are_the_models_of_the_marts_folder(tmp_path):
+    folder = marts_folder(tmp_path, "kpi_a.sql", "fct_b.py", "kpi_a.yml")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "kpi_c.sql").write_text("select 1")
+    assert mart_models(folder) == ["fct_b", "kpi_a", "kpi_c"]
+    # the project's own marts, the ones merged after the Spark target included
+    project_marts = mart_models(MARTS_DIR)
+    assert {"kpi_monthly_board_by_segment", "kpi_tier_migration_by_segment", "fct_sales"} <= set(project_marts)
+    assert len(project_marts) == len(list(MARTS_DIR.glob("*.sql")) + list(MARTS_DIR.glob("*.py")))
+
+
 @pytest.fixture()
 def warehouses(tmp_path):
-    """A DuckDB warehouse with two marts, a Spark-like parquet warehouse and a manifest."""
+    """A DuckDB warehouse with two marts, a Spark-like parquet warehouse, a manifest and the marts'
+    models folder."""
     db_path = tmp_path / "crm.duckdb"
     spark_dir = tmp_path / "spark"
+    marts_folder(tmp_path, "kpi_a.sql", "fct_customer_value.py")
     with duckdb.connect(str(db_path)) as con:
         con.execute("create schema marts")
         con.execute(
@@ -97,8 +119,23 @@ def write_spark_mart(spark_dir, sql):
 def run(warehouses):
     db_path, spark_dir, manifest = warehouses
     return spark_parity.main(
-        ["--duckdb", str(db_path), "--spark-warehouse", str(spark_dir), "--spark-manifest", str(manifest)]
+        [
+            "--duckdb",
+            str(db_path),
+            "--spark-warehouse",
+            str(spark_dir),
+            "--spark-manifest",
+            str(manifest),
+            "--marts-dir",
+            str(db_path.parent / "models" / "marts"),
+        ]
     )
+
+
+SAME_KPI_A = (
+    "select * from (values (2, 'y', null::double, 3.5::decimal(18,4), date '2025-02-01'), "
+    "(1, 'x', 1.5::double, 2.25::decimal(18,4), date '2025-01-01')) t(id, name, ratio, amount, month)"
+)
 
 
 def test_same_marts_pass_and_disabled_ones_are_skipped(warehouses, capsys):
@@ -128,6 +165,34 @@ def test_a_mart_not_built_on_spark_fails(warehouses, capsys):
     assert "DIFFERENT: not built on Spark" in capsys.readouterr().out
 
 
+def test_a_mart_model_missing_from_the_duckdb_build_fails(warehouses, capsys):
+    """A new mart of models/marts that neither build has must not pass unnoticed."""
+    write_spark_mart(warehouses[1], SAME_KPI_A)
+    assert run(warehouses) == 0
+    marts_folder(warehouses[0].parent, "kpi_new_mart.sql")
+    capsys.readouterr()
+    assert run(warehouses) == 1
+    out = capsys.readouterr().out
+    assert "kpi_new_mart" in out and "DIFFERENT: not in the DuckDB build" in out
+    assert "1 of 2 marts the same" in out
+
+
+def test_a_duckdb_table_that_is_no_model_is_listed_not_compared(warehouses, capsys):
+    write_spark_mart(warehouses[1], SAME_KPI_A)
+    with duckdb.connect(str(warehouses[0])) as con:
+        con.execute("create table marts.kpi_renamed_long_ago as select 1 as id")
+    assert run(warehouses) == 0
+    assert "kpi_renamed_long_ago" in capsys.readouterr().out
+
+
+def test_an_empty_marts_folder_is_an_error(warehouses, tmp_path):
+    db_path, spark_dir, _ = warehouses
+    with pytest.raises(SystemExit, match="no models"):
+        spark_parity.main(
+            ["--duckdb", str(db_path), "--spark-warehouse", str(spark_dir), "--marts-dir", str(tmp_path / "empty")]
+        )
+
+
 def test_only_the_latest_duckdb_build_of_the_data_quality_history_compares(tmp_path, capsys):
     db_path, spark_dir = tmp_path / "crm.duckdb", tmp_path / "spark"
     with duckdb.connect(str(db_path)) as con:
@@ -142,12 +207,13 @@ def test_only_the_latest_duckdb_build_of_the_data_quality_history_compares(tmp_p
             "copy (select 's1' as build_id, timestamp '2026-03-01' as built_at, 'x' as raw_source, 7 as row_count) "
             f"to '{spark_dir / 'marts.db' / 'fct_data_quality' / 'part-0.parquet'}' (format parquet)"
         )
-    assert spark_parity.main(["--duckdb", str(db_path), "--spark-warehouse", str(spark_dir)]) == 0
+    marts = ["--marts-dir", str(marts_folder(tmp_path, "fct_data_quality.sql"))]
+    assert spark_parity.main(["--duckdb", str(db_path), "--spark-warehouse", str(spark_dir), *marts]) == 0
     # the latest DuckDB build says 7: a Spark build that says 5 differs
     with duckdb.connect() as con:
         con.execute(
             "copy (select 's1' as build_id, timestamp '2026-03-01' as built_at, 'x' as raw_source, 5 as row_count) "
             f"to '{spark_dir / 'marts.db' / 'fct_data_quality' / 'part-0.parquet'}' (format parquet)"
         )
-    assert spark_parity.main(["--duckdb", str(db_path), "--spark-warehouse", str(spark_dir)]) == 1
+    assert spark_parity.main(["--duckdb", str(db_path), "--spark-warehouse", str(spark_dir), *marts]) == 1
     assert "row_count: DuckDB 7 vs Spark 5" in capsys.readouterr().out

@@ -22,7 +22,7 @@
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}
-            (select * from {{ relation }} where {{ where }}) dbt_subquery
+            (select * from {{ relation }} as scoped_relation where {{ where }}) dbt_subquery
         {%- endset -%}
         {% do return(filtered) %}
     {%- else -%}

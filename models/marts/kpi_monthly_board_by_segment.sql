@@ -101,7 +101,7 @@ compared as (
 final as (
     select
         cast(report_month as date) as report_month,
-        cast(segment_label as varchar) as segment_label,
+        cast(segment_label as {{ dbt.type_string() }}) as segment_label,
         {{ crm_board_final_columns() }}
     from compared
 )
