@@ -8,8 +8,9 @@
       A Delta or Iceberg target could keep it once it can be tested.
 -#}
 
-{#- on-run-start on Spark: an empty state table, read by the tests' scope (get_where_subquery);
-    nothing writes to it there, so every test checks every row -#}
+{#- on-run-start on Spark: an empty state table, read by crm_rebuilt_from_month_index (equal_aggregate
+    tests, crm_changes); nothing writes to it there. The tests' scope placeholders expand to true on
+    Spark (crm_tests_check_every_row), so every test checks every row -#}
 {% macro crm_spark_create_build_state() -%}
     create table if not exists {{ crm_build_state_table() }} (
         model_name string,
