@@ -84,7 +84,7 @@
     {#- a warehouse built before source_file_md5 existed gets the column in this run (on_schema_change
         append_new_columns); until then its files are parsed whole when they change -#}
     {%- set loaded_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- set md5_column = 'source_file_md5' if 'source_file_md5' in loaded_columns else 'cast(null as varchar)' -%}
+    {%- set md5_column = 'source_file_md5' if 'source_file_md5' in loaded_columns else 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
     {%- set query -%}
         with
         current_files as (

@@ -133,6 +133,11 @@ def expand(database: Path, where: str, model: str, *args: str) -> subprocess.Com
             "the known ones are __crm_parsed_lines__, __crm_rebuilt_months__",
         ),
         (
+            "__CRM_REBUILT_MONTHS__",
+            "fct_sales",
+            "Data test probe_test: unknown placeholder __CRM_REBUILT_MONTHS__ in its `where` config; ",
+        ),
+        (
             "__crm_rebuilt_months__",
             "dim_customers",
             "Data test probe_test: __crm_rebuilt_months__ in its `where` config needs a model with "

@@ -210,7 +210,7 @@ with
 failed as (
     select
         string_agg(
-            cast(report_month as varchar) || ' ' || model || ' (' || coalesce(optimizer_message, 'no message') || ')',
+            cast(report_month as {{ dbt.type_string() }}) || ' ' || model || ' (' || coalesce(optimizer_message, 'no message') || ')',
             '; ' order by report_month, model
         ) as fits,
         count(*) as failed_fits

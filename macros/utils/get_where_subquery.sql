@@ -17,7 +17,7 @@
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- if where and '__crm_' in where -%}
+    {%- if where and '__crm_' in (where | lower) -%}
         {%- set where = crm_expand_test_scope(where, model.attached_node, model.name) -%}
     {%- endif -%}
     {%- if where -%}
@@ -36,7 +36,7 @@
 -#}
 {% macro crm_expand_test_scope(where, tested_node_id, test_name) -%}
     {%- set placeholders = {'__crm_rebuilt_months__': 'crm_recompute', '__crm_parsed_lines__': 'crm_line_level'} -%}
-    {%- set found = modules.re.findall('__crm_[a-z0-9_]*?__', where) | unique | list -%}
+    {%- set found = modules.re.findall('(?i)__crm_[a-z0-9_]*?__', where) | unique | list -%}
     {%- for placeholder in found if placeholder not in placeholders -%}
         {{ exceptions.raise_compiler_error(
             "Data test " ~ test_name ~ ": unknown placeholder " ~ placeholder ~ " in its `where` config;"
