@@ -51,7 +51,7 @@ import sys
 import time
 from pathlib import Path
 
-from crm_warehouse.reference_snapshot import STATE_COLUMNS
+from crm_warehouse.reference_snapshot import RFMT_COLUMNS, STATE_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / ("Scripts" if os.name == "nt" else "bin")
@@ -704,19 +704,7 @@ class Bench:
                     "marts.fct_customer_monthly_snapshot",
                     full_db,
                     "marts.fct_customer_monthly_snapshot",
-                    SNAPSHOT_COLUMNS
-                    + [
-                        "recency_days",
-                        "frequency_orders",
-                        "monetary_value",
-                        "recency_score",
-                        "frequency_score",
-                        "monetary_score",
-                        "tenure_score",
-                        "rfm_segment",
-                        "sales_month",
-                        "sales_12m",
-                    ],
+                    [*SNAPSHOT_COLUMNS, *RFMT_COLUMNS, "sales_month", "sales_12m"],
                     logs / "compare_incremental.log",
                 )
                 log(

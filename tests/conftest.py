@@ -234,6 +234,7 @@ def xdist_group_of(nodeid: str) -> str:
     return path
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist still runs
 def pytest_xdist_make_scheduler(config, log):
     """--dist loadgroup with the groups of xdist_group_of (other --dist modes: xdist's own)."""
     if config.getvalue("dist") != "loadgroup":

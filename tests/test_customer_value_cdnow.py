@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import MODELS_ONLY, query, run_dbt
+from generate_data import CUSTOMER_COLUMNS
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "cdnow" / "CDNOW_sample.txt"
 CALIBRATION_VARS = '{crm_last_report_month: "1997-09-01"}'
@@ -48,20 +49,7 @@ def write_cdnow_raw(target: Path, last_date: str | None = None) -> Path:
     first = lines.groupby("customer_id")["invoice_date"].min()
     with open(target / "customers_master.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "customer_id",
-                "customer_name",
-                "customer_group",
-                "city",
-                "created_date",
-                "email",
-                "mobile_number",
-                "opt_email",
-                "opt_sms",
-                "opt_phone",
-            ]
-        )
+        writer.writerow(CUSTOMER_COLUMNS)
         for customer_id, created in first.items():
             writer.writerow(
                 [
