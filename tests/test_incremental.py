@@ -327,20 +327,30 @@ def _december_lines(path: Path) -> list[str]:
     return [line for line in lines[1:] if ",2025-12-" in line]
 
 
+def _drop_final_line_break(path: Path) -> None:
+    """An extract written without a final line break: the next one continues its last line."""
+    path.write_text(path.read_text().rstrip("\n"), newline="")
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+
+
+def _new_lines(path: Path) -> list[str]:
+    """The lines appended to a 2025 file: 25 new December lines, a copy of a line already loaded (a
+    duplicate) and of a line appended in the same run."""
+    december = _december_lines(path)
+    new_lines = [f"APPENDED-{number}," + line.split(",", 1)[1] for number, line in enumerate(december[:25])]
+    new_lines.append(december[30])
+    new_lines.append(new_lines[0])
+    return new_lines
+
+
 def _appended_raw(clean_raw: Path, after: Path, case: str) -> list[str]:
     """The "after" raw folder of a case: clean_raw with lines appended to the 2025 file (and, by case,
     its old last line continued or an old line edited); returns the appended lines."""
     copy_raw(clean_raw, after)
     name = "sales_transactions_2025.csv"
     if case == "old_last_line_continued":
-        # an extract written without a final line break: the next one continues its last line
-        text = (after / name).read_text()
-        (after / name).write_text(text.rstrip("\n"), newline="")
-        os.utime(after / name, (1_700_000_000, 1_700_000_000))
-    december = _december_lines(after / name)
-    new_lines = [f"APPENDED-{number}," + line.split(",", 1)[1] for number, line in enumerate(december[:25])]
-    new_lines.append(december[30])  # a copy of a line already loaded: a duplicate
-    new_lines.append(new_lines[0])  # and of a line appended in the same run
+        _drop_final_line_break(after / name)
+    new_lines = _new_lines(after / name)
     text = "\n".join(new_lines) + "\n"
     if case == "old_last_line_continued":
         text = "9\n" + text  # the old last line's store id gets a 9
@@ -377,7 +387,7 @@ def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(
 
         shared = build_once(tmp_path_factory, "incremental_plain_append", make)
         after, full = shared / "raw_after", shared / "full" / "crm.duckdb"
-        new_lines = _appended_raw(clean_raw, tmp_path / "raw_expected", case)  # the lines, as appended there
+        new_lines = _new_lines(clean_raw / name)  # the lines appended there
     else:
         after, full = tmp_path / "raw_after", tmp_path / "full" / "crm.duckdb"
         new_lines = _appended_raw(clean_raw, after, case)
@@ -386,9 +396,7 @@ def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(
     if case == "old_last_line_continued":
         # its "before" file differs from clean_raw's: the old part without its final line break
         before = copy_raw(clean_raw, tmp_path / "raw_before")
-        text = (before / name).read_text()
-        (before / name).write_text(text.rstrip("\n"), newline="")
-        os.utime(before / name, (1_700_000_000, 1_700_000_000))
+        _drop_final_line_break(before / name)
         run_dbt(before, database, *MODELS, "--full-refresh")
     else:
         copy_warehouse(clean_warehouse, database)  # built once per session on clean_raw

@@ -43,15 +43,9 @@
             ~ " the known ones are " ~ (placeholders.keys() | sort | join(', '))
             ~ " (macros/utils/get_where_subquery.sql)") }}
     {%- endfor -%}
-    {%- if not execute -%}
-        {#- parsing: the graph is not known yet; the test is compiled again before it runs -#}
-        {%- set expanded = namespace(where=where) -%}
-        {%- for placeholder in found -%}{%- set expanded.where = expanded.where | replace(placeholder, 'true') -%}{%- endfor -%}
-        {{ return(expanded.where) }}
-    {%- endif -%}
-    {%- set node = graph.nodes.get(tested_node_id) if tested_node_id else none -%}
+    {%- set node = graph.nodes.get(tested_node_id) if execute and tested_node_id else none -%}
     {%- set meta = ((node.config.meta if node else none) or {}) -%}
-    {%- for placeholder in found if not meta.get(placeholders[placeholder]) -%}
+    {%- for placeholder in found if execute and not meta.get(placeholders[placeholder]) -%}
         {{ exceptions.raise_compiler_error(
             "Data test " ~ test_name ~ ": " ~ placeholder ~ " in its `where` config needs a model with `meta."
             ~ placeholders[placeholder] ~ "` (dbt_project.yml), and "
@@ -61,7 +55,10 @@
     {%- endfor -%}
     {%- set expanded = namespace(where=where) -%}
     {%- for placeholder in found -%}
-        {%- if placeholder == '__crm_rebuilt_months__' -%}
+        {%- if not execute -%}
+            {#- parsing: the graph is not known yet; the test is compiled again before it runs -#}
+            {%- set predicate = 'true' -%}
+        {%- elif placeholder == '__crm_rebuilt_months__' -%}
             {%- set predicate = crm_rebuilt_months_predicate(node.alias, meta['crm_recompute']) -%}
         {%- else -%}
             {%- set predicate = crm_parsed_lines_predicate() -%}
