@@ -34,6 +34,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -401,11 +402,29 @@ def python_lint(env: dict[str, str]) -> None:
         sys.exit(1)
 
 
+SQLFLUFF = ["lint", "models", "data_tests", "--processes", "2"]
+
+
+def sqlfluff_env(env: dict[str, str]) -> dict[str, str]:
+    """sqlfluff's dbt templater parses the project and opens the profile's DuckDB file: it gets a
+    target folder and a DuckDB file of its own (under target/sqlfluff), so that it never takes the
+    warehouse's lock and can run beside a dbt build (make test does)."""
+    lint_dir = ROOT / "target" / "sqlfluff"
+    lint_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        **env,
+        "DBT_TARGET_PATH": str(lint_dir),
+        "DBT_LOG_PATH": str(lint_dir / "logs"),
+        "CRM_DUCKDB_PATH": str(lint_dir / "lint.duckdb"),
+        "CRM_DUCKDB_TEMP_DIR": str(lint_dir / "tmp"),
+    }
+
+
 def lint() -> None:
     setup()
     env = project_env()
     python_lint(env)
-    run([venv_tool("sqlfluff"), "lint", "models", "data_tests", "--processes", "2"], env=env)
+    run([venv_tool("sqlfluff"), *SQLFLUFF], env=sqlfluff_env(env))
 
 
 def pytest_worker_args(env: dict[str, str]) -> list[str]:
@@ -425,16 +444,34 @@ def pytest_worker_args(env: dict[str, str]) -> list[str]:
 def test(extra: list[str]) -> None:
     setup()
     timings: list[tuple[str, float]] = []
-    started = time.perf_counter()
-    lint()
-    timings.append(("sqlfluff lint", time.perf_counter() - started))
     env = project_env()
-    check_not_locked(env)
     started = time.perf_counter()
-    dbt(["build", "--full-refresh"], env)  # publishes the serving file as its last node
-    timings.append(
-        ("dbt build --full-refresh (models, data tests, unit tests, publish)", time.perf_counter() - started)
-    )
+    python_lint(env)
+    timings.append(("ruff", time.perf_counter() - started))
+    check_not_locked(env)
+    # sqlfluff runs beside the dbt build (its own target folder and DuckDB file, see sqlfluff_env),
+    # its output kept and printed after the build's; the first failure of the two stops the run.
+    started = time.perf_counter()
+    lint_command = [venv_tool("sqlfluff"), *SQLFLUFF]
+    log("$ " + " ".join(lint_command) + "   (beside the dbt build; its output follows the build's)")
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as lint_output:
+        linter = subprocess.Popen(
+            lint_command, cwd=ROOT, env=sqlfluff_env(env), stdout=lint_output, stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            dbt(["build", "--full-refresh"], env)  # publishes the serving file as its last node
+            timings.append(
+                ("dbt build --full-refresh (models, data tests, unit tests, publish)", time.perf_counter() - started)
+            )
+        finally:
+            lint_code = linter.wait()
+            lint_output.seek(0)
+            sys.stdout.write(lint_output.read())
+            sys.stdout.flush()
+    timings.append(("sqlfluff lint (beside the build)", time.perf_counter() - started))
+    if lint_code != 0:
+        log(f"sqlfluff lint failed with exit code {lint_code} (its findings are listed above)")
+        sys.exit(lint_code)
     started = time.perf_counter()
     code = run([venv_tool("python"), "-m", "pytest", "tests", *pytest_worker_args(env), *extra], env=env, check=False)
     timings.append(("pytest", time.perf_counter() - started))

@@ -30,7 +30,7 @@ def test_benchmark_tiny(tmp_path):
             sys.executable,
             str(ROOT / "scripts" / "benchmark.py"),
             "--sizes",
-            "20k",
+            "4k",
             "--repeats",
             "1",
             "--models-only",
@@ -48,11 +48,11 @@ def test_benchmark_tiny(tmp_path):
 
     table = result.stdout
     for row in PHASE_ROWS:
-        assert "| 20k |" in table and row in table, f"phase row {row!r} missing from:\n{table}"
+        assert "| 4k |" in table and row in table, f"phase row {row!r} missing from:\n{table}"
 
     report = json.loads(out.read_text())
     (size,) = report["results"]
-    assert size["label"] == "20k" and size["months"] == 36
+    assert size["label"] == "4k" and size["months"] == 36
     for phase in ("generate", "cut", "full", "publish", "incremental_base", "incremental", "floor", "pandas"):
         timing = size["phases"][phase]
         assert timing["median_s"] > 0 and timing["peak_rss_mb"] > 0, phase
@@ -62,4 +62,4 @@ def test_benchmark_tiny(tmp_path):
     assert all(value is not None for value in size["ratios"].values()), size["ratios"]
     assert size["profile"], "no per-model profile read from run_results.json"
     # nothing left behind but the logs and run results (no --keep-data)
-    assert not (tmp_path / "work" / "20k" / "raw_full").exists()
+    assert not (tmp_path / "work" / "4k" / "raw_full").exists()

@@ -80,6 +80,7 @@ def test_the_reject_share_gate_warns_then_fails(bad_build, warn_share, error_sha
         "--vars",
         f"{{crm_reject_share_warn: {warn_share}, crm_reject_share_error: {error_share}}}",
         check=False,
+        artifacts=True,
     )
     assert result.returncode == exit_code, result.stdout[-3000:]
     results = json.loads((database.parent / "target" / "run_results.json").read_text())["results"]

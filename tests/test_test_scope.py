@@ -8,13 +8,12 @@ build then reads the whole history, so a new test on these models must not forge
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import BIN, ROOT, dbt_env
+from conftest import ROOT, run_dbt
 
 # Tests that read only the tested model's own rows, one at a time or grouped by a key present in
 # every month: they can be narrowed to the rebuilt months / parsed lines. Tests comparing two models
@@ -54,23 +53,13 @@ def scope_problems(manifest: dict) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def parsed(tmp_path_factory) -> tuple[Path, dict]:
-    """`dbt parse` of the project into a private target folder: (its DuckDB path, the manifest)."""
-    database = tmp_path_factory.mktemp("test_scope") / "crm.duckdb"
-    run = dbt(database, "parse")
-    assert run.returncode == 0, run.stdout[-3000:]
-    return database, json.loads((database.parent / "target" / "manifest.json").read_text())
+def parsed(demo_manifest, tmp_path_factory) -> tuple[Path, dict]:
+    """(a DuckDB path for this file's dbt commands, the project's manifest)."""
+    return tmp_path_factory.mktemp("test_scope") / "crm.duckdb", demo_manifest
 
 
 def dbt(database: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "dbt"), *args],
-        cwd=ROOT,
-        env=dbt_env(ROOT / "data" / "demo", database),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_dbt(ROOT / "data" / "demo", database, *args, check=False)
 
 
 def test_every_row_local_test_on_an_incremental_model_declares_its_scope(parsed):
