@@ -15,6 +15,9 @@ import pytest
 import generate_data
 from conftest import MODELS_ONLY, query, run_dbt
 
+# The tests below that read only dbt's output (not the warehouse's views afterwards) pass their raw
+# folder through run_dbt's fixed-name link (raw_link=True), so that dbt reuses its parse.
+
 
 @pytest.fixture(scope="module")
 def bad_build(tmp_path_factory):
@@ -119,7 +122,9 @@ def test_orphan_lines_over_the_error_share_name_the_missing_customers_fix(tmp_pa
     master = raw / "customers_master.csv"
     lines = master.read_text().splitlines()
     master.write_text("\n".join(lines[:11]) + "\n")  # header + 10 customers of 60
-    result = run_dbt(raw, tmp_path / "wh" / "crm.duckdb", "build", "--exclude-resource-type", "unit_test", check=False)
+    result = run_dbt(
+        raw, tmp_path / "wh" / "crm.duckdb", "build", "--exclude-resource-type", "unit_test", check=False, raw_link=True
+    )
     assert result.returncode == 1
     assert "crm gate FAIL sales_transactions_reject_share" in result.stdout, result.stdout[-3000:]
     match = re.search(
@@ -233,7 +238,7 @@ def test_malformed_landing_folder_stops_the_build_with_a_clear_message(tmp_path,
     elif breakage == "empty_folder":
         shutil.rmtree(raw)
         raw.mkdir()
-    result = run_dbt(raw, tmp_path / "wh" / "crm.duckdb", "build", check=False)
+    result = run_dbt(raw, tmp_path / "wh" / "crm.duckdb", "build", check=False, raw_link=True)
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-3000:]
 
@@ -242,7 +247,7 @@ def test_a_ragged_line_names_the_file(tmp_path):
     raw = copy_demo(tmp_path)
     with open(raw / "sales_transactions_2023.csv", "a") as handle:
         handle.write("INV9,C0000001,2023-05-05,P0001,1\n")
-    result = run_dbt(raw, tmp_path / "wh" / "crm.duckdb", "build", check=False)
+    result = run_dbt(raw, tmp_path / "wh" / "crm.duckdb", "build", check=False, raw_link=True)
     assert result.returncode != 0
     assert "sales_transactions_2023.csv" in result.stdout
 
@@ -255,8 +260,11 @@ def test_source_freshness_flags_a_stale_landing_folder(tmp_path):
     generate_data.generate(
         fresh, customers=60, start_year=recent.year - 1, seed=5, clean=True, end_date=recent.isoformat(), verbose=False
     )
-    assert run_dbt(fresh, tmp_path / "wh" / "crm.duckdb", "source", "freshness", check=False).returncode == 0
+    assert (
+        run_dbt(fresh, tmp_path / "wh" / "crm.duckdb", "source", "freshness", check=False, raw_link=True).returncode
+        == 0
+    )
     stale = tmp_path / "stale"
     generate_data.generate(stale, customers=60, start_year=2020, years=2, seed=5, clean=True, verbose=False)
-    result = run_dbt(stale, tmp_path / "wh" / "crm.duckdb", "source", "freshness", check=False)
+    result = run_dbt(stale, tmp_path / "wh" / "crm.duckdb", "source", "freshness", check=False, raw_link=True)
     assert result.returncode != 0 and "STALE" in result.stdout
