@@ -263,25 +263,27 @@ def sql(path: Path, query: str, params=None):
 # tests of SPREAD_FILES (which use only session fixtures, built once per run under a lock, see
 # build_once, and their own tmp_path) and of OWN_GROUP (a module fixture of their own) are groups
 # of their own and go to whichever worker is free. Groups are handed out in SLOW_FIRST's order,
-# the longest first (seconds measured on one worker), so that the workers finish together; the
+# the longest first, so that the workers finish together; the
 # first groups need no session warehouse, so one worker starts on them while the other builds it;
 # files not listed come after, in their usual order. Without xdist the order is the same.
 SPREAD_FILES = {"test_incremental.py"}
 OWN_GROUP = {"test_calendar_eras.py::test_thirty_years_give_372_report_months_in_every_monthly_mart"}
-SLOW_FIRST = (
-    "test_calendar_eras.py",  # 170 s (two module builds of other eras, with every data test)
-    "test_incremental.py",  # 17 tests of 50-90 s, one by one
-    "test_bi_handoff.py",  # 110 s (real builds and publishes)
-    "test_benchmark.py",  # 95 s (scripts/benchmark.py at 20k lines)
-    "test_staging_quality.py",
-    "test_refresh.py",
-    "test_campaigns.py",  # 90 s (a 9,000-customer build with campaigns)
-    "test_rfm_schemes.py",
-    "test_customer_value_recovery.py",  # 35 s
-    "test_export_safety.py",  # 30 s
-    "test_customer_value_cdnow.py",  # 45 s
-    "test_app_browser.py",  # 50 s (Streamlit + chromium)
-    "test_odbc.py",
+SLOW_FIRST = (  # worker seconds of each file in a make test run (2 workers), longest first
+    "test_calendar_eras.py",  # 55 s (two module builds of other eras, with every data test)
+    "test_incremental.py",  # 175 s: 15 tests of 5-18 s, one by one
+    "test_bi_handoff.py",  # 50 s (real builds and publishes)
+    "test_refresh.py",  # 48 s
+    "test_benchmark.py",  # 42 s (scripts/benchmark.py at 4k lines)
+    "test_odbc.py",  # 40 s (a plain dbt build while ODBC readers read)
+    "test_staging_quality.py",  # 37 s
+    "test_app_browser.py",  # 34 s (Streamlit + chromium)
+    "test_rfm_schemes.py",  # 23 s
+    "test_campaigns.py",  # 19 s (a 9,000-customer build with campaigns)
+    "test_customer_value_cdnow.py",  # 15 s
+    "test_snapshot_reference.py",  # 11 s
+    "test_app_streamlit.py",  # 11 s
+    "test_customer_value_recovery.py",  # 9 s
+    "test_export_safety.py",  # 7 s
 )
 
 

@@ -169,7 +169,7 @@ def capture(page: Page, url: str, png: Path, title: str, has_charts: bool, timeo
         dom = page.content()
         if rendered(dom, title, has_charts) or any(marker in dom for marker in ERROR_MARKERS):
             break
-    page.wait_for_timeout(500)  # let Plotly finish its transitions
+    page.wait_for_timeout(250)  # let Plotly finish its transitions
     dom = page.content()
     # Streamlit scrolls inside its main block, not the document: grow the viewport to show the whole page.
     height = page.evaluate(
@@ -177,7 +177,7 @@ def capture(page: Page, url: str, png: Path, title: str, has_charts: bool, timeo
         '[data-testid="stMainBlockContainer"]\'), e => e.scrollHeight + 120))'
     )
     page.set_viewport_size({"width": VIEWPORT["width"], "height": min(int(height), 6000)})
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(250)
     page.screenshot(path=str(png))
     page.set_viewport_size(VIEWPORT)
     return dom
