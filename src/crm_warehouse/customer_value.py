@@ -249,7 +249,8 @@ def _expected_bracket(r, alpha, a, b, t, x, T, k):
     c = a + b + x - 1 + k
     z = t / (alpha + T + t)
     hyp = special.hyp2f1(a + b - 1 + k - r, a - 1, c, z)
-    bracket = c / (a - 1) * (1.0 - np.exp((a - 1) * np.log1p(-z)) * hyp)
+    with np.errstate(invalid="ignore", over="ignore"):  # a non-finite element is redone just below
+        bracket = c / (a - 1) * (1.0 - np.exp((a - 1) * np.log1p(-z)) * hyp)
     bad = ~np.isfinite(bracket)
     if np.any(bad):
         # scipy gives up when r is huge (a degenerate fit, e.g. the first month of data, where every
