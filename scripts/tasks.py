@@ -402,7 +402,8 @@ def python_lint(env: dict[str, str]) -> None:
         sys.exit(1)
 
 
-SQLFLUFF = ["lint", "models", "data_tests", "--processes", "2"]
+def sqlfluff_command() -> list[str]:
+    return [venv_tool("sqlfluff"), "lint", "models", "data_tests", "--processes", "2"]
 
 
 def sqlfluff_env(env: dict[str, str]) -> dict[str, str]:
@@ -424,7 +425,7 @@ def lint() -> None:
     setup()
     env = project_env()
     python_lint(env)
-    run([venv_tool("sqlfluff"), *SQLFLUFF], env=sqlfluff_env(env))
+    run(sqlfluff_command(), env=sqlfluff_env(env))
 
 
 def pytest_worker_args(env: dict[str, str]) -> list[str]:
@@ -452,7 +453,7 @@ def test(extra: list[str]) -> None:
     # sqlfluff runs beside the dbt build (its own target folder and DuckDB file, see sqlfluff_env),
     # its output kept and printed after the build's; the first failure of the two stops the run.
     started = time.perf_counter()
-    lint_command = [venv_tool("sqlfluff"), *SQLFLUFF]
+    lint_command = sqlfluff_command()
     log("$ " + " ".join(lint_command) + "   (beside the dbt build; its output follows the build's)")
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as lint_output:
         linter = subprocess.Popen(

@@ -241,6 +241,15 @@ def demo_manifest(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="session")
+def build_db() -> Path:
+    """The build warehouse of `make build` (CI builds it before pytest). Read it, or copy it before changing it."""
+    path = default_paths()[0]
+    if not path.exists():
+        pytest.skip(f"build warehouse {path} is missing: run `make build` first (CI builds it before pytest)")
+    return path
+
+
+@pytest.fixture(scope="session")
 def serving_db() -> Path:
     """The serving file published by `make build` (CI builds and publishes before pytest)."""
     path = default_paths()[1]
@@ -263,9 +272,9 @@ def sql(path: Path, query: str, params=None):
 # tests of SPREAD_FILES (which use only session fixtures, built once per run under a lock, see
 # build_once, and their own tmp_path) and of OWN_GROUP (a module fixture of their own) are groups
 # of their own and go to whichever worker is free. Groups are handed out in SLOW_FIRST's order,
-# the longest first, so that the workers finish together; the
-# first groups need no session warehouse, so one worker starts on them while the other builds it;
-# files not listed come after, in their usual order. Without xdist the order is the same.
+# the longest first, so that the workers finish together; the first groups need no session
+# warehouse, so one worker starts on them while the other builds it; files not listed come after,
+# in their usual order. Without xdist the order is the same.
 SPREAD_FILES = {"test_incremental.py"}
 OWN_GROUP = {"test_calendar_eras.py::test_thirty_years_give_372_report_months_in_every_monthly_mart"}
 SLOW_FIRST = (  # worker seconds of each file in a make test run (2 workers), longest first

@@ -4,17 +4,6 @@ marts, dbt_project.yml): a DuckDB user of the build file sees what each mart and
 from __future__ import annotations
 
 import duckdb
-import pytest
-
-from crm_warehouse.publish import default_paths
-
-
-@pytest.fixture(scope="module")
-def build_db():
-    path = default_paths()[0]
-    if not path.exists():
-        pytest.skip(f"build warehouse {path} is missing: run `make build` first (make test builds it before pytest)")
-    return path
 
 
 def test_every_mart_and_mart_column_carries_its_yaml_description(build_db, demo_manifest):

@@ -246,13 +246,10 @@ EDGE_DECIMALS = [
 
 
 @pytest.fixture(scope="module")
-def edge_serving(tmp_path_factory) -> Path:
+def edge_serving(build_db, tmp_path_factory) -> Path:
     """A serving file published (scripts/publish.py) from a copy of the build warehouse in which a
     customer holds accents, emoji and a leading-zero mobile number, and sales lines hold the extreme
     DECIMAL(18,4) values."""
-    build_db = publish.default_paths()[0]
-    if not build_db.exists():
-        pytest.skip(f"build warehouse {build_db} is missing: run `make build` first")
     root = tmp_path_factory.mktemp("odbc_edge")
     copy = root / "crm.duckdb"
     shutil.copy(build_db, copy)
@@ -354,11 +351,8 @@ def odbc_state(driver: str, database: Path) -> dict:
 
 
 @pytest.fixture
-def build_copy(tmp_path) -> Path:
+def build_copy(build_db, tmp_path) -> Path:
     """A copy of the demo build warehouse (built by `make build` / `make test`) with its serving file."""
-    build_db = publish.default_paths()[0]
-    if not build_db.exists():
-        pytest.skip(f"build warehouse {build_db} is missing: run `make build` first")
     with duckdb.connect(str(build_db), read_only=True) as con:  # fails clearly if dbt holds it right now
         con.execute("select 1").fetchall()
     copy = tmp_path / "wh" / "crm.duckdb"
