@@ -264,3 +264,104 @@ def test_degenerate_first_month_fit_still_scores(model):
     for index in range(3):
         reference = float(reference_expected(model, *params, 52.0, x[index], t_x[index], T[index]))
         assert values[index] == pytest.approx(reference, rel=1e-9)
+
+
+# --- multi-start (issue 23): the best start every month, not the previous month's plateau ----------
+
+
+def monthly_triples(params, customers=20_000, cohort_weeks=52.0, months=8, seed=1):
+    """Prepared triples at the end of each of the first `months` months (4.35 weeks) of customers
+    whose first purchases spread uniformly over `cohort_weeks` weeks and who then follow the BG/NBD
+    process with `params`: the first months hold few, young customers with few repeat purchases,
+    the trap of a warm start (the generator's default layout, see generate_data --bgnbd-params)."""
+    rng = np.random.default_rng(seed)
+    first = rng.uniform(0.0, cohort_weeks, customers)
+    ends = [month * 52.0 / 12.0 for month in range(1, months + 1)]
+    who, when = cv.simulate_bg_nbd_purchases(customers, *params, ends[-1] - first, seed=seed)
+    prepared = []
+    for end in ends:
+        seen = first < end
+        visible = when + first[who] <= end
+        x = np.bincount(who[visible], minlength=customers).astype(float)
+        t_x = np.zeros(customers)
+        t_x[who[visible]] = when[visible]
+        triples, counts = np.unique(
+            np.column_stack([x[seen], np.ceil(t_x[seen] * 7) / 7, np.ceil((end - first[seen]) * 7) / 7]),
+            axis=0,
+            return_counts=True,
+        )
+        prepared.append(cv.prepare_triples(triples[:, 0], triples[:, 1], triples[:, 2], counts))
+    return prepared
+
+
+def chain(prepared, model, starts):
+    """Each month's fit started as the warehouse does: the previous month's fit (when it converged
+    inside the bounds) and the given starts."""
+    previous, fits = None, []
+    for data in prepared:
+        wanted = starts if previous is not None else tuple(name for name in starts if name != cv.START_PREVIOUS)
+        fit = cv.fit_bg_nbd(model=model, data=data, previous=previous, starts=wanted or (cv.START_COLD,))
+        fits.append(fit)
+        previous = (
+            [fit.params[name] for name in ("r", "alpha", "a", "b")] if fit.converged and not fit.at_bound else None
+        )
+    return fits
+
+
+@pytest.fixture(scope="module")
+def trap_months():
+    return monthly_triples((0.25, 4.4, 0.8, 2.4))
+
+
+@pytest.mark.parametrize("model", cv.MODELS)
+def test_every_month_is_at_least_the_best_of_random_starts(trap_months, model):
+    from customer_value_reference import reference_fit_bg_nbd
+
+    for month, (data, fit) in enumerate(zip(trap_months, chain(trap_months, model, cv.STARTS)), start=1):
+        assert fit.converged, (month, fit.message)
+        reference = reference_fit_bg_nbd(model, data)
+        assert fit.log_likelihood >= reference.log_likelihood - 0.01, (month, fit.params, reference.params)
+        assert fit.start in cv.STARTS and fit.starts_tried >= 2
+
+
+def test_a_warm_start_alone_stays_on_the_plateau(trap_months):
+    """The old strategy (the previous month's fit as the only start) on the same data: the first
+    month sits on the no-drop-out plateau and later months stay there, tens to hundreds of
+    log-likelihood points below the best start; what the test above would catch."""
+    warm_only = chain(trap_months, "bg_nbd", (cv.START_PREVIOUS,))
+    best = chain(trap_months, "bg_nbd", cv.STARTS)
+    # month 1 (customers weeks old): the plateau is a maximum of the three main starts, so the grid runs
+    assert warm_only[0].on_dropout_plateau and best[0].starts_tried > 3
+    gaps = [good.log_likelihood - stuck.log_likelihood for good, stuck in zip(best, warm_only)]
+    assert max(gaps) > 100, gaps
+    assert all(stuck.on_dropout_plateau for stuck in warm_only[:4])
+    assert not any(good.on_dropout_plateau for good in best[2:])
+
+
+def test_start_choice_keeps_the_earlier_start_on_a_tie_and_names_the_winner():
+    x, t_x, T = cv.simulate_bg_nbd(5_000, **CDNOW, T=38.0, seed=11)
+    cold = cv.fit_bg_nbd(x, t_x, T, model="bg_nbd", starts=(cv.START_COLD,))
+    # started at its own optimum, the previous month's start reaches the same maximum: kept (first)
+    both = cv.fit_bg_nbd(x, t_x, T, model="bg_nbd", previous=list(cold.params.values()))
+    assert both.start == cv.START_PREVIOUS and both.starts_tried == 3
+    assert both.log_likelihood == pytest.approx(cold.log_likelihood, abs=1e-6)
+    # a previous-month start on the plateau loses to the cold start
+    stuck = cv.fit_bg_nbd(x, t_x, T, model="bg_nbd", previous=[0.3, 4.0, 1e-4, 8000.0], starts=(cv.START_PREVIOUS,))
+    escaped = cv.fit_bg_nbd(x, t_x, T, model="bg_nbd", previous=[0.3, 4.0, 1e-4, 8000.0])
+    assert escaped.log_likelihood > stuck.log_likelihood + 1.0
+    assert escaped.start != cv.START_PREVIOUS and not escaped.on_dropout_plateau
+    with pytest.raises(ValueError, match="no start to run"):
+        cv.fit_bg_nbd(x, t_x, T, model="bg_nbd", starts=(cv.START_PREVIOUS,))
+
+
+def test_gamma_gamma_is_the_best_of_its_starts():
+    from customer_value_reference import reference_fit_gamma_gamma
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 8, 3_000).astype(float)
+    nu = rng.gamma(4.0, 1.0 / 15.0, x.size)
+    m_x = rng.gamma(6.0 * x, 1.0 / (nu * x))
+    best = cv.fit_gamma_gamma(x, m_x, previous=[50.0, 0.5, 0.01])
+    assert best.converged and best.start in cv.STARTS and best.starts_tried >= 3
+    assert best.log_likelihood >= reference_fit_gamma_gamma(x, m_x, np.ones_like(x)).log_likelihood - 0.01
+    assert best.on_dropout_plateau is None

@@ -6,10 +6,15 @@ m_x > 0. The math lives in src/crm_warehouse/customer_value.py (the package inst
 Incremental: the pre-hook (macros/crm_incremental.sql) deletes the months this run recomputes; the
 model then fits every report month of int_customer_value__frequency_groups that the table lacks.
 
-Each month's fit starts from the previous month's fit of the same model (when that one converged
-inside the bounds), which halves the optimiser's iterations. The previous month comes from this run
-or, on an incremental run, from the table, so a full refresh and an incremental run start every
-month from the same point and give the same parameters.
+Each month's fit of each model is the best of several starts (crm_warehouse.customer_value.STARTS):
+the previous month's fit of the same model (when that one converged inside the bounds), a fixed cold
+start, a moment-based start and, when those reach different maxima or one ends degenerate, a fixed
+grid of starts; the start with the highest log-likelihood wins and is recorded in start_used (a warm start alone stayed on the "no drop-out" plateau once a month's fit sat there:
+issue 23). The previous month comes from this run or, on an incremental run, from the table, so a
+full refresh and an incremental run try the same starts every month and give the same parameters.
+A BG/NBD-type fit on the plateau (mean drop-out probability a / (a + b) < 1e-4) is flagged
+no_dropout_plateau: it is the fit only because no start, the grid's included, found a higher
+likelihood.
 A fit that did not converge is kept with converged = false, and the data test
 customer_value_fits_converged fails the build naming the month and the model.
 """
@@ -37,6 +42,9 @@ SCHEMA = pa.schema(
         ("customers", pa.int64()),
         ("converged", pa.bool_()),
         ("at_parameter_bound", pa.bool_()),
+        ("no_dropout_plateau", pa.bool_()),
+        ("start_used", pa.string()),
+        ("starts_tried", pa.int32()),
         ("iterations", pa.int32()),
         ("optimizer_message", pa.string()),
     ]
@@ -144,16 +152,12 @@ def model(dbt, session):
         triples = month_slice(all_triples, month_index)
         spends = month_slice(all_spends, month_index)
         report_month = datetime.date(month_index // 12, month_index % 12 + 1, 1)
+        # prepared once for both models and all their starts
+        prepared = cv.prepare_triples(
+            triples["x"], triples["recency_days"] / 7.0, triples["age_days"] / 7.0, triples["customers"]
+        )
         fits = [
-            cv.fit_bg_nbd(
-                triples["x"],
-                triples["recency_days"] / 7.0,
-                triples["age_days"] / 7.0,
-                triples["customers"],
-                model=name,
-                max_iterations=max_iterations,
-                start=start.get(name),
-            )
+            cv.fit_bg_nbd(model=name, max_iterations=max_iterations, previous=start.get(name), data=prepared)
             for name in cv.MODELS
         ]
         fits.append(
@@ -162,7 +166,7 @@ def model(dbt, session):
                 spends["m_x"],
                 spends["customers"],
                 max_iterations=max_iterations,
-                start=start.get("gamma_gamma"),
+                previous=start.get("gamma_gamma"),
             )
         )
         start = {fit.model: usable_start(fit.model, fit.params, fit.converged, fit.at_bound) for fit in fits}
@@ -177,6 +181,9 @@ def model(dbt, session):
                 customers=fit.customers,
                 converged=fit.converged,
                 at_parameter_bound=fit.at_bound,
+                no_dropout_plateau=fit.on_dropout_plateau,
+                start_used=fit.start,
+                starts_tried=fit.starts_tried,
                 iterations=fit.iterations,
                 optimizer_message=fit.message,
             )

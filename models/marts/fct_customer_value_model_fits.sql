@@ -23,6 +23,9 @@ final as (
         cast(customers as bigint) as customers,
         cast(converged as boolean) as converged,
         cast(at_parameter_bound as boolean) as at_parameter_bound,
+        cast(no_dropout_plateau as boolean) as no_dropout_plateau,
+        cast(start_used as {{ dbt.type_string() }}) as start_used,
+        cast(starts_tried as integer) as starts_tried,
         cast(iterations as integer) as iterations,
         cast(optimizer_message as {{ dbt.type_string() }}) as optimizer_message
     from fits

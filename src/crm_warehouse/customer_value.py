@@ -1,8 +1,8 @@
 """Buy-till-you-die customer value models (SPEC section 9): BG/NBD, MBG/NBD and Gamma-Gamma.
 
 One home for the math: the dbt Python models `int_customer_value__model_fits` and
-`int_customer_value__scores` import this module (the profile's `module_paths` puts `lib/` on
-dbt's Python path) and so do the tests (tests/test_customer_value_math.py).
+`int_customer_value__scores` import this module (the package `crm_warehouse`, installed editable into
+the project's .venv) and so do the tests (tests/test_customer_value_math.py).
 
 Units: `x` = repeat occasions, `t_x` (recency) and `T` (age) in weeks. Every fit works on grouped
 inputs: one row per distinct (x, t_x, T) triple (or (x, m_x) pair) with the number of customers
@@ -57,6 +57,46 @@ MAX_ITERATIONS = 2000
 GRADIENT_TOLERANCE = 1e-3
 
 
+# Multi-start (issue 23). Every fit runs from each of these starts and keeps the one with the highest
+# log-likelihood (fit.start names it): a warm start alone (the previous month's fit) stays on the
+# flat "no drop-out" plateau (a -> 0, b -> infinity) once a month's fit sits there, even when the
+# data of later months show drop-out (the full CDNOW master, 1997-02 to 1997-06: 36 to 755
+# log-likelihood points below the maximum).
+START_PREVIOUS = "previous_month"  # the previous report month's fit of the same model, when usable
+START_COLD = "cold"  # fixed: r = 1, alpha = mean T, a = b = 1 (Gamma-Gamma: p = q = 1, gamma = mean spend)
+START_MOMENTS = "moments"  # from the month's data: mean repeat rate (Gamma-Gamma: mean and variance of spend)
+# When those starts disagree (reach maxima more than STARTS_AGREE_WITHIN apart) or any of them ends
+# degenerate (on the no-drop-out plateau or with a parameter at its bound), the likelihood has several
+# maxima or flat corners (typically in the first months of data, where every customer is weeks old):
+# a grid of fixed starts (GRID_STARTS_*) is tried too. Where all agree on a regular maximum (every
+# month of CDNOW from 1997-02 on), the grid costs nothing
+START_GRID = "grid"
+STARTS = (START_PREVIOUS, START_COLD, START_MOMENTS, START_GRID)
+# Two starts whose log-likelihoods differ by less than this (or by a relative 1e-9) reached the same
+# maximum: a later start replaces the best so far only when higher by more, so starts that agree keep
+# the earlier one (previous month first: fewer jumps of the parameters from month to month, and no
+# jump between the equally flat corners of a plateau)
+STARTS_AGREE_WITHIN = 1e-3
+# r, alpha as a share of the mean T, a, b; the last pairs aim at the corners seen in young data:
+# a, b -> 0 (drop out at once or never) and r, alpha -> infinity (no spread of purchase rates)
+GRID_STARTS_BG_NBD = (
+    (0.5, 1.0, 0.3, 1.0),
+    (0.5, 0.1, 3.0, 3.0),
+    (2.0, 1.0, 0.3, 1.0),
+    (2.0, 0.1, 1.0, 3.0),
+    (20.0, 1.0, 0.3, 1.0),
+    (20.0, 1.0, 0.02, 0.02),
+    (0.1, 0.1, 0.02, 0.02),
+    (0.1, 1.0, 3.0, 3.0),
+)
+# p, q, and gamma as a multiple of the mean spend
+GRID_STARTS_GAMMA_GAMMA = ((0.5, 2.0, 0.5), (2.0, 5.0, 2.0), (10.0, 2.0, 0.1), (10.0, 20.0, 2.0))
+# BG/NBD, MBG/NBD: a fit whose mean drop-out probability per purchase a / (a + b) is below this sits on
+# the "no drop-out" plateau (fewer than one drop-out per 10,000 purchases; the likelihood is flat
+# towards a -> 0, b -> infinity). Kept as the fit only when no start did better (flag no_dropout_plateau)
+PLATEAU_DROPOUT_PROBABILITY = 1e-4
+
+
 @dataclass
 class Fit:
     model: str
@@ -67,6 +107,24 @@ class Fit:
     iterations: int
     message: str
     at_bound: bool = False
+    start: str | None = None  # which start won (STARTS); None when there was nothing to fit
+    starts_tried: int = 0
+
+    @property
+    def degenerate(self) -> bool:
+        """On the no-drop-out plateau or with a parameter at its bound: the grid starts are tried."""
+        return bool(self.at_bound or self.on_dropout_plateau)
+
+    @property
+    def on_dropout_plateau(self) -> bool | None:
+        """BG/NBD, MBG/NBD: the fit says practically nobody drops out (PLATEAU_DROPOUT_PROBABILITY);
+        None for Gamma-Gamma and for a month with nothing to fit."""
+        if self.model not in MODELS:
+            return None
+        a, b = self.params.get("a"), self.params.get("b")
+        if a is None or b is None or not (np.isfinite(a) and np.isfinite(b)):
+            return None
+        return bool(a / (a + b) < PLATEAU_DROPOUT_PROBABILITY)
 
 
 def _as_arrays(*arrays):
@@ -130,11 +188,14 @@ def _log_likelihood(model, r, alpha, a, b, data, gradient=False):
     alpha_t_x = alpha + data.unique_t_x
     log_alpha_T = np.log(alpha_T)[data.index_T]
     log_alpha_t_x = np.log(alpha_t_x)[data.index_t_x]
-    log_alive = -s * log_alpha_T
-    log_dead = log_a_term_x[index] - s * log_alpha_t_x
+    # log of the odds of "dropped out after the last purchase" to "alive": d = log_dead - log_alive;
+    # log_mix = log(e^log_alive + e^log_dead) = log_alive + softplus(d), and the dead share is
+    # expit(d), both from one exp (the same numbers as logaddexp and two exps, in fewer operations)
+    d = log_a_term_x[index] + s * (log_alpha_T - log_alpha_t_x)
     if k == 0:
-        log_dead = np.where(data.positive, log_dead, -np.inf)
-    log_mix = np.logaddexp(log_alive, log_dead)
+        d = np.where(data.positive, d, -np.inf)
+    small = np.exp(-np.abs(d))  # in (0, 1]
+    log_mix = -s * log_alpha_T + np.maximum(d, 0.0) + np.log1p(small)
     per_x = (
         special.gammaln(s_x)
         - special.gammaln(r)
@@ -145,8 +206,9 @@ def _log_likelihood(model, r, alpha, a, b, data, gradient=False):
     total = float(np.dot(weight_x, per_x) + np.dot(data.w, log_mix))
     if not gradient:
         return total
-    weighted_alive = data.w * np.exp(log_alive - log_mix)
-    weighted_dead = data.w * np.exp(log_dead - log_mix)
+    dead_share = np.where(d >= 0, 1.0, small) / (1.0 + small)
+    weighted_dead = data.w * dead_share
+    weighted_alive = data.w - weighted_dead
     digamma = special.digamma
     d_r = (
         np.dot(weight_x, digamma(s_x) - digamma(r) + np.log(alpha))
@@ -213,11 +275,88 @@ def _minimise(objective, start, names, max_iterations):
     return params, -float(result.fun), converged, iterations, message, bool(np.any(at_lower | at_upper))
 
 
-def fit_bg_nbd(x, t_x, T, weights=None, model="mbg_nbd", max_iterations=MAX_ITERATIONS, start=None) -> Fit:
-    """Maximum-likelihood BG/NBD (model='bg_nbd') or MBG/NBD (model='mbg_nbd') parameters.
-    start: optional (r, alpha, a, b) to start from (e.g. the previous month's fit)."""
+def prepare_triples(x, t_x, T, weights=None) -> _Triples:
+    """The fit data of fit_bg_nbd, prepared once and reusable by both models and every start."""
+    return _Triples(x, t_x, T, weights)
+
+
+def _agree_within(log_likelihood: float) -> float:
+    return max(STARTS_AGREE_WITHIN, 1e-9 * abs(log_likelihood))
+
+
+def _best_of(fits: list[Fit]) -> Fit:
+    """The start with the highest log-likelihood among the converged ones (any fit when none
+    converged); a later start wins only by more than _agree_within."""
+    candidates = [fit for fit in fits if fit.converged and np.isfinite(fit.log_likelihood)] or fits
+    best = candidates[0]
+    for fit in candidates[1:]:
+        if not np.isfinite(best.log_likelihood) or (
+            fit.log_likelihood > best.log_likelihood + _agree_within(best.log_likelihood)
+        ):
+            best = fit
+    return best
+
+
+def _usable(start) -> bool:
+    return start is not None and len(start) > 0 and bool(np.all(np.isfinite(np.asarray(start, dtype=float))))
+
+
+def _bg_nbd_starts(data: _Triples, previous) -> list[tuple[str, np.ndarray]]:
+    """(name, r, alpha, a, b) of every start but the grid's: the previous month's fit (when given), the
+    fixed cold start and a moment-based one (r = 1 and alpha from the mean repeat rate x / T of the
+    customers, a drop-out probability of 0.2 per purchase: a = 1, b = 4)."""
+    mean_T = max(float(np.average(data.T, weights=data.w)), 1.0)
+    mean_rate = float(np.average(data.x / np.maximum(data.T, 1.0 / 7.0), weights=data.w))
+    starts = []
+    if _usable(previous):
+        starts.append((START_PREVIOUS, np.asarray(previous, dtype=float)))
+    starts.append((START_COLD, np.array([1.0, mean_T, 1.0, 1.0])))
+    starts.append((START_MOMENTS, np.array([1.0, 1.0 / max(mean_rate, 1e-3), 1.0, 4.0])))
+    return starts
+
+
+def _grid_starts_bg_nbd(data: _Triples) -> list[tuple[str, np.ndarray]]:
+    mean_T = max(float(np.average(data.T, weights=data.w)), 1.0)
+    return [(START_GRID, np.array([r, share * mean_T, a, b])) for r, share, a, b in GRID_STARTS_BG_NBD]
+
+
+def _multi_start(run, main_starts, grid_starts, starts) -> Fit:
+    """Runs every wanted start of main_starts; when their fits disagree or one is degenerate, the grid
+    too (START_GRID); the best of all (_best_of). run(name, start) -> Fit."""
+    fits = [run(name, start) for name, start in main_starts if name in starts]
+    if not fits:
+        raise ValueError(f"no start to run among {starts!r}")
+    likelihoods = [fit.log_likelihood for fit in fits if fit.converged and np.isfinite(fit.log_likelihood)]
+    disagree = not likelihoods or max(likelihoods) - min(likelihoods) > _agree_within(max(likelihoods))
+    if START_GRID in starts and (disagree or any(fit.degenerate for fit in fits)):
+        fits += [run(name, start) for name, start in grid_starts()]
+    best = _best_of(fits)
+    best.starts_tried = len(fits)
+    return best
+
+
+def _clip_start(start) -> np.ndarray:
+    return np.clip(np.asarray(start, dtype=float), np.exp(LOG_BOUNDS[0] + 1), np.exp(LOG_BOUNDS[1] - 1))
+
+
+def fit_bg_nbd(
+    x=None,
+    t_x=None,
+    T=None,
+    weights=None,
+    model="mbg_nbd",
+    max_iterations=MAX_ITERATIONS,
+    previous=None,
+    *,
+    data: _Triples | None = None,
+    starts=STARTS,
+) -> Fit:
+    """Maximum-likelihood BG/NBD (model='bg_nbd') or MBG/NBD (model='mbg_nbd') parameters: the best
+    of the starts (STARTS; `previous`, optional (r, alpha, a, b), is the previous month's fit). data:
+    the triples prepared by prepare_triples (instead of x, t_x, T, weights). starts: the names of the
+    starts to run (a subset of STARTS; the tests compare with single starts)."""
     _dropout_shift(model)
-    data = _Triples(x, t_x, T, weights)
+    data = data if data is not None else _Triples(x, t_x, T, weights)
     customers = data.total_weight
     if customers <= 0:
         return Fit(model, dict(r=np.nan, alpha=np.nan, a=np.nan, b=np.nan), np.nan, 0, False, 0, "no customers to fit")
@@ -227,14 +366,16 @@ def fit_bg_nbd(x, t_x, T, weights=None, model="mbg_nbd", max_iterations=MAX_ITER
         value, grad = _log_likelihood(model, *params, data, gradient=True)
         return value * scale, grad * scale
 
-    if start is None or not np.all(np.isfinite(start)):
-        start = np.array([1.0, max(float(np.average(data.T, weights=data.w)), 1.0), 1.0, 1.0])
-    start = np.clip(np.asarray(start, dtype=float), np.exp(LOG_BOUNDS[0] + 1), np.exp(LOG_BOUNDS[1] - 1))
-    with threadpool_limits(limits=1):
+    def run(name, start):
         params, mean_ll, converged, iterations, message, at_bound = _minimise(
-            objective, start, ("r", "alpha", "a", "b"), max_iterations
+            objective, _clip_start(start), ("r", "alpha", "a", "b"), max_iterations
         )
-    return Fit(model, params, mean_ll * customers, int(round(customers)), converged, iterations, message, at_bound)
+        return Fit(
+            model, params, mean_ll * customers, int(round(customers)), converged, iterations, message, at_bound, name
+        )
+
+    with threadpool_limits(limits=1):
+        return _multi_start(run, _bg_nbd_starts(data, previous), lambda: _grid_starts_bg_nbd(data), starts)
 
 
 def p_alive(model, r, alpha, a, b, x, t_x, T):
@@ -379,9 +520,12 @@ def _gamma_gamma_log_likelihood(p, q, gamma, data, gradient=False):
     return total, np.array([d_p, d_q, d_gamma])
 
 
-def fit_gamma_gamma(x, m_x, weights=None, max_iterations=MAX_ITERATIONS, start=None) -> Fit:
+def fit_gamma_gamma(x, m_x, weights=None, max_iterations=MAX_ITERATIONS, previous=None, *, starts=STARTS) -> Fit:
     """Maximum-likelihood Gamma-Gamma parameters on customers with x >= 1 and m_x > 0 (others are
-    ignored). start: optional (p, q, gamma) to start from."""
+    ignored): the best of the starts (STARTS; `previous`, optional (p, q, gamma), is the previous
+    month's fit). Cold start p = q = 1, gamma = mean m_x; moment start: q = 3 and p, gamma from the
+    mean and variance of m_x across customers (the spend of a customer's mean transaction is
+    Gamma(p x, nu x) with nu ~ Gamma(q, gamma): E[m_x] = p gamma / (q - 1))."""
     x, m_x = _as_arrays(x, m_x)
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     keep = (x >= 1) & (m_x > 0) & np.isfinite(m_x)
@@ -404,16 +548,35 @@ def fit_gamma_gamma(x, m_x, weights=None, max_iterations=MAX_ITERATIONS, start=N
         value, grad = _gamma_gamma_log_likelihood(*params, data, gradient=True)
         return value * scale, grad * scale
 
-    if start is None or not np.all(np.isfinite(start)):
-        start = np.array([1.0, 1.0, max(float(np.average(m_x, weights=w)), 1e-3)])
-    start = np.clip(np.asarray(start, dtype=float), np.exp(LOG_BOUNDS[0] + 1), np.exp(LOG_BOUNDS[1] - 1))
-    with threadpool_limits(limits=1):
+    mean_spend = max(float(np.average(m_x, weights=w)), 1e-3)
+    variance = float(np.average((m_x - mean_spend) ** 2, weights=w))
+    # mean p gamma / (q - 1) with q = 3; the shape p from the squared coefficient of variation
+    moments_p = min(max(mean_spend**2 / max(variance, 1e-12), 0.1), 100.0)
+    candidates = []
+    if _usable(previous):
+        candidates.append((START_PREVIOUS, np.asarray(previous, dtype=float)))
+    candidates.append((START_COLD, np.array([1.0, 1.0, mean_spend])))
+    candidates.append((START_MOMENTS, np.array([moments_p, 3.0, 2.0 * mean_spend / moments_p])))
+    grid = [(START_GRID, np.array([p, q, share * mean_spend])) for p, q, share in GRID_STARTS_GAMMA_GAMMA]
+
+    def run(name, start):
         params, mean_ll, converged, iterations, message, at_bound = _minimise(
-            objective, start, ("p", "q", "gamma"), max_iterations
+            objective, _clip_start(start), ("p", "q", "gamma"), max_iterations
         )
-    return Fit(
-        "gamma_gamma", params, mean_ll * customers, int(round(customers)), converged, iterations, message, at_bound
-    )
+        return Fit(
+            "gamma_gamma",
+            params,
+            mean_ll * customers,
+            int(round(customers)),
+            converged,
+            iterations,
+            message,
+            at_bound,
+            name,
+        )
+
+    with threadpool_limits(limits=1):
+        return _multi_start(run, candidates, lambda: grid, starts)
 
 
 # ---------------------------------------------------------------------------------------------
