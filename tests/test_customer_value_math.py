@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from crm_warehouse import customer_value as cv
+from customer_value_reference import reference_fit_bg_nbd, reference_fit_gamma_gamma
 
 mpmath.mp.dps = 40
 
@@ -315,8 +316,6 @@ def trap_months():
 
 @pytest.mark.parametrize("model", cv.MODELS)
 def test_every_month_is_at_least_the_best_of_random_starts(trap_months, model):
-    from customer_value_reference import reference_fit_bg_nbd
-
     for month, (data, fit) in enumerate(zip(trap_months, chain(trap_months, model, cv.STARTS)), start=1):
         assert fit.converged, (month, fit.message)
         reference = reference_fit_bg_nbd(model, data)
@@ -355,8 +354,6 @@ def test_start_choice_keeps_the_earlier_start_on_a_tie_and_names_the_winner():
 
 
 def test_gamma_gamma_is_the_best_of_its_starts():
-    from customer_value_reference import reference_fit_gamma_gamma
-
     rng = np.random.default_rng(5)
     x = rng.integers(1, 8, 3_000).astype(float)
     nu = rng.gamma(4.0, 1.0 / 15.0, x.size)

@@ -24,10 +24,12 @@ inputs still see every earlier line, and one month means one fit per model.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import generate_data, query, run_dbt
 from crm_warehouse import customer_value as cv
+from customer_value_reference import reference_fit_bg_nbd
 
 CUSTOMERS = 100_000
 TRUTH_BG_NBD = {"r": 0.5, "alpha": 8.0, "a": 0.7, "b": 2.5}
@@ -188,3 +190,82 @@ def test_generator_option_is_deterministic(tmp_path):
     assert files == ["customers_master.csv", "products_master.csv", "sales_transactions_2023.csv"]
     for name in files:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+
+
+# --- the warm-start trap (issue 23): every month the best fit, not the previous month's plateau -----
+
+TRAP_CUSTOMERS = 20_000
+# CDNOW-like: real drop-out (mean drop-out probability a / (a + b) = 0.25 per purchase), and first
+# purchases spread over the first year (the generator's default), so the first months hold few,
+# young customers with few repeat purchases: their fit sits on the no-drop-out plateau
+TRAP_BG_NBD = (0.25, 4.4, 0.8, 2.4)
+
+
+@pytest.fixture(scope="session")
+def trap_warehouse(tmp_path_factory):
+    base = tmp_path_factory.mktemp("bgnbd_trap")
+    generate_data.generate_bg_nbd(
+        base / "raw", TRAP_CUSTOMERS, bgnbd_params=TRAP_BG_NBD, start_year=2023, years=2, seed=7, verbose=False
+    )
+    database = base / "wh" / "crm.duckdb"
+    run_dbt(
+        base / "raw",
+        database,
+        "build",
+        "--resource-type",
+        "seed",
+        "--resource-type",
+        "model",
+        "--full-refresh",
+        "-s",
+        "+fct_customer_value_model_fits",
+        "--vars",
+        "{crm_publish: false}",
+    )
+    fits = query(database, "select * from marts.fct_customer_value_model_fits order by report_month")
+    groups = query(
+        database,
+        "select report_month, x, recency_days, age_days, customers from intermediate.int_customer_value__frequency_groups",
+    )
+    months = sorted(groups["report_month"].unique())
+    prepared = {}
+    for month in months:
+        rows = groups[groups["report_month"] == month]
+        prepared[month] = cv.prepare_triples(
+            rows["x"], rows["recency_days"] / 7.0, rows["age_days"] / 7.0, rows["customers"]
+        )
+    return fits, prepared
+
+
+def test_every_month_is_at_least_a_cold_multi_start_fit(trap_warehouse):
+    fits, prepared = trap_warehouse
+    assert len(prepared) == 24
+    below = []
+    for month, data in prepared.items():
+        for model in cv.MODELS:
+            stored = fits[(fits["report_month"] == month) & (fits["model"] == model)].iloc[0]
+            reference = reference_fit_bg_nbd(model, data)
+            if stored["log_likelihood"] < reference.log_likelihood - 0.01:
+                below.append((str(month), model, round(reference.log_likelihood - stored["log_likelihood"], 3)))
+    assert not below, f"stored fits below a cold multi-start fit (month, model, gap): {below}"
+    # drop-out is found once it is visible: no plateau fit after the first quarter
+    late = fits[(fits["model"] != "gamma_gamma") & (fits["report_month"] >= min(prepared) + pd.DateOffset(months=3))]
+    assert not late["no_dropout_plateau"].any()
+
+
+def test_the_data_is_a_trap_for_a_warm_start_alone(trap_warehouse):
+    """The old strategy on the same triples (each month only from the previous month's fit) stays on
+    the plateau for months, far below the best fit: the test above fails on the old behaviour."""
+    fits, prepared = trap_warehouse
+    previous, gaps = None, []
+    for month, data in prepared.items():
+        warm = cv.fit_bg_nbd(
+            model="bg_nbd",
+            data=data,
+            previous=previous,
+            starts=(cv.START_PREVIOUS,) if previous is not None else (cv.START_COLD,),
+        )
+        previous = [warm.params[name] for name in TRUTH_BG_NBD] if warm.converged and not warm.at_bound else None
+        stored = fits[(fits["report_month"] == month) & (fits["model"] == "bg_nbd")].iloc[0]
+        gaps.append(stored["log_likelihood"] - warm.log_likelihood)
+    assert max(gaps) > 10, gaps
