@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import generate_data, query, run_dbt
+from conftest import MODELS_ONLY, generate_data, query, run_dbt
 from crm_warehouse import customer_value as cv
 from customer_value_reference import reference_fit_bg_nbd
 
@@ -38,6 +38,11 @@ REPORT_MONTH = "2024-12-01"
 VARS = f'{{crm_first_report_month: "{REPORT_MONTH}", crm_last_report_month: "{REPORT_MONTH}", crm_publish: false}}'
 STANDARD_ERRORS = 3.0
 LARGEST_RELATIVE_STANDARD_ERROR = 0.05
+
+
+def build_value_models(raw, database, dbt_vars: str) -> None:
+    """The seeds and the models the customer value fits need, nothing else (a full refresh)."""
+    run_dbt(raw, database, *MODELS_ONLY, "-s", "+fct_customer_value_model_fits", "--vars", dbt_vars)
 
 
 @pytest.fixture(scope="session")
@@ -56,20 +61,7 @@ def simulated(tmp_path_factory):
         verbose=False,
     )
     database = base / "wh" / "crm.duckdb"
-    run_dbt(
-        base / "raw",
-        database,
-        "build",
-        "--resource-type",
-        "seed",
-        "--resource-type",
-        "model",
-        "--full-refresh",
-        "-s",
-        "+fct_customer_value_model_fits",
-        "--vars",
-        VARS,
-    )
+    build_value_models(base / "raw", database, VARS)
     return summary, database
 
 
@@ -208,20 +200,7 @@ def trap_warehouse(tmp_path_factory):
         base / "raw", TRAP_CUSTOMERS, bgnbd_params=TRAP_BG_NBD, start_year=2023, years=2, seed=7, verbose=False
     )
     database = base / "wh" / "crm.duckdb"
-    run_dbt(
-        base / "raw",
-        database,
-        "build",
-        "--resource-type",
-        "seed",
-        "--resource-type",
-        "model",
-        "--full-refresh",
-        "-s",
-        "+fct_customer_value_model_fits",
-        "--vars",
-        "{crm_publish: false}",
-    )
+    build_value_models(base / "raw", database, "{crm_publish: false}")
     fits = query(database, "select * from marts.fct_customer_value_model_fits order by report_month")
     groups = query(
         database,
