@@ -362,3 +362,22 @@ def test_gamma_gamma_is_the_best_of_its_starts():
     assert best.converged and best.start in cv.STARTS and best.starts_tried >= 3
     assert best.log_likelihood >= reference_fit_gamma_gamma(x, m_x, np.ones_like(x)).log_likelihood - 0.01
     assert best.on_dropout_plateau is None
+
+
+def test_a_start_climbing_to_an_earlier_maximum_stops_there():
+    x, t_x, T = cv.simulate_bg_nbd(5_000, **CDNOW, T=38.0, seed=12)
+    alone = cv.fit_bg_nbd(x, t_x, T, model="mbg_nbd", starts=(cv.START_COLD,))
+    data = cv.prepare_triples(x, t_x, T)
+    scale = 1.0 / data.total_weight
+    joins = (np.log(list(alone.params.values())), alone.log_likelihood * scale)
+
+    def objective(params):
+        value, grad = cv._log_likelihood("mbg_nbd", *params, data, gradient=True)
+        return value * scale, grad * scale
+
+    start = np.array([1.0, float(np.mean(T)), 1.0, 1.0])
+    *_, iterations, message, _, joined = cv._minimise(objective, start, ("r", "alpha", "a", "b"), 2000, joins)
+    assert joined and "joined" in message and iterations < alone.iterations
+    # the full multi-start: the previous month's start at the maximum wins, the later ones join it
+    best = cv.fit_bg_nbd(x, t_x, T, model="mbg_nbd", previous=list(alone.params.values()))
+    assert best.start == cv.START_PREVIOUS and best.log_likelihood == pytest.approx(alone.log_likelihood, abs=1e-6)
