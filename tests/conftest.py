@@ -260,6 +260,15 @@ def serving_db() -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def pii_export_log(tmp_path, monkeypatch) -> Path:
+    """Every test writes the export log of personal data (CRM_PII_EXPORT_LOG) to its own folder, never
+    to the repository's warehouse/logs/pii_exports.log; a test reads it through this fixture."""
+    path = tmp_path / "logs" / "pii_exports.log"
+    monkeypatch.setenv("CRM_PII_EXPORT_LOG", str(path))
+    return path
+
+
 def sql(path: Path, query: str, params=None):
     with duckdb.connect(str(path), read_only=True) as connection:
         return connection.execute(query, params or []).fetchall()

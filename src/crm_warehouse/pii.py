@@ -61,6 +61,10 @@ class PiiPublishError(RuntimeError):
     """A published table would hold a column tagged as personal data (or the tags are unknown)."""
 
 
+class ExportNotLogged(RuntimeError):
+    """The export log could not be written: the export of personal data was withdrawn."""
+
+
 class ContactsUnavailable(RuntimeError):
     """Contact details cannot be read from the build warehouse (missing, locked by a build, old)."""
 
