@@ -244,3 +244,20 @@ def test_a_tagged_column_added_to_a_mart_fails_the_build_naming_it(clean_raw, cl
     assert re.search(r"dim_customers\.contact_email \(tagged contains_pii in dim_customers\)", output), output[-3000:]
     assert re.search(r"dim_customers\.email \(tagged contains_pii in [^)]*stg_crm__customers", output), output[-3000:]
     assert not (folder / "crm_serving.duckdb").exists(), "nothing may be published"
+
+
+def test_gate_explanations_never_print_personal_data(build_db, tmp_path):
+    """The demo master has customers with invalid flags: the warning stg_customers_without_dq_flags
+    lists them in the dbt log (crm_explain_test_failures), with the contact columns masked."""
+    folder = tmp_path / "wh"
+    folder.mkdir()
+    copy = folder / "crm.duckdb"
+    shutil.copy(build_db, copy)
+    raw_dir = Path((build_db.parent / (build_db.name + ".raw_dir")).read_text().strip())
+    result = run_dbt(raw_dir, copy, "test", "--select", "stg_crm__customers", "--exclude-resource-type", "unit_test")
+    lines = [line for line in result.stdout.splitlines() if "crm gate   - customer_id=" in line]
+    assert lines, "the demo data should warn about customers with dq flags"
+    assert all("customer_name=<personal data>" in line and "email=<personal data>" in line for line in lines)
+    values = pii.raw_master_values(raw_dir)
+    printed = {part.split("=", 1)[1].lower() for line in lines for part in line.split(", ") if "=" in part}
+    assert not printed & values
