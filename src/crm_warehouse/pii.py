@@ -23,8 +23,10 @@ Reading contact details (`read_contacts`)
 
 Files holding personal data (`write_private_bytes`, `restrict_file`)
     Created owner-only (0600) on POSIX: exported lists with contact columns, the restricted serving
-    file, the build warehouse (by publish_serving), the export log. On Windows the folder's NTFS
-    ACLs decide (docs/powerbi.md "Personal data").
+    file, the build warehouse (by publish_serving), the export log. A site may grant a group read
+    access (e.g. 0640): the project never widens a mode and keeps a mode that grants nothing to
+    others, also when a publish replaces the restricted file. On Windows the folder's NTFS ACLs
+    decide (docs/powerbi.md "Personal data").
 
 Export log (`log_export`)
     Every list or download that contains personal data appends one JSON line to
@@ -41,6 +43,7 @@ import getpass
 import json
 import os
 import platform
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -137,10 +140,23 @@ def check_published_columns(
 # owner-only files
 
 
-def restrict_file(path: Path | str) -> None:
-    """Make an existing file owner-only (0600) on POSIX; Windows: the folder's NTFS ACLs apply."""
-    if os.name != "nt":
-        os.chmod(path, OWNER_ONLY)
+def restrict_file(path: Path | str, like: Path | str | None = None) -> None:
+    """Owner-only (0600) on POSIX for a file that holds personal data; Windows: the folder's NTFS
+    ACLs apply (docs/powerbi.md "Personal data").
+
+    A file that grants nothing to others (a site gave its group read access, e.g. 0640) keeps its
+    mode; `like`: a new file that replaces `like` takes its mode on the same condition. A mode that
+    lets others read (a new file under the usual umask 022 is 0644) becomes 0600."""
+    if os.name == "nt":
+        return
+    for reference in (like, path):
+        if reference is not None and os.path.exists(reference):
+            mode = stat.S_IMODE(os.stat(reference).st_mode)
+            if not mode & 0o007 and mode & 0o600 == 0o600:
+                os.chmod(path, mode)
+                return
+            break
+    os.chmod(path, OWNER_ONLY)
 
 
 def write_private_bytes(path: Path | str, data: bytes) -> Path:

@@ -65,9 +65,10 @@ def default_paths(build_db: Path | None = None) -> tuple[Path, Path, Path]:
 
 
 def restricted_path(serving_db: Path) -> Path:
-    """The restricted serving file (contact details, only with var crm_serving_include_pii) beside the
-    serving file: crm_serving_restricted.duckdb."""
-    return serving_db.with_name(serving_db.stem + "_restricted" + serving_db.suffix)
+    """The restricted serving file (contact details, only with var crm_serving_include_pii):
+    CRM_SERVING_RESTRICTED_PATH, default crm_serving_restricted.duckdb beside the serving file."""
+    configured = os.environ.get("CRM_SERVING_RESTRICTED_PATH")
+    return Path(configured) if configured else serving_db.with_name(serving_db.stem + "_restricted" + serving_db.suffix)
 
 
 def quote(identifier: str) -> str:
@@ -119,7 +120,7 @@ def remove_temporaries(serving_db: Path, parquet_dir: Path) -> None:
     """Temporaries of publishes that died (killed, power cut): each is a full copy of the marts."""
     for path in [
         *serving_db.parent.glob(f"{serving_db.stem}.tmp-*"),
-        *serving_db.parent.glob(f"{restricted_path(serving_db).stem}.tmp-*"),
+        *restricted_path(serving_db).parent.glob(f"{restricted_path(serving_db).stem}.tmp-*"),
         *parquet_dir.parent.glob(f"{parquet_dir.name}.tmp-*"),
         *parquet_dir.parent.glob(f"{parquet_dir.name}.old-*"),
     ]:
@@ -276,6 +277,7 @@ def _publish_restricted(connection: duckdb.DuckDBPyConnection, catalog: str, ser
         raise pii.PiiPublishError(
             f"var crm_serving_include_pii is true but schema {RESTRICTED_SCHEMA} of the build has no table to publish"
         )
+    target.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{target.stem}.tmp-{os.getpid()}-", dir=target.parent))
     temporary = folder / target.name
     name = "crm_serving_restricted_new"
@@ -290,7 +292,7 @@ def _publish_restricted(connection: duckdb.DuckDBPyConnection, catalog: str, ser
             connection.execute(f"checkpoint {name}")
         finally:
             connection.execute(f"detach {name}")
-        pii.restrict_file(temporary)
+        pii.restrict_file(temporary, like=target)
         swapped = replace_file(temporary, target)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
