@@ -4,7 +4,10 @@ Every query opens the serving file read-only and closes it at once, so a rebuild
 (scripts/publish.py renames a new file over it). Results are cached per (file, modification time,
 query): a new publish changes the modification time, so the app never shows stale marts.
 
-The build file (warehouse/crm.duckdb) is never opened here.
+Personal data (SPEC section 12) is not in the serving file: the pages identify customers by
+customer_id. Only the Campaign lists page, when the user asks for contact details, reads them from
+the build warehouse (crm_warehouse.pii.read_contacts: read-only, one query, closed at once), and
+every download holding them is recorded in the export log (pii.log_export).
 
 Segment filter ("cohort" rule): a segment selection restricts every page to the customers who are
 in that segment in the selected report month (snapshot rfm_segment, `Not Active` for in-scope
@@ -22,7 +25,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from crm_warehouse import campaign_list
+from crm_warehouse import campaign_list, pii, safe_export
 from crm_warehouse.campaign_list import ServingFileMissing  # noqa: F401  (re-exported for the app)
 from crm_warehouse.constants import (
     ANONYMOUS,
@@ -210,9 +213,8 @@ def customer_rfm(
     if not include_not_active:
         where.append("snapshot.activity_status = 'Active'")
     if search and search.strip():
-        where.append("(snapshot.customer_id ilike ? or customers.customer_name ilike ?)")
-        pattern = f"%{search.strip()}%"
-        params += [pattern, pattern]
+        where.append("snapshot.customer_id ilike ?")
+        params.append(f"%{search.strip()}%")
     if tiers:
         where.append(f"coalesce(snapshot.value_tier, '{NOT_ACTIVE}') in ({', '.join('?' for _ in tiers)})")
         params += list(tiers)
@@ -224,7 +226,6 @@ def customer_rfm(
         f"""
         select
             snapshot.customer_id,
-            customers.customer_name,
             customers.customer_group,
             customers.city,
             snapshot.activity_status,
@@ -453,7 +454,9 @@ def campaign_options() -> dict[str, list[str]]:
 
 
 def campaign_list_frame(month: dt.date, **filters) -> pd.DataFrame:
-    """scripts/campaign_list.build_campaign_list on the serving file, cached per file version."""
+    """scripts/campaign_list.build_campaign_list on the serving file, cached per file version (with
+    include_pii, the contact columns come from the build warehouse; pii.ContactsUnavailable when it
+    is held by a running build)."""
     path, mtime_ns = serving_file_state()
     key = tuple(sorted((name, tuple(value) if isinstance(value, list) else value) for name, value in filters.items()))
     return _cached_campaign_list(path, mtime_ns, month, key).copy()
@@ -466,16 +469,44 @@ def _cached_campaign_list(path: str, mtime_ns: int, month: dt.date, key: tuple) 
     return campaign_list.build_campaign_list(month, path=path, **filters)
 
 
-def campaign_csv_bytes(frame: pd.DataFrame) -> bytes:
+def campaign_csv_bytes(frame: pd.DataFrame, download: dict | None = None) -> bytes:
     """The "Download CSV" file: safe to open in a spreadsheet (formula-looking text gets a leading ';
     scripts/safe_export.py). The app offers no raw CSV: a raw file is for machine imports (CLI
-    --csv-raw), and people who download from the app open the file in Excel."""
-    return campaign_list.to_csv_bytes(frame)
+    --csv-raw), and people who download from the app open the file in Excel. download: see
+    log_download."""
+    data = campaign_list.to_csv_bytes(frame)
+    log_download(frame, download)
+    return data
 
 
-def campaign_xlsx_bytes(frame: pd.DataFrame) -> bytes:
-    """The "Download Excel" file: every text value a text cell, never a formula."""
-    return campaign_list.to_xlsx_bytes(frame)
+def campaign_xlsx_bytes(frame: pd.DataFrame, download: dict | None = None) -> bytes:
+    """The "Download Excel" file: every text value a text cell, never a formula; control characters
+    replaced by a placeholder (control_character_cells counts them beforehand)."""
+    data = campaign_list.to_xlsx_bytes(frame)
+    log_download(frame, download)
+    return data
+
+
+def control_character_cells(frame: pd.DataFrame) -> int:
+    """Cells the Excel download changes (control characters replaced, safe_export)."""
+    return safe_export.replace_control_characters(frame)[1]
+
+
+def log_download(frame: pd.DataFrame, download: dict | None) -> None:
+    """Record a download that holds personal data in the export log (pii.log_export). download:
+    {"page": the app page, "file_name": the file offered, "filters": the filters of the list}. The
+    file goes to the browser: its output is written `browser download: <file name>`."""
+    personal = campaign_list.pii_columns_of(frame)
+    if not personal:
+        return
+    download = download or {}
+    pii.log_export(
+        source=f"app page {download.get('page', 'Campaign lists')}",
+        filters=download.get("filters") or {},
+        rows=len(frame),
+        output=f"browser download: {download.get('file_name', '')}",
+        pii_columns=personal,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -551,7 +582,7 @@ def leaving_customers(month: dt.date, segment: str | None, max_p_alive: float, l
             select customer_id, p_alive as p_alive_3m_ago
             from fct_customer_value where report_month = ?
         )
-        select value.customer_id, customers.customer_name, customers.city, customers.segment_label,
+        select value.customer_id, customers.city, customers.segment_label,
             value.p_alive, earlier.p_alive_3m_ago, value.clv_12m, history.peak_clv_12m,
             value.x as repeat_occasions, value.t_weeks - value.t_x_weeks as weeks_since_last_purchase
         from fct_customer_value as value

@@ -6,9 +6,13 @@
     `explanation` column when the test provides one (the reject-share gates and the invariants
     do), otherwise the row's values; then the fix from the test's `meta.fix` when it has one.
     Every line starts with "crm gate" so that scripts/tasks.py can repeat them in its summary.
+    Values of columns tagged as personal data (macro crm_pii_columns) are never printed: the line
+    shows `<personal data>` instead (the dbt log and the refresh logs are read by many).
 -#}
 {% macro crm_explain_test_failures(results, max_rows=5) %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set personal = [] -%}
+    {%- for column in crm_pii_columns() %}{% do personal.append(column.column_name) %}{% endfor -%}
     {%- for result in results
         if result.node.resource_type == 'test' and result.status in ('fail', 'warn', 'error') -%}
         {%- set node = result.node -%}
@@ -45,7 +49,7 @@
                     {%- else -%}
                         {%- set parts = [] -%}
                         {%- for name in rows.column_names -%}
-                            {%- do parts.append(name ~ '=' ~ row[name]) -%}
+                            {%- do parts.append(name ~ '=' ~ ('<personal data>' if name | lower in personal else row[name])) -%}
                         {%- endfor -%}
                         {{ log('crm gate   - ' ~ (parts | join(', '))[:300], info=true) }}
                     {%- endif -%}

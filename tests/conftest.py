@@ -260,6 +260,15 @@ def serving_db() -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def pii_export_log(tmp_path, monkeypatch) -> Path:
+    """Every test writes the export log of personal data (CRM_PII_EXPORT_LOG) to its own folder, never
+    to the repository's warehouse/logs/pii_exports.log; a test reads it through this fixture."""
+    path = tmp_path / "logs" / "pii_exports.log"
+    monkeypatch.setenv("CRM_PII_EXPORT_LOG", str(path))
+    return path
+
+
 def sql(path: Path, query: str, params=None):
     with duckdb.connect(str(path), read_only=True) as connection:
         return connection.execute(query, params or []).fetchall()
@@ -286,6 +295,7 @@ SLOW_FIRST = (  # worker seconds of each file in a make test run (2 workers), lo
     "test_odbc.py",  # 40 s (a plain dbt build while ODBC readers read)
     "test_staging_quality.py",  # 37 s
     "test_app_browser.py",  # 34 s (Streamlit + chromium)
+    "test_pii.py",  # 35 s (two small dbt builds on copies, one on a copy of the project)
     "test_rfm_schemes.py",  # 23 s
     "test_campaigns.py",  # 19 s (a 9,000-customer build with campaigns)
     "test_customer_value_cdnow.py",  # 15 s

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import getpass
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import sql
-from crm_warehouse import campaign_list
+from crm_warehouse import campaign_list, pii
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,21 +147,25 @@ def test_pii_only_on_request_and_only_the_channel_contact(serving_db):
         assert {"customer_name", "mobile_number"} <= set(frame.columns) and "email" not in frame.columns
 
 
-def mobile_numbers(serving_db) -> dict[str, str]:
-    rows = sql(serving_db, "select customer_id, mobile_number from dim_customers where mobile_number is not null")
+def mobile_numbers(build_db) -> dict[str, str]:
+    """Mobile numbers of the build warehouse's restricted contacts (never in the serving file)."""
+    rows = sql(
+        build_db,
+        "select customer_id, mobile_number from restricted.dim_customer_contacts where mobile_number is not null",
+    )
     numbers = dict(rows)
     assert any(number.startswith("0") for number in numbers.values()), "demo mobile numbers have leading zeros"
     return numbers
 
 
-def test_csv_output_keeps_mobile_numbers_as_text(serving_db, tmp_path):
+def test_csv_output_keeps_mobile_numbers_as_text(serving_db, build_db, tmp_path):
     frame = build(serving_db, channel="sms", include_pii=True)
     out = campaign_list.export(frame, tmp_path / "sms.csv")
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(frame)
     assert list(rows[0]) == list(frame.columns)
-    numbers = mobile_numbers(serving_db)
+    numbers = mobile_numbers(build_db)
     checked = [row for row in rows if row["mobile_number"]]
     assert checked
     for row in checked:
@@ -162,7 +173,7 @@ def test_csv_output_keeps_mobile_numbers_as_text(serving_db, tmp_path):
     assert any(row["mobile_number"].startswith("0") for row in checked)
 
 
-def test_xlsx_output_keeps_mobile_numbers_as_text(serving_db, tmp_path):
+def test_xlsx_output_keeps_mobile_numbers_as_text(serving_db, build_db, tmp_path):
     from openpyxl import load_workbook
 
     frame = build(serving_db, include_pii=True, value_tier=["Gold", "Diamond"])
@@ -173,7 +184,7 @@ def test_xlsx_output_keeps_mobile_numbers_as_text(serving_db, tmp_path):
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
     assert sheet.max_row == len(frame) + 1
-    numbers = mobile_numbers(serving_db)
+    numbers = mobile_numbers(build_db)
     id_column = header.index("customer_id") + 1
     mobile_column = header.index("mobile_number") + 1
     seen = 0
@@ -249,3 +260,98 @@ def test_customer_value_filters_on_the_command_line(serving_db, tmp_path):
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows and all(float(row["p_alive"]) <= 0.3 and float(row["clv_12m"]) >= 10 for row in rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# personal data (issue 24, SPEC section 12): contact details from the build warehouse, owner-only
+# files, the export log
+
+
+def log_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def test_include_pii_reads_the_build_warehouse_writes_owner_only_and_logs(
+    serving_db, build_db, tmp_path, pii_export_log, capsys
+):
+    out = tmp_path / "gold_email.csv"
+    argv = ["--out", str(out), "--tier", "Gold", "--channel", "email", "--include-pii", "--serving-db", str(serving_db)]
+    assert campaign_list.main([*argv, "--build-db", str(build_db)]) == 0
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    contacts = {
+        customer: (name or "", email or "")  # CSV writes NULL as an empty field
+        for customer, name, email in sql(
+            build_db, "select customer_id, customer_name, email from restricted.dim_customer_contacts"
+        )
+    }
+    assert rows and all((row["customer_name"], row["email"]) == contacts[row["customer_id"]] for row in rows)
+    assert any(row["email"] for row in rows)
+    if os.name != "nt":
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600, "a list with contact details is owner-only"
+        assert stat.S_IMODE(pii_export_log.stat().st_mode) == 0o600
+
+    (line,) = log_lines(pii_export_log)
+    assert line["user"] == getpass.getuser() and line["host"]
+    assert dt.datetime.fromisoformat(line["time"]).tzinfo is not None
+    assert line["source"].startswith("scripts/campaign_list.py ") and "--include-pii" in line["source"]
+    assert line["filters"] == {"value_tier": ["Gold"], "channel": "email"}
+    assert line["rows"] == len(rows) and line["output"] == str(out.resolve())
+    assert line["pii_columns"] == ["customer_name", "email"]
+    text = pii_export_log.read_text(encoding="utf-8")
+    assert not any(value and value in text for row in rows for value in (row["customer_name"], row["email"])), (
+        "the export log holds personal data"
+    )
+    # a list without contact details: no log line, ordinary permissions
+    plain = tmp_path / "gold.csv"
+    assert campaign_list.main(["--out", str(plain), "--tier", "Gold", "--serving-db", str(serving_db)]) == 0
+    assert len(log_lines(pii_export_log)) == 1
+    # a second export of personal data appends a second line
+    xlsx = tmp_path / "gold_sms.xlsx"
+    argv = ["--out", str(xlsx), "--channel", "sms", "--include-pii", "--serving-db", str(serving_db)]
+    assert campaign_list.main([*argv, "--build-db", str(build_db)]) == 0
+    assert [line["pii_columns"] for line in log_lines(pii_export_log)] == [
+        ["customer_name", "email"],
+        ["customer_name", "mobile_number"],
+    ]
+    assert log_lines(pii_export_log)[1]["output"] == str(xlsx.resolve())
+    capsys.readouterr()
+
+
+def test_an_export_that_cannot_be_logged_is_withdrawn(serving_db, build_db, tmp_path, monkeypatch, capsys):
+    blocked = tmp_path / "log_is_a_folder"
+    blocked.mkdir()
+    monkeypatch.setenv("CRM_PII_EXPORT_LOG", str(blocked))
+    out = tmp_path / "list.csv"
+    argv = ["--out", str(out), "--include-pii", "--serving-db", str(serving_db), "--build-db", str(build_db)]
+    assert campaign_list.main(argv) == 2
+    assert "always logged" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_contact_details_while_a_build_holds_the_warehouse(serving_db, build_db, tmp_path):
+    """Another process holds the build file for writing (as dbt does during a build): the list stops
+    with a message, it never waits for the build."""
+    copy = tmp_path / "crm.duckdb"
+    shutil.copy(build_db, copy)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()",
+            str(copy),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(pii.ContactsUnavailable, match="running build"):
+            build(serving_db, include_pii=True, build_db=copy)
+    finally:
+        holder.stdin.close()
+        holder.wait()
+    assert PII <= set(build(serving_db, include_pii=True, build_db=copy).columns)
+    with pytest.raises(pii.ContactsUnavailable, match="make build"):
+        build(serving_db, include_pii=True, build_db=tmp_path / "missing.duckdb")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import zipfile
@@ -60,6 +61,7 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 @dataclass(frozen=True)
 class Hostile:
     serving: Path
+    build: Path  # the build warehouse: contact details (restricted.dim_customer_contacts)
     ids: dict[str, dict[str, str]]  # customer_id -> the overrides it got
     negative_id: str  # customer with negative sales_12m in the latest month
 
@@ -108,7 +110,7 @@ def hostile(tmp_path_factory) -> Hostile:
     run_dbt(raw, build_db, *MODELS_ONLY)
     serving = base / "wh" / "crm_serving.duckdb"
     publish.publish(build_db, serving, base / "wh" / "parquet", log=lambda *args, **kwargs: None)
-    names = dict(sql(serving, "select customer_id, customer_name from dim_customers"))
+    names = dict(sql(build_db, "select customer_id, customer_name from restricted.dim_customer_contacts"))
     assert all(names[customer] == values["customer_name"] for customer, values in ids.items()), (
         "the hostile names did not reach dim_customers unchanged"
     )
@@ -119,7 +121,7 @@ def hostile(tmp_path_factory) -> Hostile:
         [negative_id],
     )
     assert negative and negative[0][0] < 0, "the return did not make the 12-month sales negative"
-    return Hostile(serving, ids, negative_id)
+    return Hostile(serving, build_db, ids, negative_id)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -301,12 +303,15 @@ def test_workbook_text_is_never_a_formula(tmp_path):
 
 def test_issue_reproduction_campaign_list_email_pii(hostile, tmp_path):
     """`campaign_list.py --channel email --include-pii` to .xlsx and .csv: no formula anywhere."""
-    frame = campaign_list.build_campaign_list(channel="email", include_pii=True, path=hostile.serving)
+    frame = campaign_list.build_campaign_list(
+        channel="email", include_pii=True, path=hostile.serving, build_db=hostile.build
+    )
     assert set(hostile.ids) <= set(frame["customer_id"])
     for suffix in ("xlsx", "csv"):
         out = tmp_path / f"email.{suffix}"
         code = campaign_list.main(
             ["--channel", "email", "--include-pii", "--out", str(out), "--serving-db", str(hostile.serving)]
+            + ["--build-db", str(hostile.build)]
         )
         assert code == 0
         if suffix == "xlsx":
@@ -316,7 +321,9 @@ def test_issue_reproduction_campaign_list_email_pii(hostile, tmp_path):
 
 
 def test_campaign_list_sms_keeps_phone_numbers(hostile, tmp_path):
-    frame = campaign_list.build_campaign_list(channel="sms", include_pii=True, path=hostile.serving)
+    frame = campaign_list.build_campaign_list(
+        channel="sms", include_pii=True, path=hostile.serving, build_db=hostile.build
+    )
     check_safe_csv(campaign_list.to_csv_bytes(frame), frame, hostile)
     check_safe_xlsx(campaign_list.to_xlsx_bytes(frame), frame, hostile)
     phones = {
@@ -328,11 +335,10 @@ def test_campaign_list_sms_keeps_phone_numbers(hostile, tmp_path):
 
 
 def test_campaign_list_csv_raw_keeps_every_value(hostile, tmp_path):
-    frame = campaign_list.build_campaign_list(include_pii=True, path=hostile.serving)
+    frame = campaign_list.build_campaign_list(include_pii=True, path=hostile.serving, build_db=hostile.build)
     out = tmp_path / "raw.csv"
-    assert (
-        campaign_list.main(["--include-pii", "--csv-raw", "--out", str(out), "--serving-db", str(hostile.serving)]) == 0
-    )
+    argv = ["--include-pii", "--csv-raw", "--out", str(out), "--serving-db", str(hostile.serving)]
+    assert campaign_list.main([*argv, "--build-db", str(hostile.build)]) == 0
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = {row["customer_id"]: row for row in csv.DictReader(handle)}
     for customer, overrides in hostile.ids.items():
@@ -349,9 +355,11 @@ def test_csv_raw_is_refused_for_xlsx(hostile, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_app_download_bytes(hostile, monkeypatch):
-    """The bytes behind the Campaign lists page's "Download CSV" / "Download Excel" buttons."""
+def test_app_download_bytes(hostile, monkeypatch, pii_export_log):
+    """The bytes behind the Campaign lists page's "Download CSV" / "Download Excel" buttons; each
+    download with contact details is one line of the export log."""
     monkeypatch.setenv("CRM_SERVING_PATH", str(hostile.serving))
+    monkeypatch.setenv("CRM_DUCKDB_PATH", str(hostile.build))
     import crm_data
 
     month = sql(hostile.serving, "select max(report_month) from fct_customer_monthly_snapshot")[0][0]
@@ -360,8 +368,17 @@ def test_app_download_bytes(hostile, monkeypatch):
     check_safe_csv(crm_data.campaign_csv_bytes(frame), frame, hostile)
     check_safe_xlsx(crm_data.campaign_xlsx_bytes(frame), frame, hostile)
     everyone = crm_data.campaign_list_frame(month, include_pii=True)
+    download = {"page": "Campaign lists", "file_name": "campaign_all.xlsx", "filters": {"month": f"{month:%Y-%m}"}}
     check_safe_csv(crm_data.campaign_csv_bytes(everyone), everyone, hostile)
-    check_safe_xlsx(crm_data.campaign_xlsx_bytes(everyone), everyone, hostile)
+    check_safe_xlsx(crm_data.campaign_xlsx_bytes(everyone, download), everyone, hostile)
+    lines = [json.loads(line) for line in pii_export_log.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 4, "one log line per download holding personal data"
+    assert lines[-1]["source"] == "app page Campaign lists" and lines[-1]["rows"] == len(everyone)
+    assert lines[-1]["output"] == "browser download: campaign_all.xlsx"
+    assert lines[-1]["filters"] == {"month": f"{month:%Y-%m}"}
+    assert lines[-1]["pii_columns"] == ["customer_name", "email", "mobile_number"]
+    crm_data.campaign_xlsx_bytes(crm_data.campaign_list_frame(month))  # no personal data: not logged
+    assert len(pii_export_log.read_text(encoding="utf-8").splitlines()) == 4
 
 
 def test_app_hides_streamlit_unprotected_table_csv_download():
@@ -401,3 +418,34 @@ def test_excel_summary_has_no_formula(hostile, tmp_path):
     description, action = row[header.index("Description")], row[header.index("Suggested action")]
     assert (description.value, action.value) == (HYPERLINK, "@SUM(1,1)")
     assert description.data_type == action.data_type == "s" and description.quotePrefix and action.quotePrefix
+
+
+# --------------------------------------------------------------------------------------------------
+# control characters in a name or a city (issue 24): openpyxl refuses them; the .xlsx list is still
+# written, each one replaced by a visible placeholder and counted; CSV keeps the value as it is
+
+
+def test_xlsx_list_with_control_characters_is_written(hostile, tmp_path, capsys):
+    frame = campaign_list.build_campaign_list(include_pii=True, path=hostile.serving, build_db=hostile.build)
+    frame.loc[0, "customer_name"] = "Bell\x07Name\x00"
+    frame.loc[1, "city"] = "Nai\x1brobi"
+    frame.loc[2, "customer_name"] = "Tab\tand\nline breaks"  # allowed in .xlsx: unchanged, not counted
+    with pytest.raises(Exception, match="cannot be used in worksheets"):  # what openpyxl does without the rule
+        Workbook().active.append(["Bell\x07Name"])
+    cleaned, changed = safe_export.replace_control_characters(frame)
+    assert changed == 2 and frame.loc[0, "customer_name"] == "Bell\x07Name\x00", "the frame itself is unchanged"
+
+    out = campaign_list.export(frame, tmp_path / "list.xlsx")
+    message = capsys.readouterr().out
+    assert "2 cell(s) held control characters" in message and "\ufffd" in message
+    rows = xlsx_rows(out.read_bytes())
+    assert rows[0]["customer_name"].value == "Bell\ufffdName\ufffd"
+    assert rows[1]["city"].value == "Nai\ufffdrobi"
+    assert rows[2]["customer_name"].value == "Tab\tand\nline breaks"
+    assert len(rows) == len(frame) and formula_cells(out) == []
+
+    raw = campaign_list.export(frame, tmp_path / "list.csv")
+    assert "control characters" not in capsys.readouterr().out
+    with raw.open(encoding="utf-8-sig", newline="") as handle:
+        written = list(csv.DictReader(handle))
+    assert written[0]["customer_name"] == "Bell\x07Name\x00" and written[1]["city"] == "Nai\x1brobi"

@@ -198,12 +198,12 @@ def test_every_row_of_every_mart_reads_as_duckdb_reads_it(serving_db, odbc_drive
             if data_type == "BOOLEAN":  # what the Power Query step of docs/powerbi.md converts
                 values = {row[names.index(column)] for row in odbc["rows"][table]}
                 assert values <= {"true", "false", None} and values & {"true", "false"}, (table, column, values)
-    # the real data has what the issue names: NULLs and mobile numbers with leading zeros
+    # the real data has NULL text (customers without a tier); leading zeros: the edge test below
+    # (mobile numbers, the real leading-zero text, are personal data and left the serving file)
     customers = odbc["rows"]["dim_customers"]
     names = [name for name, _ in odbc["described"]["dim_customers"]]
-    mobile = [row[names.index("mobile_number")] for row in customers]
-    assert any(value is None for value in mobile)
-    assert any(value and value.startswith("0") for value in mobile)
+    tiers = [row[names.index("latest_value_tier")] for row in customers]
+    assert any(value is None for value in tiers) and any(value is not None for value in tiers)
 
 
 # What docs/powerbi.md (section "Troubleshooting") states about the driver, measured through the raw
@@ -231,11 +231,11 @@ def test_client_fetch_patterns_behave_as_documented(serving_db, odbc_driver):
     )
 
 
-EDGE_TEXT = {
-    "customer_name": "José Ñúñez-Łukasz 山田 Ωμέγα 🙂",
+EDGE_TEXT = {  # text columns of dim_customers (names and contact details are not in the serving file)
+    "customer_group": "José Ñúñez-Łukasz 山田 Ωμέγα 🙂",
     "city": "Zürich – Saint-Étienne",
-    "mobile_number": "0007123456",
-    "email": "",  # empty text is not NULL
+    "latest_rfm_cell": "0007123456",  # leading zeros, as a phone number would have
+    "dq_flags": "",  # empty text is not NULL
 }
 EDGE_DECIMALS = [
     decimal.Decimal("99999999999999.9999"),
@@ -248,7 +248,7 @@ EDGE_DECIMALS = [
 @pytest.fixture(scope="module")
 def edge_serving(build_db, tmp_path_factory) -> Path:
     """A serving file published (scripts/publish.py) from a copy of the build warehouse in which a
-    customer holds accents, emoji and a leading-zero mobile number, and sales lines hold the extreme
+    customer holds accents, emoji and leading-zero text, and sales lines hold the extreme
     DECIMAL(18,4) values."""
     root = tmp_path_factory.mktemp("odbc_edge")
     copy = root / "crm.duckdb"
@@ -256,7 +256,7 @@ def edge_serving(build_db, tmp_path_factory) -> Path:
     with duckdb.connect(str(copy)) as con:
         customer = con.execute("select min(customer_id) from marts.dim_customers where not is_anonymous").fetchone()[0]
         con.execute(
-            "update marts.dim_customers set customer_name = ?, city = ?, mobile_number = ?, email = ? "
+            "update marts.dim_customers set customer_group = ?, city = ?, latest_rfm_cell = ?, dq_flags = ? "
             "where customer_id = ?",
             [*EDGE_TEXT.values(), customer],
         )
@@ -279,7 +279,9 @@ def test_accents_emoji_leading_zeros_and_extreme_decimals(edge_serving, odbc_dri
         assert_same_rows(table, odbc["rows"][table], duckdb_rows(edge_serving, table))
     names = [name for name, _ in odbc["described"]["dim_customers"]]
     edge = [
-        row for row in odbc["rows"]["dim_customers"] if row[names.index("customer_name")] == EDGE_TEXT["customer_name"]
+        row
+        for row in odbc["rows"]["dim_customers"]
+        if row[names.index("customer_group")] == EDGE_TEXT["customer_group"]
     ]
     assert len(edge) == 1, "the accented customer did not come through the driver unchanged"
     assert {column: edge[0][names.index(column)] for column in EDGE_TEXT} == EDGE_TEXT

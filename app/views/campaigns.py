@@ -36,7 +36,9 @@ include_pii = st.checkbox(
     "Include personal data (name and contact columns)",
     key="camp_pii",
     value=False,
-    help="Without it the list holds customer ids and attributes only.",
+    help="Without it the list holds customer ids and attributes only. Names and contact details are read from the "
+    "build warehouse (never from the serving file), and every download holding them is recorded in the export "
+    "log with your user name, the filters and the row count.",
 )
 st.caption(
     "Both files are safe to open in Excel: text such as a name starting with `=`, `+`, `-` or `@` "
@@ -55,18 +57,37 @@ filters = dict(
     store=stores,
     include_pii=include_pii,
 )
-frame = data.campaign_list_frame(month, **filters)
+try:
+    frame = data.campaign_list_frame(month, **filters)
+except data.pii.ContactsUnavailable as error:
+    st.error(f"Contact details are not available right now: {error}")
+    st.stop()
 st.metric("Customers in the list", f"{len(frame):,}", border=True, width="content")
 st.dataframe(frame.head(500), hide_index=True, height=380)
 if len(frame) > 500:
     st.caption(f"Preview of the first 500 of {len(frame):,} rows; the downloads hold every row.")
 
 stem = f"campaign_{ui.month_label(month)}" + (f"_{filters['channel']}" if filters["channel"] else "")
+if include_pii:
+    st.caption(
+        "This list holds personal data: each download is recorded in the export log "
+        "(`warehouse/logs/pii_exports.log`: time, user, filters, rows; never the data). Keep the file where only "
+        "you and the campaign tool can read it, and delete it after the campaign."
+    )
+changed_cells = data.control_character_cells(frame)
+if changed_cells:
+    st.warning(
+        f"{changed_cells:,} cell(s) hold control characters that Excel files cannot store: the Excel download "
+        "shows each as \ufffd; the CSV keeps them as they are."
+    )
+logged_filters = {"month": ui.month_label(month), **{k: v for k, v in filters.items() if k != "include_pii"}}
 left, right, _ = st.columns([1, 1, 3])
 # Files are generated when a button is clicked (deferred), not on every rerun.
 left.download_button(
     "Download CSV",
-    lambda: data.campaign_csv_bytes(frame),
+    lambda: data.campaign_csv_bytes(
+        frame, {"page": "Campaign lists", "file_name": f"{stem}.csv", "filters": logged_filters}
+    ),
     file_name=f"{stem}.csv",
     mime="text/csv",
     key="camp_csv",
@@ -75,7 +96,9 @@ left.download_button(
 )
 right.download_button(
     "Download Excel",
-    lambda: data.campaign_xlsx_bytes(frame),
+    lambda: data.campaign_xlsx_bytes(
+        frame, {"page": "Campaign lists", "file_name": f"{stem}.xlsx", "filters": logged_filters}
+    ),
     file_name=f"{stem}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="camp_xlsx",
@@ -133,7 +156,10 @@ if "camp_recorded" in st.session_state:
     left, right, _ = st.columns([1, 1, 3])
     left.download_button(
         "Contacted list (CSV)",
-        lambda: data.campaign_csv_bytes(contacted),
+        lambda: data.campaign_csv_bytes(
+            contacted,
+            {"page": "Campaign lists", "file_name": f"{campaign_id}_contacted.csv", "filters": logged_filters},
+        ),
         file_name=f"{campaign_id}_contacted.csv",
         mime="text/csv",
         key="camp_contacted_csv",
@@ -141,7 +167,10 @@ if "camp_recorded" in st.session_state:
     )
     right.download_button(
         "Contacted list (Excel)",
-        lambda: data.campaign_xlsx_bytes(contacted),
+        lambda: data.campaign_xlsx_bytes(
+            contacted,
+            {"page": "Campaign lists", "file_name": f"{campaign_id}_contacted.xlsx", "filters": logged_filters},
+        ),
         file_name=f"{campaign_id}_contacted.xlsx",
         key="camp_contacted_xlsx",
         on_click="ignore",

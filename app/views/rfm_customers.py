@@ -14,8 +14,9 @@ c1, c2, c3 = st.columns([2, 2, 1])
 search = c1.text_input(
     "Search customer",
     key="rfm_search",
-    placeholder="customer id or name",
-    help="Case-insensitive; matches part of the customer id or the name.",
+    placeholder="customer id",
+    help="Case-insensitive; matches part of the customer id. Names and contact details are personal data and "
+    "not in the serving file: the Campaign lists page adds them on request.",
 )
 tiers = c2.multiselect("Value tier", data.TIER_ORDER, key="rfm_tiers")
 include_not_active = c3.checkbox(
@@ -39,7 +40,6 @@ st.dataframe(
     height=420,
     column_config={
         "customer_id": st.column_config.TextColumn("Customer", pinned=True),
-        "customer_name": "Name",
         "customer_group": "Group",
         "city": "City",
         "activity_status": "Status",

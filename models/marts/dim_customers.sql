@@ -48,12 +48,9 @@ latest_value as (
 final as (
     select
         cast(customers.customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(customers.customer_name as {{ dbt.type_string() }}) as customer_name,
         cast(customers.customer_group as {{ dbt.type_string() }}) as customer_group,
         cast(customers.city as {{ dbt.type_string() }}) as city,
         cast(customers.created_date as date) as created_date,
-        cast(customers.email as {{ dbt.type_string() }}) as email,
-        cast(customers.mobile_number as {{ dbt.type_string() }}) as mobile_number,
         cast(customers.opt_email as integer) as opt_email,
         cast(customers.opt_sms as integer) as opt_sms,
         cast(customers.opt_phone as integer) as opt_phone,

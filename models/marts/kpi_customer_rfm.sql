@@ -24,7 +24,6 @@ final as (
     select
         cast(latest.report_month as date) as report_month,
         cast(latest.customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(customers.customer_name as {{ dbt.type_string() }}) as customer_name,
         cast(customers.customer_group as {{ dbt.type_string() }}) as customer_group,
         cast(customers.city as {{ dbt.type_string() }}) as city,
         cast(latest.activity_status as {{ dbt.type_string() }}) as activity_status,

@@ -10,6 +10,11 @@ It does not publish (and says why in its result table and the dbt log) when the 
 `dbt build` (`dbt run` runs no data tests), when data tests are excluded (--resource-type /
 --exclude-resource-type), with --empty, or when the var crm_publish is false.
 
+Personal data (SPEC section 12): on every run, first, the columns of the marts are checked against
+the columns tagged `contains_pii` (the model pii_columns); a mart column with a tagged name fails
+this node, naming the column, so the build fails and nothing is published (crm_warehouse.pii).
+The build file, which holds the contact details (schema restricted), is made owner-only on POSIX.
+
 Result: one row per published mart (mart_name, row_count, ...), or one row with published = false.
 """
 
@@ -54,6 +59,10 @@ def declare_dependencies(dbt):
     dbt.ref("stg_crm__products_rejects")
     dbt.ref("stg_crm__sales_transactions_rejects")
     dbt.ref("stg_crm__campaign_members_rejects")
+    # personal data: the restricted contacts (published to the restricted file with var
+    # crm_serving_include_pii) and the list of tagged columns the publish step checks the marts against
+    dbt.ref("dim_customer_contacts")
+    dbt.ref("pii_columns")
     # seeds no model reads but data tests check
     dbt.ref("reject_reasons")
 
@@ -87,6 +96,13 @@ def model(dbt, session):
     catalog, build_path = session.execute(
         "select database_name, path from duckdb_databases() where database_name = current_database()"
     ).fetchall()[0]  # fetchall: DuckDB 2.0 refuses other work on a connection with an unfinished result
+
+    from crm_warehouse import pii  # the package installed editable into .venv (src/crm_warehouse)
+
+    # before anything else, whether or not this run publishes: no tagged column in a mart
+    pii.check_published_columns(session, catalog)
+    if build_path:
+        pii.restrict_file(build_path)
 
     reason = reason_not_to_publish(dbt)
     if reason is None and not build_path:

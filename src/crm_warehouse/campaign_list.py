@@ -4,7 +4,7 @@
     python scripts/campaign_list.py --out list.csv [--month YYYY-MM] [--status Active]
         [--tier Gold] [--event New] [--segment Champions] [--channel email|sms|phone]
         [--group Retail] [--city Nairobi] [--store S001] [--min-p-alive 0.5] [--max-p-alive 0.9]
-        [--min-clv 100] [--include-pii]
+        [--min-clv 100] [--include-pii [--build-db PATH]]
 
 Every filter but --month, --channel and --include-pii can be repeated (values are OR-ed; the
 filters are AND-ed). Rows are the customer monthly snapshot of the report month (default: the
@@ -24,7 +24,13 @@ a list.
   A list for a channel never contains a customer without that consent.
 - PII (customer_name, email, mobile_number) is left out unless --include-pii is given. With a
   channel, only the name and that channel's contact column are added (email for email,
-  mobile_number for sms and phone).
+  mobile_number for sms and phone). Personal data is never in the serving file (SPEC section 12):
+  these columns are read from the build warehouse (CRM_DUCKDB_PATH or --build-db, table
+  restricted.dim_customer_contacts), read-only, in one query whose connection is closed at once; while
+  a build holds that file the command stops with a message (try again after the build). A file
+  with these columns is created owner-only (0600) on POSIX, and the export is recorded in the
+  export log (warehouse/logs/pii_exports.log, or CRM_PII_EXPORT_LOG: time, OS user, command line,
+  filters, row count, output file; never the personal data).
 
 Recording a campaign (SPEC section 11): with --campaign-name (and --send-date, default today;
 --holdout-share, default 0.10) the list is recorded as a campaign: its members are split
@@ -34,19 +40,23 @@ hash of campaign id and customer id), the record is written as a CSV file into t
 the exported list holds only the contacted group. The next `make build` measures the response.
 
 The data come from the serving DuckDB file (CRM_SERVING_PATH, default crm_serving.duckdb beside
-CRM_DUCKDB_PATH), opened read-only. mobile_number is text: leading zeros are kept in CSV and Excel.
+CRM_DUCKDB_PATH), opened read-only; contact details (--include-pii) from the build warehouse, see
+above. mobile_number is text: leading zeros are kept in CSV and Excel.
 
 Exports are safe to open in a spreadsheet (crm_warehouse/safe_export.py): in .xlsx every text value is a
 text cell, never a formula; in CSV a text value that a spreadsheet would evaluate (leading = + - @,
 tab, carriage return, unless it is only a number such as +254712345678) gets a leading ' and text
 fields are quoted; numbers are written as they are. --csv-raw writes the CSV values unchanged, for
-machine imports only.
+machine imports only. In .xlsx a control character (other than tab and line breaks) in a text
+value, which Excel files cannot hold, is replaced by the placeholder \ufffd and the command says
+how many cells were changed; CSV keeps the value as it is.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shlex
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -54,7 +64,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from crm_warehouse import campaign_record, safe_export
+from crm_warehouse import campaign_record, pii, safe_export
 from crm_warehouse.publish import default_paths
 
 CHANNELS = {
@@ -155,10 +165,14 @@ def build_campaign_list(
     min_clv: float | None = None,
     include_pii: bool = False,
     path: Path | str | None = None,
+    build_db: Path | str | None = None,
 ) -> pd.DataFrame:
     """The campaign list as a DataFrame (one row per customer, ordered by customer_id).
 
-    Each filter takes one value or a list of values (OR); None or [] means no filter.
+    Each filter takes one value or a list of values (OR); None or [] means no filter. path: the
+    serving file (default CRM_SERVING_PATH). include_pii: add the contact columns, read from the
+    build warehouse build_db (default CRM_DUCKDB_PATH; pii.read_contacts, which raises
+    pii.ContactsUnavailable when it cannot be read).
     """
     month = parse_month(report_month) or latest_month(path)
     known = read_sql(
@@ -208,14 +222,13 @@ def build_campaign_list(
             conditions.append(expression)
             params.append(float(bound))
 
-    pii: list[str] = []
+    contact_columns: list[str] = []
     if include_pii:
-        pii = ["customer_name", CHANNELS[channel][1]] if channel else list(PII_COLUMNS)
+        contact_columns = ["customer_name", CHANNELS[channel][1]] if channel else list(PII_COLUMNS)
 
     sql = f"""
         select
             snapshot.customer_id,
-            {", ".join(f"customers.{column}" for column in pii) + "," if pii else ""}
             strftime(snapshot.report_month, '%Y-%m') as report_month,
             customers.customer_group,
             customers.city,
@@ -243,7 +256,10 @@ def build_campaign_list(
         order by snapshot.customer_id
     """
     frame = read_sql(sql, params, path=path)
-    columns = ["customer_id", *pii, *BASE_COLUMNS[1:]]
+    if contact_columns:
+        contacts = pii.read_contacts(frame["customer_id"], contact_columns, build_db)
+        frame = frame.merge(contacts, on="customer_id", how="left", validate="one_to_one")
+    columns = ["customer_id", *contact_columns, *BASE_COLUMNS[1:]]
     frame = frame[columns]
     for column in TEXT_COLUMNS:
         if column in frame:
@@ -260,11 +276,19 @@ def to_csv_bytes(frame: pd.DataFrame, *, raw: bool = False) -> bytes:
 
 def to_xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "Campaign list") -> bytes:
     """An .xlsx workbook: bold frozen header, text cells for ids and phone numbers; every text value
-    stored as text, never as a formula (safe_export.workbook_bytes)."""
+    stored as text, never as a formula (safe_export.workbook_bytes); control characters replaced by
+    a placeholder (xlsx_bytes_and_changes)."""
+    return xlsx_bytes_and_changes(frame, sheet_name)[0]
+
+
+def xlsx_bytes_and_changes(frame: pd.DataFrame, sheet_name: str = "Campaign list") -> tuple[bytes, int]:
+    """(the .xlsx workbook of to_xlsx_bytes, how many cells had control characters replaced by
+    safe_export.CONTROL_PLACEHOLDER)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
+    frame, changed = safe_export.replace_control_characters(frame)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = sheet_name
@@ -288,7 +312,7 @@ def to_xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "Campaign list") -> byt
     sheet.freeze_panes = "A2"
     if len(frame.columns):
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
-    return safe_export.workbook_bytes(workbook)
+    return safe_export.workbook_bytes(workbook), changed
 
 
 def _is_missing(value) -> bool:
@@ -303,21 +327,63 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def export(frame: pd.DataFrame, out: Path | str, *, csv_raw: bool = False) -> Path:
+def pii_columns_of(frame: pd.DataFrame) -> list[str]:
+    """The personal-data columns (customer_name, email, mobile_number) a list holds."""
+    return [column for column in frame.columns if column in PII_COLUMNS]
+
+
+def export(
+    frame: pd.DataFrame,
+    out: Path | str,
+    *,
+    csv_raw: bool = False,
+    filters: dict | None = None,
+    source: str | None = None,
+    log=print,
+) -> Path:
     """Write the list to out: .csv or .xlsx, chosen by the extension. csv_raw (CSV only): values
-    unchanged, for machine imports (see to_csv_bytes)."""
+    unchanged, for machine imports (see to_csv_bytes).
+
+    A list with personal-data columns is written owner-only (0600 on POSIX) and recorded in the
+    export log (pii.log_export: source, default the command line, filters, rows, output); if the log
+    cannot be written the file is removed again and the error raised. In .xlsx, cells with control
+    characters are reported through log."""
     out = Path(out)
     suffix = out.suffix.lower()
     if csv_raw and suffix != ".csv":
         raise ValueError(f"--csv-raw applies to a .csv output only, not {out.name}")
+    changed = 0
     if suffix == ".csv":
         data = to_csv_bytes(frame, raw=csv_raw)
     elif suffix == ".xlsx":
-        data = to_xlsx_bytes(frame)
+        data, changed = xlsx_bytes_and_changes(frame)
     else:
         raise ValueError(f"unsupported output {out.name}: use a .csv or .xlsx file name")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
+    personal = pii_columns_of(frame)
+    if not personal:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    else:
+        pii.write_private_bytes(out, data)
+        try:
+            pii.log_export(
+                source=source or "crm_warehouse.campaign_list.export (Python)",
+                filters=filters or {},
+                rows=len(frame),
+                output=out.resolve(),
+                pii_columns=personal,
+            )
+        except OSError as error:
+            out.unlink(missing_ok=True)  # an export of personal data that is not logged is not kept
+            raise pii.ExportNotLogged(
+                f"the export log {pii.export_log_path()} cannot be written ({error}); {out} was removed: "
+                "an export of personal data is always logged"
+            ) from error
+    if changed:
+        log(
+            f"[crm] {changed} cell(s) held control characters that .xlsx files cannot store; each was "
+            f"replaced by {safe_export.CONTROL_PLACEHOLDER} in {out.name} (a .csv keeps them as they are)"
+        )
     return out
 
 
@@ -379,6 +445,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--serving-db", type=Path, help="serving DuckDB file (default: CRM_SERVING_PATH)")
     parser.add_argument(
+        "--build-db",
+        type=Path,
+        help="build warehouse the contact details of --include-pii are read from (default: CRM_DUCKDB_PATH)",
+    )
+    parser.add_argument(
         "--campaign-name",
         help="record the list as a campaign with a holdout (the file written then holds only the contacted group)",
     )
@@ -398,8 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.csv_raw and args.out.suffix.lower() != ".csv":
             raise ValueError(f"--csv-raw applies to a .csv output only, not {args.out.name}")
-        frame = build_campaign_list(
-            args.month,
+        filters = dict(
             activity_status=args.status,
             value_tier=args.tier,
             lifecycle_event=args.event,
@@ -411,8 +481,9 @@ def main(argv: list[str] | None = None) -> int:
             min_p_alive=args.min_p_alive,
             max_p_alive=args.max_p_alive,
             min_clv=args.min_clv,
-            include_pii=args.include_pii,
-            path=args.serving_db,
+        )
+        frame = build_campaign_list(
+            args.month, **filters, include_pii=args.include_pii, path=args.serving_db, build_db=args.build_db
         )
         campaign = None
         if args.campaign_name:
@@ -425,8 +496,12 @@ def main(argv: list[str] | None = None) -> int:
                 holdout_share=args.holdout_share,
                 folder=args.campaign_dir,
             )
-        out = export(frame, args.out, csv_raw=args.csv_raw)
-    except (ServingFileMissing, ValueError) as error:
+        filters = {"month": args.month, **filters}
+        if args.campaign_name:
+            filters["campaign_name"] = args.campaign_name
+        command = shlex.join(["scripts/campaign_list.py", *(sys.argv[1:] if argv is None else argv)])
+        out = export(frame, args.out, csv_raw=args.csv_raw, filters=filters, source=command)
+    except (ServingFileMissing, ValueError, pii.ContactsUnavailable, pii.ExportNotLogged) as error:
         print(f"[crm] {error}", file=sys.stderr)
         return 2
     if campaign is not None:

@@ -16,6 +16,14 @@ holding the old file keeps reading it until it reconnects (POSIX rename semantic
 file open in another process cannot be replaced: the new file is then left as
 <serving>.pending.duckdb and swapped in by the next publish, and the command says so.
 
+Personal data (SPEC section 12, crm_warehouse/pii.py): before anything is written, every column of
+the marts is checked against the columns tagged `contains_pii` (the build's serving.pii_columns); a
+mart column with a tagged name stops the publish with an error naming it. The restricted models
+(schema `restricted`: contact details) are published only when var crm_serving_include_pii is
+true, and only to the owner-only restricted serving file crm_serving_restricted.duckdb beside the
+serving file (never to the serving file or the Parquet files); when it is false, a restricted file
+left by an earlier publish is deleted.
+
 The serving file is written with storage_version v1.0.0 so DuckDB 1.x clients (many ODBC drivers in
 the field) can read it as well as the pinned DuckDB.
 
@@ -32,14 +40,17 @@ import contextlib
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
+from crm_warehouse import pii
 from crm_warehouse.paths import ROOT
 
-MARTS_SCHEMA = "marts"
+MARTS_SCHEMA = pii.MARTS_SCHEMA
+RESTRICTED_SCHEMA = pii.RESTRICTED_SCHEMA
 STORAGE_VERSION = "v1.0.0"
 
 
@@ -53,6 +64,13 @@ def default_paths(build_db: Path | None = None) -> tuple[Path, Path, Path]:
     return build_db, serving_db, parquet_dir
 
 
+def restricted_path(serving_db: Path) -> Path:
+    """The restricted serving file (contact details, only with var crm_serving_include_pii):
+    CRM_SERVING_RESTRICTED_PATH, default crm_serving_restricted.duckdb beside the serving file."""
+    configured = os.environ.get("CRM_SERVING_RESTRICTED_PATH")
+    return Path(configured) if configured else serving_db.with_name(serving_db.stem + "_restricted" + serving_db.suffix)
+
+
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -61,11 +79,11 @@ def sql_string(text: str | Path) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def mart_tables(connection: duckdb.DuckDBPyConnection, catalog: str = "build") -> list[str]:
+def mart_tables(connection: duckdb.DuckDBPyConnection, catalog: str = "build", schema: str = MARTS_SCHEMA) -> list[str]:
     rows = connection.execute(
         "select table_name from information_schema.tables where table_catalog = ? "
         "and table_schema = ? and table_type = 'BASE TABLE' order by table_name",
-        [catalog, MARTS_SCHEMA],
+        [catalog, schema],
     ).fetchall()
     return [row[0] for row in rows]
 
@@ -102,6 +120,7 @@ def remove_temporaries(serving_db: Path, parquet_dir: Path) -> None:
     """Temporaries of publishes that died (killed, power cut): each is a full copy of the marts."""
     for path in [
         *serving_db.parent.glob(f"{serving_db.stem}.tmp-*"),
+        *restricted_path(serving_db).parent.glob(f"{restricted_path(serving_db).stem}.tmp-*"),
         *parquet_dir.parent.glob(f"{parquet_dir.name}.tmp-*"),
         *parquet_dir.parent.glob(f"{parquet_dir.name}.old-*"),
     ]:
@@ -131,19 +150,24 @@ def publish(
     log=print,
     connection: duckdb.DuckDBPyConnection | None = None,
     catalog: str | None = None,
+    include_pii: bool | None = None,
 ) -> dict:
     """Copy the marts of build_db to a new serving file and Parquet folder, then swap them in.
 
     connection/catalog: an open connection in which build_db is already attached as `catalog` (dbt's
-    own connection, from the publish_serving model); without it, build_db is attached read-only."""
+    own connection, from the publish_serving model); without it, build_db is attached read-only.
+    include_pii: publish the restricted models to the restricted serving file; None = as var
+    crm_serving_include_pii was in the build (serving.pii_columns). pii.PiiPublishError, naming the
+    column, when a mart holds a column tagged as personal data: then nothing is written."""
     if not build_db.exists():
         raise SystemExit(f"build warehouse {build_db} does not exist: run `make build` first")
+    pii.restrict_file(build_db)  # it holds the contact details (schema restricted): owner-only
     serving_db.parent.mkdir(parents=True, exist_ok=True)
     parquet_dir.parent.mkdir(parents=True, exist_ok=True)
     with publish_lock(serving_db):
         remove_temporaries(serving_db, parquet_dir)
         try:
-            return _publish(build_db, serving_db, parquet_dir, log, connection, catalog)
+            return _publish(build_db, serving_db, parquet_dir, log, connection, catalog, include_pii)
         finally:
             remove_temporaries(serving_db, parquet_dir)
 
@@ -155,6 +179,7 @@ def _publish(
     log,
     given_connection: duckdb.DuckDBPyConnection | None = None,
     catalog: str | None = None,
+    include_pii: bool | None = None,
 ) -> dict:
     started = time.perf_counter()
     pending = serving_db.with_name(serving_db.stem + ".pending" + serving_db.suffix)
@@ -163,11 +188,11 @@ def _publish(
     for leftover in (temporary, Path(str(temporary) + ".wal")):
         leftover.unlink(missing_ok=True)
     shutil.rmtree(parquet_temporary, ignore_errors=True)
-    parquet_temporary.mkdir(parents=True)
 
     connection = given_connection or duckdb.connect(config=connection_config())
     serving = "crm_serving_new"  # the temporary serving file, attached under a name no build uses
     attached = False
+    restricted = None
     try:
         if given_connection is None:
             catalog = "build"
@@ -175,6 +200,11 @@ def _publish(
         tables = mart_tables(connection, catalog)
         if not tables:
             raise SystemExit(f"no tables in schema {MARTS_SCHEMA} of {build_db}: did the build succeed?")
+        # personal data never reaches the serving file: refuse before writing anything
+        _, include_pii_var = pii.check_published_columns(connection, catalog, MARTS_SCHEMA)
+        if include_pii is None:
+            include_pii = include_pii_var
+        parquet_temporary.mkdir(parents=True)
         connection.execute(
             f"attach {sql_string(temporary)} as {serving} (storage_version {sql_string(STORAGE_VERSION)})"
         )
@@ -191,6 +221,8 @@ def _publish(
         connection.execute(f"checkpoint {serving}")
         connection.execute(f"detach {serving}")
         attached = False
+        if include_pii:
+            restricted = _publish_restricted(connection, catalog, serving_db, log)
     finally:
         if given_connection is None:
             connection.close()
@@ -214,6 +246,8 @@ def _publish(
         log(f"[crm] {parquet_dir} is in use by another program; its files were not updated")
     shutil.rmtree(old_parquet, ignore_errors=True)
 
+    if not include_pii:
+        _remove_restricted(serving_db, log)
     elapsed = time.perf_counter() - started
     if swapped:
         log(f"[crm] published {len(tables)} marts to {serving_db} and {parquet_dir} in {elapsed:.1f} s")
@@ -228,8 +262,55 @@ def _publish(
         "serving_db": str(serving_db),
         "swapped": swapped,
         "parquet_swapped": parquet_swapped,
+        "restricted": restricted,
         "seconds": elapsed,
     }
+
+
+def _publish_restricted(connection: duckdb.DuckDBPyConnection, catalog: str, serving_db: Path, log) -> dict:
+    """Write the tables of schema `restricted` (contact details) to the restricted serving file,
+    owner-only: built in a new private folder (mkdtemp, 0700) beside it, made 0600, then renamed in
+    place (the .pending name when the file is open on Windows). Returns its path, tables and rows."""
+    target = restricted_path(serving_db)
+    tables = mart_tables(connection, catalog, RESTRICTED_SCHEMA)
+    if not tables:
+        raise pii.PiiPublishError(
+            f"var crm_serving_include_pii is true but schema {RESTRICTED_SCHEMA} of the build has no table to publish"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{target.stem}.tmp-{os.getpid()}-", dir=target.parent))
+    temporary = folder / target.name
+    name = "crm_serving_restricted_new"
+    counts = {}
+    try:
+        connection.execute(f"attach {sql_string(temporary)} as {name} (storage_version {sql_string(STORAGE_VERSION)})")
+        try:
+            for table in tables:
+                source = f"{quote(catalog)}.{quote(RESTRICTED_SCHEMA)}.{quote(table)}"
+                connection.execute(f"create table {name}.main.{quote(table)} as select * from {source}")
+                counts[table] = connection.execute(f"select count(*) from {source}").fetchall()[0][0]
+            connection.execute(f"checkpoint {name}")
+        finally:
+            connection.execute(f"detach {name}")
+        pii.restrict_file(temporary, like=target)
+        swapped = replace_file(temporary, target)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    where = target if swapped else target.with_name(target.stem + ".pending" + target.suffix)
+    log(f"[crm] personal data (var crm_serving_include_pii): {', '.join(tables)} published to {where}, owner-only")
+    return {"path": str(where), "tables": counts, "swapped": swapped}
+
+
+def _remove_restricted(serving_db: Path, log) -> None:
+    """Without crm_serving_include_pii no restricted file may linger from an earlier publish."""
+    target = restricted_path(serving_db)
+    for path in (target, target.with_name(target.stem + ".pending" + target.suffix)):
+        if path.exists():
+            try:
+                path.unlink()
+                log(f"[crm] {path} deleted: var crm_serving_include_pii is false")
+            except PermissionError:
+                log(f"[crm] {path} is open in another program and could not be deleted; delete it")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -238,8 +319,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--build-db", type=Path, default=build_db)
     parser.add_argument("--serving-db", type=Path, default=serving_db)
     parser.add_argument("--parquet-dir", type=Path, default=parquet_dir)
+    parser.add_argument(
+        "--include-pii",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="publish the contact details to the restricted serving file (default: as var crm_serving_include_pii "
+        "was in the last build)",
+    )
     args = parser.parse_args(argv)
-    publish(args.build_db, args.serving_db, args.parquet_dir)
+    try:
+        publish(args.build_db, args.serving_db, args.parquet_dir, include_pii=args.include_pii)
+    except pii.PiiPublishError as error:
+        raise SystemExit(f"[crm] {error}") from error
 
 
 if __name__ == "__main__":

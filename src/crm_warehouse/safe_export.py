@@ -25,6 +25,13 @@ CSV (`csv_bytes`), two modes
     raw (for machine imports): every value is written exactly as it is, nothing is prefixed or
     quoted beyond what CSV needs. Only for programs, never for a person to open in a spreadsheet.
 
+Control characters (.xlsx only, `replace_control_characters`)
+    openpyxl refuses a text value holding a control character other than tab, line feed and carriage
+    return (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F: XML 1.0 cannot store them), so one bad
+    name or city in a master row would abort a whole list. Before a frame is written to .xlsx each
+    such character is replaced by the visible placeholder U+FFFD `�`, and the number of cells
+    changed is reported. CSV keeps every value as it is.
+
 No dependency beyond pandas and openpyxl; imported by crm_warehouse.campaign_list, scripts/excel_report.py
 and, through crm_warehouse.campaign_list, by the app.
 """
@@ -44,6 +51,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # No letter (no function name, no A1/R1C1 reference), no `:`, `!`, `|`, `(`: nothing to evaluate.
 PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?: [0-9]+)*(?:\.[0-9]+)?")
 CSV_ESCAPE = "'"
+# What openpyxl (openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE) refuses in a cell: C0 controls but tab,
+# line feed and carriage return.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL_PLACEHOLDER = "\ufffd"
 
 
 def looks_like_formula(value: object) -> bool:
@@ -76,6 +87,26 @@ def csv_bytes(frame: pd.DataFrame, *, raw: bool = False) -> bytes:
     safe.columns = [escape_csv_value(str(column)) for column in safe.columns]
     # QUOTE_NONNUMERIC quotes every text field (and empty values) and leaves numbers bare.
     return safe.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode("utf-8-sig")
+
+
+def replace_control_characters(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """(a copy of frame with every control character of a text value replaced by
+    CONTROL_PLACEHOLDER, the number of cells changed), for an .xlsx export. Numbers, dates and
+    missing values are untouched; the frame itself is not changed."""
+    cleaned = frame.copy()
+    changed = 0
+    for column in cleaned.columns:
+        if pd.api.types.is_numeric_dtype(cleaned[column]):
+            continue
+        values = cleaned[column]
+        bad = values.map(lambda value: isinstance(value, str) and CONTROL_CHARACTERS.search(value) is not None)
+        count = int(bad.sum())
+        if count:
+            cleaned[column] = values.astype("object").where(
+                ~bad, values[bad].map(lambda value: CONTROL_CHARACTERS.sub(CONTROL_PLACEHOLDER, value))
+            )
+            changed += count
+    return cleaned, changed
 
 
 def neutralise_workbook(workbook) -> int:
