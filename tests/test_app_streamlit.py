@@ -16,15 +16,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-
-from crm_warehouse.publish import default_paths
+from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app" / "streamlit_app.py"
 
-
-streamlit_testing = pytest.importorskip("streamlit.testing.v1", reason="streamlit is not installed")
-AppTest = streamlit_testing.AppTest
 
 PAGES = {
     "views/kpi_board.py": "KPI board",
@@ -42,22 +38,10 @@ PAGES = {
 TIMEOUT = 60
 
 
-@pytest.fixture(scope="session")
-def serving_db() -> Path:
-    path = default_paths()[1]
-    if not path.exists():
-        pytest.skip(
-            f"serving warehouse {path} is missing: run `make build` first (CI builds and publishes it before pytest)"
-        )
-    return path
-
-
 @pytest.fixture(autouse=True)
-def serving_env(monkeypatch):
-    """The app under test reads the same serving file as the test's own queries."""
-    path = default_paths()[1]
-    if path.exists():
-        monkeypatch.setenv("CRM_SERVING_PATH", str(path))
+def serving_env(monkeypatch, serving_db):
+    """The app under test reads the same serving file as the test's own queries (conftest's serving_db)."""
+    monkeypatch.setenv("CRM_SERVING_PATH", str(serving_db))
 
 
 def sql(path: Path, query: str, params=None):

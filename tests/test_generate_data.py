@@ -503,10 +503,6 @@ def test_cli(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # the committed demo data set
 # ---------------------------------------------------------------------------------------------
-demo_present = pytest.mark.skipif(not (DEMO / gd.CUSTOMERS_FILE).exists(), reason="no demo data")
-
-
-@demo_present
 def test_demo_data_set():
     files = {p.name for p in DEMO.iterdir()}
     assert {
@@ -530,7 +526,6 @@ def test_demo_data_set():
     _check_every_tier_and_event(con, min_each=3)
 
 
-@demo_present
 def test_demo_data_is_reproducible(tmp_path):
     """The committed demo files are exactly what the documented command produces."""
     gd.generate(tmp_path, customers=3000, start_year=2023, years=3, seed=42, verbose=False, campaigns=True)

@@ -1,0 +1,71 @@
+"""The test suite's own support (tests/support/): each private-API use still works with the installed
+libraries, and a test that lacks something on this machine fails under CI=true."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+from conftest import ROOT, run_dbt
+from support import private_api
+
+
+def test_release_dbt_duckdb_instance_frees_the_file_dbt_wrote(tmp_path):
+    """dbt-duckdb keeps its DuckDB instance after an in-process command; the release closes it, so a
+    second connection with another configuration (read-only) opens the file."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    db = tmp_path / "wh" / "crm.duckdb"
+    run_dbt(ROOT / "data" / "demo", db, "seed", "--select", "reject_reasons")  # releases it on its way out
+    assert DuckDBConnectionManager._ENV is None
+    with duckdb.connect(str(db), read_only=True) as connection:
+        tables = connection.execute("select table_name from information_schema.tables").fetchall()
+    assert ("reject_reasons",) in tables
+
+
+def test_the_xdist_scheduler_override_still_has_its_hook():
+    from xdist.scheduler import LoadScopeScheduling
+
+    assert callable(getattr(LoadScopeScheduling, "_split_scope", None)), (
+        "pytest-xdist no longer has LoadScopeScheduling._split_scope: update tests/support/private_api.group_scheduler"
+    )
+
+
+def test_a_vanished_private_attribute_fails_with_the_library_and_the_fix():
+    class Library:
+        pass
+
+    with pytest.raises(private_api.PrivateApiChanged, match=r"somelib: .*Library\._gone is gone.*private_api\.py"):
+        private_api._require(Library, "_gone", "somelib", "do something")
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome", "said"), [("true", "failed", "CI: no browser here"), ("", "skipped", "no browser here")]
+)
+def test_lacking_skips_here_and_fails_in_ci(tmp_path, ci, outcome, said):
+    test_file = tmp_path / "test_lacks.py"
+    test_file.write_text(
+        textwrap.dedent(
+            f"""
+            import sys
+            sys.path.insert(0, {str(ROOT / "tests")!r})
+            from support.machine import lacking
+            
+            def test_needs_a_browser():
+                lacking("no browser here")
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-p", "no:xdist", str(test_file)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "CI": ci},
+    )
+    assert f"1 {outcome}" in result.stdout and said in result.stdout, result.stdout
