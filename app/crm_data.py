@@ -31,6 +31,7 @@ from crm_warehouse.constants import (
     TIER_ORDER,  # noqa: F401  (re-exported: app/views use data.TIER_ORDER)
     add_months,
     month_end,
+    segment_order,
 )
 
 ALL_SEGMENTS = "All customers"
@@ -103,6 +104,13 @@ def segments() -> pd.DataFrame:
     return query("select * from dim_rfm_segments order by segment_priority, segment_label")
 
 
+def score_options() -> list[int]:
+    """The R, F, M and T scores of this build, best first (var crm_score_bins: 5 to 1 by default, 4 to 1
+    with the bank's scheme), read from kpi_rfm_score_bands."""
+    scores = query("select distinct cast(score as integer) as score from kpi_rfm_score_bands order by score desc")
+    return [int(score) for score in scores["score"]]
+
+
 def latest_build() -> pd.DataFrame:
     return query("select build_id, built_at from fct_data_quality order by built_at desc limit 1")
 
@@ -170,13 +178,13 @@ def kpi_board(month: dt.date, segment: str | None) -> pd.DataFrame:
 
 def segment_summary(month: dt.date) -> pd.DataFrame:
     return query(
-        """
+        f"""
         select summary.*, segments.segment_priority, segments.segment_description,
             segments.segment_suggested_action
         from kpi_segment_summary as summary
         left join dim_rfm_segments as segments on summary.rfm_segment = segments.segment_label
         where summary.report_month = ?
-        order by coalesce(segments.segment_priority, 1000), summary.rfm_segment
+        order by {segment_order("segments")}, summary.rfm_segment
         """,
         [month],
     )
@@ -501,12 +509,12 @@ def campaign_results() -> pd.DataFrame:
 
 def value_by_segment(month: dt.date) -> pd.DataFrame:
     return query(
-        """
+        f"""
         select summary.*, segments.segment_priority
         from kpi_customer_value_by_segment as summary
         left join dim_rfm_segments as segments on summary.rfm_segment = segments.segment_label
         where summary.report_month = ?
-        order by coalesce(segments.segment_priority, 1000), summary.rfm_segment
+        order by {segment_order("segments")}, summary.rfm_segment
         """,
         [month],
     )

@@ -13,8 +13,12 @@
     before (_yoy_change): value / earlier value - 1, null when the earlier month is missing or 0.
 -#}
 {% macro crm_board_measures() -%}
-    {{ return(['sales', 'orders', 'buying_customers', 'active_customers', 'new_customers',
-        'lost_customers', 'reactivated_customers', 'average_order_value', 'sales_per_customer']) }}
+    {#- var crm_board_measures (dbt_project.yml): [column, label, kind] in board order; the app reads it too -#}
+    {%- set columns = [] -%}
+    {%- for measure in var('crm_board_measures') -%}
+        {%- do columns.append(measure[0]) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
 {%- endmacro %}
 
 {#- aggregates of sales lines (fct_sales columns), grouped by the caller -#}

@@ -54,6 +54,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from crm_warehouse import project_settings
+
 # ---------------------------------------------------------------------------------------------
 # file layouts
 # ---------------------------------------------------------------------------------------------
@@ -1046,7 +1048,7 @@ DEMO_CAMPAIGNS = [
     ("Loyalty SMS", "sms", (3, 12), 0.20, 0.0),  # no simulated effect
     ("Year-end offer", "email", None, 0.10, 0.25),  # window not over at the end date: running
 ]
-CAMPAIGN_WINDOW_DAYS = 30  # the warehouse's default var crm_campaign_response_window_days
+CAMPAIGN_WINDOW_DAYS = project_settings.campaign_response_window_days()  # var crm_campaign_response_window_days
 
 
 def _simulate_campaigns(

@@ -257,9 +257,21 @@ def test_rfm_search_box_finds_by_id_and_name(serving_db, latest):
     assert not at.exception and at.dataframe[0].value.empty
 
     at.text_input(key="rfm_search").set_value("").run()
+    assert at.multiselect(key="rfm_r").options == ["5", "4", "3", "2", "1"]  # the demo's quintiles
     at.multiselect(key="rfm_r").set_value([5]).run()
     table = at.dataframe[0].value
     assert not table.empty and set(table["recency_score"]) == {5}
+
+
+def test_score_options_follow_the_builds_bins(tmp_path, monkeypatch):
+    """With the bank's quartiles (crm_score_bins = 4) the RFM page offers 4 to 1, never a 5 that finds nobody."""
+    import crm_data
+
+    path = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create table kpi_rfm_score_bands as select range + 1 as score from range(4)")
+    monkeypatch.setenv("CRM_SERVING_PATH", str(path))
+    assert crm_data.score_options() == [4, 3, 2, 1]
 
 
 def test_sales_trend_period_switch(serving_db, latest):

@@ -14,6 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from crm_warehouse import project_settings
+from crm_warehouse.constants import NOT_ACTIVE
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
 
@@ -122,7 +125,9 @@ def crm_snapshot(con, anonymous=("general",)) -> duckdb.DuckDBPyRelation:
     """SPEC section 5, recomputed over the loaded raw tables (bad rows excluded, exact duplicates once).
 
     One row per in-scope customer and report month (from the month the customer exists), with
-    activity_status, value_tier and lifecycle_event. Default calibration."""
+    activity_status, value_tier and lifecycle_event. The tier thresholds are the seed
+    value_tier_calibration's (project_settings.value_tier_thresholds)."""
+    t = project_settings.value_tier_thresholds()
     anon = ", ".join(f"'{a}'" for a in anonymous)
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE products AS
@@ -149,10 +154,13 @@ def crm_snapshot(con, anonymous=("general",)) -> duckdb.DuckDBPyRelation:
       AND regexp_matches(t.quantity, {NUM}) AND regexp_matches(t.revenue, {NUM});
 
     CREATE OR REPLACE TEMP TABLE cm AS
-    SELECT customer_id, date_trunc('month', d) AS month, sum(q * unit_size) AS units,
-           count(DISTINCT invoice_id) AS n_inv
+    SELECT customer_id, date_trunc('month', d) AS month, sum(q * unit_size) AS units
     FROM lines WHERE category = 'consumable' AND q > 0
     GROUP BY ALL;
+
+    CREATE OR REPLACE TEMP TABLE core_invoices AS
+    SELECT DISTINCT customer_id, date_trunc('month', d) AS month, invoice_id
+    FROM lines WHERE category = 'consumable' AND q > 0;
 
     CREATE OR REPLACE TEMP TABLE months AS
     SELECT CAST(m AS DATE) AS report_month
@@ -172,27 +180,36 @@ def crm_snapshot(con, anonymous=("general",)) -> duckdb.DuckDBPyRelation:
         coalesce(sum(cm.units) FILTER (WHERE datediff('month', cm.month, m.report_month) < 1), 0) AS m1,
         coalesce(sum(cm.units) FILTER (WHERE datediff('month', cm.month, m.report_month) < 6), 0) AS m6,
         coalesce(sum(cm.units) FILTER (WHERE datediff('month', cm.month, m.report_month) < 12), 0) AS m12,
-        coalesce(sum(cm.units) FILTER (WHERE datediff('month', cm.month, m.report_month) < 13), 0) AS m13,
-        coalesce(sum(cm.n_inv) FILTER (WHERE datediff('month', cm.month, m.report_month) < 6), 0) AS o6
+        coalesce(sum(cm.units) FILTER (WHERE datediff('month', cm.month, m.report_month) < 13), 0) AS m13
     FROM scope s
     JOIN months m ON s.exists_from IS NULL OR m.report_month >= s.exists_from
     LEFT JOIN cm ON cm.customer_id = s.customer_id AND cm.month <= m.report_month
     GROUP BY ALL;
 
+    -- o6 (SPEC section 5): distinct invoices with a core positive line in the last 6 months (an
+    -- invoice number seen in two of those months is one order)
+    CREATE OR REPLACE TEMP TABLE agg_o6 AS
+    SELECT agg.*, (
+        SELECT count(DISTINCT ci.invoice_id) FROM core_invoices ci
+        WHERE ci.customer_id = agg.customer_id AND ci.month <= agg.report_month
+          AND datediff('month', ci.month, agg.report_month) < 6
+    ) AS o6
+    FROM agg;
+
     CREATE OR REPLACE TEMP TABLE snapshot AS
     SELECT *,
-        CASE WHEN m12 > 0 THEN 'Active' ELSE 'Not Active' END AS activity_status,
+        CASE WHEN m12 > 0 THEN 'Active' ELSE '{NOT_ACTIVE}' END AS activity_status,
         CASE WHEN m12 = 0 THEN NULL
              WHEN m6 = 0 THEN 'Passive'
-             WHEN m6 / 6 >= 1000 AND m6 / o6 >= 1500 AND o6 >= 6 THEN 'Diamond'
-             WHEN m6 / 6 >= 1000 AND o6 >= 3 THEN 'Platinum'
-             WHEN m6 / 6 >= 200 THEN 'Gold'
-             WHEN m6 / 6 >= 50 THEN 'Silver'
+             WHEN m6 / 6 >= {t["t_high"]} AND m6 / o6 >= {t["a_high"]} AND o6 >= {t["f_high"]} THEN 'Diamond'
+             WHEN m6 / 6 >= {t["t_high"]} AND o6 >= {t["f_mid"]} THEN 'Platinum'
+             WHEN m6 / 6 >= {t["t_mid_high"]} THEN 'Gold'
+             WHEN m6 / 6 >= {t["t_mid"]} THEN 'Silver'
              WHEN m6 > 0 THEN 'Bronze' END AS value_tier,
         CASE WHEN m1 > 0 AND m1 = m_total THEN 'New'
              WHEN m12 = 0 AND m13 > 0 THEN 'Lost'
              WHEN m1 > 0 AND m1 = m13 AND m_total > m13 THEN 'Reactivated' END AS lifecycle_event
-    FROM agg;
+    FROM agg_o6;
     """)
     return con.table("snapshot")
 
@@ -213,10 +230,10 @@ def month_counts(con, month_sql: str = "(SELECT max(report_month) FROM snapshot)
 
 def history_coverage(con) -> dict:
     """For each tier / event / Not Active: the number of report months in which it occurs."""
-    rows = con.execute("""
+    rows = con.execute(f"""
         SELECT value_tier, count(DISTINCT report_month) FROM snapshot WHERE value_tier IS NOT NULL GROUP BY ALL
         UNION ALL SELECT lifecycle_event, count(DISTINCT report_month) FROM snapshot WHERE lifecycle_event IS NOT NULL GROUP BY ALL
-        UNION ALL SELECT 'Not Active', count(DISTINCT report_month) FROM snapshot WHERE activity_status = 'Not Active'
+        UNION ALL SELECT '{NOT_ACTIVE}', count(DISTINCT report_month) FROM snapshot WHERE activity_status = '{NOT_ACTIVE}'
         UNION ALL SELECT 'months', count(*) FROM months
     """).fetchall()
     return dict(rows)
@@ -229,11 +246,11 @@ def _check_every_tier_and_event(con, min_each: int = 1) -> dict:
         assert c["tier"].get(t, 0) >= min_each, (t, c)
     for e in EVENTS:
         assert c["event"].get(e, 0) >= min_each, (e, c)
-    assert c["status"].get("Not Active", 0) >= min_each, c
+    assert c["status"].get(NOT_ACTIVE, 0) >= min_each, c
     # history: from month 14 on (first month where Reactivated can exist) every case in most months
     cov = history_coverage(con)
     later = cov["months"] - 13
-    for name in TIERS + EVENTS + ["Not Active"]:
+    for name in TIERS + EVENTS + [NOT_ACTIVE]:
         assert cov.get(name, 0) >= 0.8 * later, (name, cov)
     return c
 

@@ -54,17 +54,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from crm_warehouse import campaign_record, safe_export
+from crm_warehouse import campaign_record, project_settings, safe_export
+from crm_warehouse.constants import NOT_ACTIVE
 from crm_warehouse.publish import default_paths
 
+# {channel: (consent column, contact column)}: var crm_contact_channels of dbt_project.yml
 CHANNELS = {
-    "email": ("opt_email", "email"),
-    "sms": ("opt_sms", "mobile_number"),
-    "phone": ("opt_phone", "mobile_number"),
+    name: (columns["consent_column"], columns["contact_column"])
+    for name, columns in project_settings.contact_channels().items()
 }
 PII_COLUMNS = ("customer_name", "email", "mobile_number")
 TEXT_COLUMNS = ("customer_id", "mobile_number", "email", "customer_name", "rfm_cell")
-NOT_ACTIVE = "Not Active"
 
 # Non-PII columns of every list, in order.
 BASE_COLUMNS = (
