@@ -22,8 +22,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from crm_warehouse import campaign_list
-from crm_warehouse.campaign_list import ServingFileMissing  # noqa: F401  (re-exported for the app)
+from crm_warehouse import campaign_list, serving_file
 from crm_warehouse.constants import (
     ANONYMOUS,
     KPI_MEASURES,  # noqa: F401  (re-exported: app/views use data.KPI_MEASURES)
@@ -33,6 +32,7 @@ from crm_warehouse.constants import (
     month_end,
     segment_order,
 )
+from crm_warehouse.serving_file import ServingFileMissing  # noqa: F401  (re-exported for the app)
 
 ALL_SEGMENTS = "All customers"
 STATUS_ORDER = ["Active", NOT_ACTIVE]
@@ -45,7 +45,7 @@ PERIOD_TYPES = ["day", "month", "quarter", "year"]
 
 
 def serving_path() -> Path:
-    return campaign_list.serving_path()
+    return serving_file.serving_path()
 
 
 def serving_file_state() -> tuple[str, int]:

@@ -40,8 +40,8 @@ from openpyxl.utils import get_column_letter
 
 import excel_charts
 from crm_warehouse import constants, safe_export
-from crm_warehouse.campaign_list import ServingFileMissing, latest_month, parse_month, read_sql
 from crm_warehouse.constants import add_months
+from crm_warehouse.serving_file import ServingFileMissing, latest_month, parse_month, read_sql
 
 MONEY = "#,##0.00"
 INTEGER = "#,##0"
