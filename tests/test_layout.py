@@ -34,9 +34,9 @@ def test_get_fixture_sql_is_dbts_own_macro_but_for_the_marked_change():
         "compare dbt's get_fixture_sql with the copy, take dbt's again, re-apply the marked project change and "
         "update the version in the header"
     )
-    original = (
-        Path(global_project.__path__[0]) / "macros" / "unit_test_sql" / "get_fixture_sql.sql"
-    ).read_text(encoding="utf-8")
+    original = (Path(global_project.__path__[0]) / "macros" / "unit_test_sql" / "get_fixture_sql.sql").read_text(
+        encoding="utf-8"
+    )
     assert PROJECT_CHANGE.search(copy), "the project change is no longer marked in the copy"
     assert macro_body(PROJECT_CHANGE.sub("", copy), "get_fixture_sql") == macro_body(original, "get_fixture_sql"), (
         f"dbt-core {installed}'s get_fixture_sql differs from the project's copy apart from the marked change: "
@@ -64,11 +64,14 @@ def requirement_name(text: str) -> str:
 
 def test_pyproject_declares_what_the_package_imports_and_requirements_pin_it():
     declared = {
-        requirement_name(item) for item in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+        requirement_name(item)
+        for item in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     }
     imported = {MODULE_TO_DISTRIBUTION.get(name, name).lower() for name in third_party_imports(ROOT / "src")}
     assert imported <= declared, f"src/crm_warehouse imports {sorted(imported - declared)}: add them to pyproject.toml"
-    assert declared <= imported, f"pyproject.toml declares {sorted(declared - imported)}, which the package never imports"
+    assert declared <= imported, (
+        f"pyproject.toml declares {sorted(declared - imported)}, which the package never imports"
+    )
     pinned = {
         requirement_name(line)
         for line in (ROOT / "requirements.txt").read_text().splitlines()
