@@ -7,7 +7,9 @@ Active status and every lifecycle event in the latest month.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -551,3 +553,48 @@ def test_demo_data_is_reproducible(tmp_path):
     for p in generated:
         name = p.relative_to(tmp_path)
         assert (DEMO / name).read_bytes() == p.read_bytes(), name
+
+
+# ---------------------------------------------------------------------------------------------
+# the same output bytes for the same arguments (the generator's refactorings must keep them)
+# ---------------------------------------------------------------------------------------------
+# option sets whose outputs were digested (tests/fixtures/generator_digests.json) with the
+# generator as it was before it became the package src/crm_warehouse/synth/ (issue 26)
+DIGEST_CASES = {
+    "bad_rows_2y_seed3": dict(customers=400, start_year=2024, years=2, seed=3, bad_share=0.02),
+    "clean_seed7": dict(customers=1200, start_year=2023, years=3, seed=7, clean=True),
+    "campaigns_small_blocks": dict(
+        customers=900, start_year=2023, years=3, seed=11, campaigns=True, block_customers=300
+    ),
+    "end_date_lines": dict(customers=300, start_year=2022, years=2, seed=5, lines=9000, end_date="2023-08-15"),
+}
+BG_NBD_CASE = dict(
+    customers=2000,
+    bgnbd_params=(0.5, 8, 0.7, 2.5),
+    gamma_gamma_params=(6, 4, 15),
+    start_year=2023,
+    years=2,
+    cohort_weeks=52,
+    seed=42,
+)
+EXPECTED_DIGESTS = json.loads((Path(__file__).parent / "fixtures" / "generator_digests.json").read_text())
+
+
+def folder_digest(folder: Path) -> str:
+    """SHA-256 over every file's relative path and bytes, in path order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("case", sorted(DIGEST_CASES))
+def test_same_arguments_give_the_same_bytes_as_before(tmp_path, case):
+    gd.generate(tmp_path, verbose=False, **DIGEST_CASES[case])
+    assert folder_digest(tmp_path) == EXPECTED_DIGESTS[case], f"the generator's output for {case} changed"
+
+
+@pytest.mark.parametrize("model", ["bg_nbd", "mbg_nbd"])
+def test_bg_nbd_files_are_the_same_bytes_as_before(tmp_path, model):
+    gd.generate_bg_nbd(tmp_path, model=model, verbose=False, **BG_NBD_CASE)
+    assert folder_digest(tmp_path) == EXPECTED_DIGESTS[f"bgnbd_{model}"], f"the BG/NBD output ({model}) changed"
