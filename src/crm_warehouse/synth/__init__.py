@@ -35,7 +35,8 @@ the recovery test of the customer value models (SPEC section 9).
 Modules, one concern each (the command line is scripts/generate_data.py, which calls ``cli.main``):
 
 * ``landing_files``: ``generate()``, the whole run: blocks of customers, bad rows, the final files
-* ``file_layouts``: file names and columns; ``bad_input``: the bad-row classes and spoiled values
+* ``file_layouts``: file names and columns; ``bad_input``: the bad-row classes and spoiled values;
+  ``bad_rows``: which customers and lines get a bad row, and the spoiled transaction rows
 * ``personas``: personas, their shares and buying behaviour; ``name_lists``: names, cities, brands
 * ``report_calendar``: the generated months and years; ``basics``: day numbers, random streams, logging
 * ``products``: the catalogue; ``customer_parameters``: personas and purchase rates per customer

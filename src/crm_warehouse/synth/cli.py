@@ -24,48 +24,48 @@ def parameter_list(text: str, names: str):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(
+    parser = argparse.ArgumentParser(
         description=synth.__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--out", required=True, help="output folder (created; existing generated files replaced)")
-    ap.add_argument("--customers", type=int, default=3000)
-    ap.add_argument("--start-year", type=int, default=2023)
-    ap.add_argument("--years", type=int, default=3)
-    ap.add_argument(
+    parser.add_argument("--out", required=True, help="output folder (created; existing generated files replaced)")
+    parser.add_argument("--customers", type=int, default=3000)
+    parser.add_argument("--start-year", type=int, default=2023)
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument(
         "--lines",
         type=int,
         default=None,
         help="target number of transaction lines (default customers * 20; reached within ~+-10%% as long as "
         "it is at least ~10 lines per customer for 3 years of data, what the steady personas alone make)",
     )
-    ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument(
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
         "--bad-share",
         type=float,
         default=0.01,
         help="share of bad rows per file, split evenly over the bad classes (min 2 each)",
     )
-    ap.add_argument("--clean", action="store_true", help="no bad input at all")
-    ap.add_argument(
+    parser.add_argument("--clean", action="store_true", help="no bad input at all")
+    parser.add_argument(
         "--end-date",
         default=None,
         help="last invoice date YYYY-MM-DD (default Dec 31 of the last year); when given, the years "
         "written are --start-year .. the year of --end-date",
     )
-    ap.add_argument(
+    parser.add_argument(
         "--block-customers",
         type=int,
         default=None,
         help="customers per processing block (memory tuning; default ~1M lines per block)",
     )
-    ap.add_argument(
+    parser.add_argument(
         "--campaigns",
         action="store_true",
         help="record the demo campaigns (campaigns/ folder) and append their simulated responses",
     )
-    ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    ap.add_argument("--json", action="store_true", help="print the full summary as JSON on stdout")
-    bgnbd = ap.add_argument_group(
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument("--json", action="store_true", help="print the full summary as JSON on stdout")
+    bgnbd = parser.add_argument_group(
         "BG/NBD process (recovery tests of the customer value models, SPEC section 9)",
         "With --bgnbd-params the files hold customers of the BG/NBD generative process with these known "
         "parameters instead of the personas (one core product, one line per purchase day, no bad rows); "
@@ -101,44 +101,44 @@ def main(argv=None) -> int:
         default=52.0,
         help="first purchases spread uniformly over this many weeks from Jan 1 of --start-year (default 52)",
     )
-    a = ap.parse_args(argv)
-    if a.bgnbd_params is not None:
-        if a.lines is not None or a.campaigns:
-            ap.error("--lines and --campaigns do not apply with --bgnbd-params")
-        s = generate_bg_nbd(
-            a.out,
-            customers=a.customers,
-            bgnbd_params=a.bgnbd_params,
-            gamma_gamma_params=a.gamma_gamma_params,
-            model=a.bgnbd_model,
-            start_year=a.start_year,
-            years=a.years,
-            end_date=a.end_date,
-            cohort_weeks=a.cohort_weeks,
-            seed=a.seed,
-            verbose=not a.quiet,
+    args = parser.parse_args(argv)
+    if args.bgnbd_params is not None:
+        if args.lines is not None or args.campaigns:
+            parser.error("--lines and --campaigns do not apply with --bgnbd-params")
+        result = generate_bg_nbd(
+            args.out,
+            customers=args.customers,
+            bgnbd_params=args.bgnbd_params,
+            gamma_gamma_params=args.gamma_gamma_params,
+            model=args.bgnbd_model,
+            start_year=args.start_year,
+            years=args.years,
+            end_date=args.end_date,
+            cohort_weeks=args.cohort_weeks,
+            seed=args.seed,
+            verbose=not args.quiet,
         )
-        if a.json:
-            print(json.dumps(s, indent=2))
+        if args.json:
+            print(json.dumps(result, indent=2))
         return 0
-    if a.gamma_gamma_params is not None:
-        ap.error("--gamma-gamma-params needs --bgnbd-params")
-    s = generate(
-        a.out,
-        customers=a.customers,
-        start_year=a.start_year,
-        years=a.years,
-        lines=a.lines,
-        seed=a.seed,
-        bad_share=a.bad_share,
-        clean=a.clean,
-        end_date=a.end_date,
-        verbose=not a.quiet,
-        block_customers=a.block_customers,
-        campaigns=a.campaigns,
+    if args.gamma_gamma_params is not None:
+        parser.error("--gamma-gamma-params needs --bgnbd-params")
+    result = generate(
+        args.out,
+        customers=args.customers,
+        start_year=args.start_year,
+        years=args.years,
+        lines=args.lines,
+        seed=args.seed,
+        bad_share=args.bad_share,
+        clean=args.clean,
+        end_date=args.end_date,
+        verbose=not args.quiet,
+        block_customers=args.block_customers,
+        campaigns=args.campaigns,
     )
-    if a.json:
-        print(json.dumps(s, indent=2))
+    if args.json:
+        print(json.dumps(result, indent=2))
     return 0
 
 

@@ -57,7 +57,7 @@ def stratified_draw(rng, k: int, lo: int, hi: int) -> np.ndarray:
 
 def draw_customer_parameters(n: int, cal: ReportCalendar, seed: int, n_stores: int) -> dict:
     rng = random_stream(seed, 2)
-    M = cal.n_months
+    n_report_months = cal.n_months
     n_anon = max(3, int(round(ANON_SHARE * n))) if n >= 20 else 1
     n_id = n - n_anon
     counts = {p: int(np.floor(s * n_id)) for p, s in PERSONA_SHARES.items()}
@@ -111,20 +111,22 @@ def draw_customer_parameters(n: int, cal: ReportCalendar, seed: int, n_stores: i
     for p in steady:
         idx = np.flatnonzero(persona == p)
         k0 = int(round(0.55 * len(idx)))
-        start = np.concatenate([np.zeros(k0, dtype=np.int64), stratified_draw(rng, len(idx) - k0, 1, M - 1)])
+        start = np.concatenate(
+            [np.zeros(k0, dtype=np.int64), stratified_draw(rng, len(idx) - k0, 1, n_report_months - 1)]
+        )
         a1[idx] = rng.permutation(start)
-        b1[idx] = M - 1
+        b1[idx] = n_report_months - 1
         ph1[idx] = a1[idx] % period[idx]
     # lapsers: last purchase month L spread over the whole history (Passive 6-11 months later, Lost 12 later)
     idx = np.flatnonzero(persona == P_LAPSER)
-    L = stratified_draw(rng, len(idx), 0, max(0, M - 2))
+    L = stratified_draw(rng, len(idx), 0, max(0, n_report_months - 2))
     b1[idx] = L
     a1[idx] = np.maximum(0, L - rng.integers(0, 25, len(idx)))
     ph1[idx] = L % period[idx]
     # returners: buy until L, silent for 12+ months, come back in month R (Reactivated)
     idx = np.flatnonzero(persona == P_RETURNER)
-    if M >= 14:
-        R = stratified_draw(rng, len(idx), 13, M - 1)
+    if n_report_months >= 14:
+        R = stratified_draw(rng, len(idx), 13, n_report_months - 1)
         gap = (rng.random(len(idx)) * (np.minimum(6, R - 13) + 1)).astype(np.int64)
         L = R - 13 - gap
         b1[idx] = L
@@ -132,29 +134,31 @@ def draw_customer_parameters(n: int, cal: ReportCalendar, seed: int, n_stores: i
         ph1[idx] = L % period[idx]
         a2[idx] = R
         stay = rng.random(len(idx)) < 0.7
-        b2[idx] = np.where(stay, M - 1, np.minimum(M - 1, R + rng.integers(0, 13, len(idx))))
+        b2[idx] = np.where(
+            stay, n_report_months - 1, np.minimum(n_report_months - 1, R + rng.integers(0, 13, len(idx)))
+        )
         ph2[idx] = R % period[idx]
     else:  # too short a history for a 13-month gap: behave as lapsers
-        L = stratified_draw(rng, len(idx), 0, max(0, M - 2))
+        L = stratified_draw(rng, len(idx), 0, max(0, n_report_months - 2))
         b1[idx] = L
         a1[idx] = np.maximum(0, L - rng.integers(0, 25, len(idx)))
         ph1[idx] = L % period[idx]
     # newcomers: first purchase in one of the last 12 months (New), then keep buying
     idx = np.flatnonzero(persona == P_NEWCOMER)
-    a1[idx] = stratified_draw(rng, len(idx), max(0, M - 12), M - 1)
-    b1[idx] = M - 1
+    a1[idx] = stratified_draw(rng, len(idx), max(0, n_report_months - 12), n_report_months - 1)
+    b1[idx] = n_report_months - 1
     ph1[idx] = a1[idx] % period[idx]
     # casual buyers (Poisson, rate set from --lines later)
     idx = np.flatnonzero(persona == P_CASUAL)
     k = len(idx)
     from_start = rng.random(k) < 0.4
-    a = np.where(from_start, 0, rng.integers(0, M, k))
+    a = np.where(from_start, 0, rng.integers(0, n_report_months, k))
     stays = rng.random(k) < 0.7
-    b = np.where(stays, M - 1, a + (rng.random(k) * (M - a)).astype(np.int64))
+    b = np.where(stays, n_report_months - 1, a + (rng.random(k) * (n_report_months - a)).astype(np.int64))
     a1[idx], b1[idx] = a, b
     rate[idx] = 0.6 + 0.8 * rng.random(k)  # relative rate, scaled later
     idx = np.flatnonzero(persona == P_ANON)
-    a1[idx], b1[idx] = 0, M - 1
+    a1[idx], b1[idx] = 0, n_report_months - 1
     rate[idx] = 0.7 + 0.6 * rng.random(len(idx))
 
     # descriptive attributes
@@ -188,28 +192,33 @@ def draw_customer_parameters(n: int, cal: ReportCalendar, seed: int, n_stores: i
     }
 
 
-def calibrate_purchase_rates(customer_params: dict, M: int, target_lines: int) -> tuple[float, float, float]:
+def calibrate_purchase_rates(
+    customer_params: dict, n_report_months: int, target_lines: int
+) -> tuple[float, float, float]:
     """Scale the Poisson rates of casual and walk-in customers so total lines ~ target.
 
     Returns (casual multiplier, anonymous multiplier, expected fixed lines)."""
-    per = customer_params["persona"]
-    sched = np.isin(per, SCHEDULE_PERSONAS)
+    customer_personas = customer_params["persona"]
+    sched = np.isin(customer_personas, SCHEDULE_PERSONAS)
     orders = (
         aligned_count(customer_params["a1"], customer_params["b1"], customer_params["ph1"], customer_params["period"])
         + aligned_count(customer_params["a2"], customer_params["b2"], customer_params["ph2"], customer_params["period"])
     ) * customer_params["cnt"]
     cap = np.maximum(1, customer_params["units"] // 150).astype(np.int64)
-    ncore = np.zeros(len(per))
+    ncore = np.zeros(len(customer_personas))
     for kk in (1, 2, 3):
         ncore += np.where(kk <= customer_params["kmax"], np.minimum(kk, cap), 0)
     ncore /= customer_params["kmax"]
     fixed = float(np.sum(np.where(sched, orders * (ncore + P_EXTRA_OTHER_LINE), 0)))
     fixed += float(np.sum(sched & (orders > 0))) * P_DEVICE_FIRST * 1.25
-    fixed += float(np.sum(per == P_DEVICE)) * 1.5 * 1.3 + float(np.sum(per == P_OTHER)) * 2.5 * 1.5
+    fixed += (
+        float(np.sum(customer_personas == P_DEVICE)) * 1.5 * 1.3
+        + float(np.sum(customer_personas == P_OTHER)) * 2.5 * 1.5
+    )
     fixed *= 1 + P_RETURN
     months = np.where(customer_params["a1"] >= 0, customer_params["b1"] - customer_params["a1"] + 1, 0)
-    cas = per == P_CASUAL
-    anon = per == P_ANON
+    cas = customer_personas == P_CASUAL
+    anon = customer_personas == P_ANON
     cas_base = float(np.sum(customer_params["rate"][cas] * months[cas])) * (2.0 * (1 + P_RETURN) + 0.0)
     cas_base += float(np.sum(cas)) * P_DEVICE_FIRST * 1.25
     anon_base = float(np.sum(customer_params["rate"][anon] * months[anon])) * 2.5 * (1 + P_RETURN)
@@ -219,7 +228,7 @@ def calibrate_purchase_rates(customer_params: dict, M: int, target_lines: int) -
     cas_mult = rest / cas_base if cas_base > 0 else 0.0
     if cas_mult < 0.05:
         log_progress(
-            f"warning: --lines {target_lines} is low for {customer_params['n']} customers over {M} months "
+            f"warning: --lines {target_lines} is low for {customer_params['n']} customers over {n_report_months} months "
             f"(the steady personas alone make ~{int(fixed)} lines); the output will exceed the target"
         )
         cas_mult = 0.05

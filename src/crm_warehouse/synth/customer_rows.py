@@ -29,8 +29,8 @@ def write_customer_part(
     nb = hi - lo
     sl = slice(lo, hi)
     cid = np.arange(lo + 1, hi + 1, dtype=np.int64)
-    per = customer_params["persona"][sl]
-    anon = per == P_ANON
+    customer_personas = customer_params["persona"][sl]
+    anon = customer_personas == P_ANON
     first = b.first_purchase
     r = rng.random(nb)
     created = np.where(

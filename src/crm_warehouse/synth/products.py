@@ -95,10 +95,10 @@ def build_products(seed: int, n_bad: dict[str, int]):
     # product groups used to re-draw a product that collides within an invoice
     groups = [np.flatnonzero((cat == C_CONSUMABLE) & (pack == p)) for p in PACKS]
     groups += [np.flatnonzero(cat == c) for c in (C_DEVICE, C_ACCESSORY, C_SPARE)]
-    gsize = np.array([len(g) for g in groups])
-    gmem = np.zeros((len(groups), gsize.max()), dtype=np.int64)
+    group_sizes = np.array([len(g) for g in groups])
+    group_members = np.zeros((len(groups), group_sizes.max()), dtype=np.int64)
     for i, g in enumerate(groups):
-        gmem[i, : len(g)] = g
+        group_members[i, : len(g)] = g
     group_of = np.zeros(n, dtype=np.int64)
     for i, g in enumerate(groups):
         group_of[g] = i
@@ -182,8 +182,8 @@ def build_products(seed: int, n_bad: dict[str, int]):
         "pack": pack,
         "price": price,
         "cons_by_pack": cons_by_pack,
-        "gmem": gmem,
-        "gsize": gsize,
+        "gmem": group_members,
+        "gsize": group_sizes,
         "group_of": group_of,
         "other": np.flatnonzero((cat == C_ACCESSORY) | (cat == C_SPARE)),
         "device": np.flatnonzero(cat == C_DEVICE),

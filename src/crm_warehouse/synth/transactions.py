@@ -29,27 +29,27 @@ class TransactionBlock:
         self.n_stores = n_stores
         nb = hi - lo
         sl = slice(lo, hi)
-        per = customer_params["persona"][sl]
+        personas = customer_params["persona"][sl]
         M = cal.n_months
         months = np.arange(M)
         # ---- order lists: (local customer, day) and the kind of lines they get
         o_cust, o_day, o_kind = [], [], []  # kind: 0 schedule, 1 casual, 2 anonymous, 3 device, 4 other
         # schedule personas: exact rhythm
-        s_idx = np.flatnonzero(np.isin(per, SCHEDULE_PERSONAS))
+        s_idx = np.flatnonzero(np.isin(personas, SCHEDULE_PERSONAS))
         if len(s_idx):
-            g = lo + s_idx
-            p = customer_params["period"][g][:, None]
-            w1 = (
-                (months >= customer_params["a1"][g][:, None])
-                & (months <= customer_params["b1"][g][:, None])
-                & ((months - customer_params["ph1"][g][:, None]) % p == 0)
+            customer_index = lo + s_idx
+            p = customer_params["period"][customer_index][:, None]
+            in_first_window = (
+                (months >= customer_params["a1"][customer_index][:, None])
+                & (months <= customer_params["b1"][customer_index][:, None])
+                & ((months - customer_params["ph1"][customer_index][:, None]) % p == 0)
             )
-            w2 = (
-                (months >= customer_params["a2"][g][:, None])
-                & (months <= customer_params["b2"][g][:, None])
-                & ((months - customer_params["ph2"][g][:, None]) % p == 0)
+            in_second_window = (
+                (months >= customer_params["a2"][customer_index][:, None])
+                & (months <= customer_params["b2"][customer_index][:, None])
+                & ((months - customer_params["ph2"][customer_index][:, None]) % p == 0)
             )
-            counts = (w1 | w2) * customer_params["cnt"][g][:, None]
+            counts = (in_first_window | in_second_window) * customer_params["cnt"][customer_index][:, None]
             ci, mi = np.nonzero(counts)
             reps = counts[ci, mi]
             oc, om = np.repeat(s_idx[ci], reps), np.repeat(mi, reps)
@@ -58,13 +58,19 @@ class TransactionBlock:
             o_kind.append(np.zeros(len(oc), dtype=np.int8))
         # Poisson buyers
         for kind, pp, mult in ((1, P_CASUAL, cas_mult), (2, P_ANON, anon_mult)):
-            p_idx = np.flatnonzero(per == pp)
+            p_idx = np.flatnonzero(personas == pp)
             if not len(p_idx):
                 continue
-            g = lo + p_idx
-            inwin = (months >= customer_params["a1"][g][:, None]) & (months <= customer_params["b1"][g][:, None])
-            lam = (customer_params["rate"][g] * mult)[:, None] * inwin * (cal.month_len / 30.4)[None, :]
-            counts = rng.poisson(lam)
+            customer_index = lo + p_idx
+            in_buying_window = (months >= customer_params["a1"][customer_index][:, None]) & (
+                months <= customer_params["b1"][customer_index][:, None]
+            )
+            expected_orders = (
+                (customer_params["rate"][customer_index] * mult)[:, None]
+                * in_buying_window
+                * (cal.month_len / 30.4)[None, :]
+            )
+            counts = rng.poisson(expected_orders)
             ci, mi = np.nonzero(counts)
             reps = counts[ci, mi]
             oc, om = np.repeat(p_idx[ci], reps), np.repeat(mi, reps)
@@ -74,7 +80,7 @@ class TransactionBlock:
         # device-only and accessories/spare-parts-only customers
         span = cal.end_day - cal.start_day + 1
         for kind, pp, lo_n, hi_n in ((3, P_DEVICE, 1, 2), (4, P_OTHER, 1, 4)):
-            p_idx = np.flatnonzero(per == pp)
+            p_idx = np.flatnonzero(personas == pp)
             k = rng.integers(lo_n, hi_n + 1, len(p_idx))
             oc = np.repeat(p_idx, k)
             o_cust.append(oc)
@@ -92,7 +98,7 @@ class TransactionBlock:
         np.minimum.at(first_core, o_cust[l_ord[is_core]], o_day[l_ord[is_core]])
         has_core = first_core < np.iinfo(np.int64).max
         dev_c = np.flatnonzero(
-            has_core & (rng.random(nb) < P_DEVICE_FIRST) & np.isin(per, SCHEDULE_PERSONAS + (P_CASUAL,))
+            has_core & (rng.random(nb) < P_DEVICE_FIRST) & np.isin(personas, SCHEDULE_PERSONAS + (P_CASUAL,))
         )
         if len(dev_c):
             d_day = np.maximum(cal.start_day, first_core[dev_c] - rng.integers(0, 121, len(dev_c)))
@@ -157,13 +163,13 @@ class TransactionBlock:
         """(order index, product index, quantity) for orders of the given kinds."""
         rng, prod, customer_params, lo = self.rng, self.prod, self.cp, self.lo
         parts = []
-        # schedule orders: core lines sized to the customer's units per order
+        # schedule orders: core lines sized to the customer's units personas order
         s = np.flatnonzero(o_kind == 0)
         if len(s):
-            g = lo + o_cust[s]
-            u = customer_params["units"][g]
+            customer_index = lo + o_cust[s]
+            u = customer_params["units"][customer_index]
             cap = np.maximum(1, (u // 150).astype(np.int64))
-            ncore = np.minimum(rng.integers(1, customer_params["kmax"][g] + 1), cap)
+            ncore = np.minimum(rng.integers(1, customer_params["kmax"][customer_index] + 1), cap)
             lo_ = np.repeat(s, ncore)
             lu = np.repeat(u, ncore)
             w = rng.uniform(0.6, 1.4, len(lo_))
@@ -217,7 +223,7 @@ class TransactionBlock:
         l_ord = np.concatenate([p[0] for p in parts]).astype(np.int64)
         l_prod = np.concatenate([p[1] for p in parts]).astype(np.int64)
         l_qty = np.concatenate([p[2] for p in parts]).astype(np.int64)
-        # a product at most once per invoice: re-draw colliding lines in the same group, drop leftovers
+        # a product at most once personas invoice: re-draw colliding lines in the same group, drop leftovers
         for _ in range(6):
             o = np.lexsort((l_prod, l_ord))
             dup = np.zeros(len(o), dtype=bool)
