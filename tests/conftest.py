@@ -59,6 +59,23 @@ def demo_manifest(tmp_path_factory) -> dict:
     return json.loads((build_once(tmp_path_factory, "demo_parse", make) / "target" / "manifest.json").read_text())
 
 
+def current_demo_build(build_path: Path, serving_path: Path) -> bool:
+    """Whether build_path and serving_path hold the demo built by this version of the project: the
+    markers scripts/tasks.py writes after a build (make build, make test) name the demo raw folder and
+    the project fingerprint of today's files."""
+    import tasks  # scripts/tasks.py (pytest's pythonpath has scripts/)
+
+    raw_marker = Path(f"{build_path}.raw_dir")
+    project_marker = Path(f"{build_path}.project")
+    if not (build_path.exists() and serving_path.exists() and raw_marker.exists() and project_marker.exists()):
+        return False
+    built_from = Path(raw_marker.read_text().strip())
+    return (
+        built_from.resolve() == (ROOT / "data" / "demo").resolve()
+        and project_marker.read_text().strip() == tasks.project_fingerprint()
+    )
+
+
 # The production build of the demo data (`make build`): models, data tests and the publish node.
 PRODUCTION_BUILD = ("build", "--exclude-resource-type", "unit_test", "--full-refresh")
 
@@ -68,11 +85,12 @@ def demo_build(tmp_path_factory) -> tuple[Path, Path]:
     """(build warehouse, serving file) of the demo data as `make build` makes them.
 
     `make test` (and CI) builds and publishes the project's own warehouse/ before pytest: it is used
-    as it is. Without it (a bare `pytest` on a fresh clone) the demo is built and published here,
-    once per run, into the run's temporary folder: a test that needs a warehouse builds it or
-    fails, it never skips. CRM_TEST_OWN_BUILD=1 builds it here even when warehouse/ exists."""
+    as it is when it is current (current_demo_build). Otherwise (a bare `pytest` on a fresh clone, a
+    warehouse of other data or of an older version of the project) the demo is built and published
+    here, once per run, into the run's temporary folder: a test that needs a warehouse builds it or
+    fails, it never skips nor reads a stale one. CRM_TEST_OWN_BUILD=1 always builds it here."""
     build_path, serving_path, _ = default_paths()
-    if build_path.exists() and serving_path.exists() and os.environ.get("CRM_TEST_OWN_BUILD", "") in ("", "0"):
+    if current_demo_build(build_path, serving_path) and os.environ.get("CRM_TEST_OWN_BUILD", "") in ("", "0"):
         return build_path, serving_path
 
     def make(folder: Path) -> None:

@@ -85,3 +85,30 @@ def test_the_serving_file_reader_has_its_own_module_and_the_old_names_still_work
 
     for name in ("ServingFileMissing", "read_sql", "latest_month", "parse_month", "serving_path"):
         assert getattr(campaign_list, name) is getattr(serving_file, name), name
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in str(text).split("."))
+
+
+def test_deprecated_mart_columns_name_their_removal_version_and_are_gone_by_then():
+    """A deprecated column (meta deprecated: true) names its replacement and the project version that
+    removes it (meta removed_in); once dbt_project.yml reaches that version the column must be gone."""
+    import yaml
+
+    project_version = version_tuple(yaml.safe_load((ROOT / "dbt_project.yml").read_text())["version"])
+    deprecated = []
+    for path in sorted((ROOT / "models" / "marts").glob("*.yml")):
+        for model in yaml.safe_load(path.read_text()).get("models") or []:
+            for column in model.get("columns") or []:
+                meta = (column.get("config") or {}).get("meta") or column.get("meta") or {}
+                if not meta.get("deprecated"):
+                    continue
+                where = f"{model['name']}.{column['name']}"
+                deprecated.append(where)
+                assert meta.get("replaced_by") and meta.get("removed_in"), f"{where}: name replaced_by and removed_in"
+                assert project_version < version_tuple(meta["removed_in"]), (
+                    f"{where} is deprecated until {meta['removed_in']} and the project is at that version: remove it"
+                )
+                assert f"Removed in version {meta['removed_in']}" in column["description"], where
+    assert {"fct_sales.is_crm_customer", "kpi_sales_by_category.sales_month"} <= set(deprecated)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -69,3 +70,23 @@ def test_lacking_skips_here_and_fails_in_ci(tmp_path, ci, outcome, said):
         env={**os.environ, "CI": ci},
     )
     assert f"1 {outcome}" in result.stdout and said in result.stdout, result.stdout
+
+
+def test_a_warehouse_of_another_project_version_or_raw_folder_is_not_reused(tmp_path):
+    """demo_build reuses warehouse/ only when the markers of scripts/tasks.py say: the demo, built by
+    this version of the project; anything else is built afresh (never a stale warehouse, never a skip)."""
+    import tasks
+    from conftest import current_demo_build
+
+    build, serving = tmp_path / "crm.duckdb", tmp_path / "crm_serving.duckdb"
+    build.write_text("")
+    serving.write_text("")
+    assert not current_demo_build(build, serving)  # no markers: unknown origin
+    Path(f"{build}.raw_dir").write_text(str(ROOT / "data" / "demo") + "\n")
+    Path(f"{build}.project").write_text(tasks.project_fingerprint() + "\n")
+    assert current_demo_build(build, serving)
+    Path(f"{build}.project").write_text("an older version of the project\n")
+    assert not current_demo_build(build, serving)
+    Path(f"{build}.project").write_text(tasks.project_fingerprint() + "\n")
+    Path(f"{build}.raw_dir").write_text(str(tmp_path / "other_raw") + "\n")
+    assert not current_demo_build(build, serving)
