@@ -24,7 +24,7 @@ from support.dbt_runner import (  # noqa: F401  (re-exported for the test files)
 )
 from support.machine import IN_CI, lacking  # noqa: F401
 from support.private_api import group_scheduler
-from support.scheduling import slowest_first, xdist_group_of
+from support.scheduling import FILE_SECONDS_KEY, record_file_seconds, slowest_first, xdist_group_of
 from support.shared import build_once, exclusive, shared_path  # noqa: F401
 
 
@@ -133,4 +133,27 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def pytest_collection_modifyitems(config, items):
-    slowest_first(items)
+    cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
+    slowest_first(items, cache.get(FILE_SECONDS_KEY, None) if cache else None)
+
+
+FILE_SECONDS: dict[str, float] = {}
+
+
+def whole_suite(config) -> bool:
+    """A run of every test (no -k / -m, only folders named): its file seconds are worth keeping."""
+    return not config.option.keyword and not config.option.markexpr and all(Path(arg).is_dir() for arg in config.args)
+
+
+def pytest_runtest_logreport(report):
+    record_file_seconds(FILE_SECONDS, report)  # under xdist the controller sees every worker's reports
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """After a whole, passing run (the xdist controller, or plain pytest), keep each file's seconds:
+    the next run starts the longest files first (tests/support/scheduling.py)."""
+    config = session.config
+    cache = getattr(config, "cache", None)
+    if cache is None or hasattr(config, "workerinput") or exitstatus != 0 or not whole_suite(config):
+        return
+    cache.set(FILE_SECONDS_KEY, {name: round(seconds, 1) for name, seconds in FILE_SECONDS.items()})

@@ -90,3 +90,14 @@ def test_a_warehouse_of_another_project_version_or_raw_folder_is_not_reused(tmp_
     Path(f"{build}.project").write_text(tasks.project_fingerprint() + "\n")
     Path(f"{build}.raw_dir").write_text(str(tmp_path / "other_raw") + "\n")
     assert not current_demo_build(build, serving)
+
+
+def test_files_go_longest_first_by_the_last_full_runs_measure_else_the_committed_order():
+    from support.scheduling import SLOW_FIRST, file_order
+
+    names = {"test_tasks.py", SLOW_FIRST[0], SLOW_FIRST[1]}
+    assert file_order(names, None) == [SLOW_FIRST[0], SLOW_FIRST[1], "test_tasks.py"]
+    measured = {"test_tasks.py": 90.0, SLOW_FIRST[0]: 10.0, SLOW_FIRST[1]: 50.0}
+    assert file_order(names, measured) == ["test_tasks.py", SLOW_FIRST[1], SLOW_FIRST[0]]
+    # a file the last run did not measure (new): the committed order, not a guess
+    assert file_order(names | {"test_new.py"}, measured)[:2] == [SLOW_FIRST[0], SLOW_FIRST[1]]

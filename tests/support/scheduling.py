@@ -10,29 +10,32 @@ from pathlib import Path
 # a test file is one group, kept in one worker so that its module fixtures are built once; the
 # tests of SPREAD_FILES (which use only session fixtures, built once per run under a lock, see
 # build_once, and their own tmp_path) and of OWN_GROUP (a module fixture of their own) are groups
-# of their own and go to whichever worker is free. Groups are handed out in SLOW_FIRST's order,
-# the longest first, so that the workers finish together; the first groups need no session
-# warehouse, so one worker starts on them while the other builds it; files not listed come after,
-# in their usual order. Without xdist the order is the same.
+# of their own and go to whichever worker is free. Groups are handed out in file_order, the longest
+# first, so that the workers finish together; the first groups need no session warehouse, so one
+# worker starts on them while the other builds it. Without xdist the order is the same.
 SPREAD_FILES = {"test_incremental.py"}
 OWN_GROUP = {"test_calendar_eras.py::test_thirty_years_give_372_report_months_in_every_monthly_mart"}
-SLOW_FIRST = (  # worker seconds of each file in a make test run (2 workers), longest first
-    "test_calendar_eras.py",  # 55 s (two module builds of other eras, with every data test)
-    "test_incremental.py",  # 175 s: 15 tests of 5-18 s, one by one
-    "test_bi_handoff.py",  # 50 s (real builds and publishes)
-    "test_refresh.py",  # 48 s
-    "test_benchmark.py",  # 42 s (scripts/benchmark.py at 4k lines)
-    "test_odbc.py",  # 40 s (a plain dbt build while ODBC readers read)
-    "test_staging_quality.py",  # 37 s
-    "test_app_browser.py",  # 34 s (Streamlit + chromium)
-    "test_rfm_schemes.py",  # 23 s
-    "test_campaigns.py",  # 19 s (a 9,000-customer build with campaigns)
-    "test_customer_value_cdnow.py",  # 15 s
-    "test_snapshot_reference.py",  # 11 s
-    "test_app_streamlit.py",  # 11 s
-    "test_customer_value_recovery.py",  # 9 s
-    "test_export_safety.py",  # 7 s
+# The order of a run without measurements of its own (a fresh clone: pytest's cache is empty), the
+# longest first as measured on a `make test` run; after a full run, the next run orders the files by
+# the seconds that run measured (FILE_SECONDS_KEY in pytest's cache, record_file_seconds).
+SLOW_FIRST = (
+    "test_calendar_eras.py",
+    "test_incremental.py",
+    "test_bi_handoff.py",
+    "test_refresh.py",
+    "test_benchmark.py",
+    "test_odbc.py",
+    "test_staging_quality.py",
+    "test_app_browser.py",
+    "test_rfm_schemes.py",
+    "test_campaigns.py",
+    "test_customer_value_cdnow.py",
+    "test_snapshot_reference.py",
+    "test_app_streamlit.py",
+    "test_customer_value_recovery.py",
+    "test_export_safety.py",
 )
+FILE_SECONDS_KEY = "crm/file_seconds"
 
 
 def xdist_group_of(nodeid: str) -> str:
@@ -44,7 +47,22 @@ def xdist_group_of(nodeid: str) -> str:
     return path
 
 
-def slowest_first(items) -> None:
-    """Sort the collected tests in SLOW_FIRST's order of their files (stable: a file's order is kept)."""
+def file_order(names: set[str], measured: dict[str, float] | None) -> list[str]:
+    """The test files, longest first: by the seconds of the last full run when it measured every one
+    of them, else SLOW_FIRST's order (files it does not list after, in their usual order)."""
+    if measured and names <= set(measured):
+        return sorted(names, key=lambda name: -measured[name])
     rank = {name: position for position, name in enumerate(SLOW_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    return sorted(names, key=lambda name: rank.get(name, len(rank)))
+
+
+def slowest_first(items, measured: dict[str, float] | None = None) -> None:
+    """Sort the collected tests in file_order (stable: a file's own order is kept)."""
+    order = {name: position for position, name in enumerate(file_order({item.path.name for item in items}, measured))}
+    items.sort(key=lambda item: order[item.path.name])
+
+
+def record_file_seconds(seconds: dict[str, float], report) -> None:
+    """Add a test report's duration (setup, call, teardown) to its file's seconds."""
+    name = Path(report.nodeid.split("::", 1)[0]).name
+    seconds[name] = seconds.get(name, 0.0) + report.duration
