@@ -95,9 +95,26 @@ def test_a_warehouse_of_another_project_version_or_raw_folder_is_not_reused(tmp_
 def test_files_go_longest_first_by_the_last_full_runs_measure_else_the_committed_order():
     from support.scheduling import SLOW_FIRST, file_order
 
-    names = {"test_tasks.py", SLOW_FIRST[0], SLOW_FIRST[1]}
-    assert file_order(names, None) == [SLOW_FIRST[0], SLOW_FIRST[1], "test_tasks.py"]
-    measured = {"test_tasks.py": 90.0, SLOW_FIRST[0]: 10.0, SLOW_FIRST[1]: 50.0}
-    assert file_order(names, measured) == ["test_tasks.py", SLOW_FIRST[1], SLOW_FIRST[0]]
+    names = ["test_tasks.py", "test_layout.py", SLOW_FIRST[1], SLOW_FIRST[0]]
+    # unlisted files keep their collection order (every xdist worker must collect the same order)
+    assert file_order(names, None) == [SLOW_FIRST[0], SLOW_FIRST[1], "test_tasks.py", "test_layout.py"]
+    measured = {"test_tasks.py": 90.0, "test_layout.py": 1.0, SLOW_FIRST[0]: 10.0, SLOW_FIRST[1]: 50.0}
+    assert file_order(names, measured) == ["test_tasks.py", SLOW_FIRST[1], SLOW_FIRST[0], "test_layout.py"]
     # a file the last run did not measure (new): the committed order, not a guess
-    assert file_order(names | {"test_new.py"}, measured)[:2] == [SLOW_FIRST[0], SLOW_FIRST[1]]
+    assert file_order([*names, "test_new.py"], measured)[:2] == [SLOW_FIRST[0], SLOW_FIRST[1]]
+
+
+def test_every_xdist_worker_collects_the_same_order():
+    """Workers are separate processes with their own string hash seed: the order must not depend on it."""
+    orders = set()
+    for seed in ("1", "2"):
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert result.returncode == 0, result.stdout[-2000:]
+        orders.add(tuple(line for line in result.stdout.splitlines() if "::" in line))
+    assert len(orders) == 1

@@ -47,10 +47,12 @@ def xdist_group_of(nodeid: str) -> str:
     return path
 
 
-def file_order(names: set[str], measured: dict[str, float] | None) -> list[str]:
-    """The test files, longest first: by the seconds of the last full run when it measured every one
-    of them, else SLOW_FIRST's order (files it does not list after, in their usual order)."""
-    if measured and names <= set(measured):
+def file_order(names: list[str], measured: dict[str, float] | None) -> list[str]:
+    """The test files (names in collection order), longest first: by the seconds of the last full run
+    when it measured every one of them, else SLOW_FIRST's order, files it does not list after in
+    collection order. Deterministic (a stable sort of a list, never of a set): every xdist worker
+    must collect the same order."""
+    if measured and set(names) <= set(measured):
         return sorted(names, key=lambda name: -measured[name])
     rank = {name: position for position, name in enumerate(SLOW_FIRST)}
     return sorted(names, key=lambda name: rank.get(name, len(rank)))
@@ -58,7 +60,8 @@ def file_order(names: set[str], measured: dict[str, float] | None) -> list[str]:
 
 def slowest_first(items, measured: dict[str, float] | None = None) -> None:
     """Sort the collected tests in file_order (stable: a file's own order is kept)."""
-    order = {name: position for position, name in enumerate(file_order({item.path.name for item in items}, measured))}
+    names = list(dict.fromkeys(item.path.name for item in items))
+    order = {name: position for position, name in enumerate(file_order(names, measured))}
     items.sort(key=lambda item: order[item.path.name])
 
 
