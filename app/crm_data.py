@@ -25,8 +25,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from crm_warehouse import campaign_list, pii, safe_export
-from crm_warehouse.campaign_list import ServingFileMissing  # noqa: F401  (re-exported for the app)
+from crm_warehouse import campaign_list, pii, safe_export, serving_file
 from crm_warehouse.constants import (
     ANONYMOUS,
     KPI_MEASURES,  # noqa: F401  (re-exported: app/views use data.KPI_MEASURES)
@@ -34,7 +33,9 @@ from crm_warehouse.constants import (
     TIER_ORDER,  # noqa: F401  (re-exported: app/views use data.TIER_ORDER)
     add_months,
     month_end,
+    segment_order,
 )
+from crm_warehouse.serving_file import ServingFileMissing  # noqa: F401  (re-exported for the app)
 
 ALL_SEGMENTS = "All customers"
 STATUS_ORDER = ["Active", NOT_ACTIVE]
@@ -47,7 +48,7 @@ PERIOD_TYPES = ["day", "month", "quarter", "year"]
 
 
 def serving_path() -> Path:
-    return campaign_list.serving_path()
+    return serving_file.serving_path()
 
 
 def serving_file_state() -> tuple[str, int]:
@@ -104,6 +105,13 @@ def incomplete_history() -> tuple[dt.date, dt.date] | None:
 def segments() -> pd.DataFrame:
     """dim_rfm_segments ordered by priority (RFM segments, then Not Active and Anonymous)."""
     return query("select * from dim_rfm_segments order by segment_priority, segment_label")
+
+
+def score_options() -> list[int]:
+    """The R, F, M and T scores of this build, best first (var crm_score_bins: 5 to 1 by default, 4 to 1
+    with the bank's scheme), read from kpi_rfm_score_bands."""
+    scores = query("select distinct cast(score as integer) as score from kpi_rfm_score_bands order by score desc")
+    return [int(score) for score in scores["score"]]
 
 
 def latest_build() -> pd.DataFrame:
@@ -173,13 +181,13 @@ def kpi_board(month: dt.date, segment: str | None) -> pd.DataFrame:
 
 def segment_summary(month: dt.date) -> pd.DataFrame:
     return query(
-        """
+        f"""
         select summary.*, segments.segment_priority, segments.segment_description,
             segments.segment_suggested_action
         from kpi_segment_summary as summary
         left join dim_rfm_segments as segments on summary.rfm_segment = segments.segment_label
         where summary.report_month = ?
-        order by coalesce(segments.segment_priority, 1000), summary.rfm_segment
+        order by {segment_order("segments")}, summary.rfm_segment
         """,
         [month],
     )
@@ -532,12 +540,12 @@ def campaign_results() -> pd.DataFrame:
 
 def value_by_segment(month: dt.date) -> pd.DataFrame:
     return query(
-        """
+        f"""
         select summary.*, segments.segment_priority
         from kpi_customer_value_by_segment as summary
         left join dim_rfm_segments as segments on summary.rfm_segment = segments.segment_label
         where summary.report_month = ?
-        order by coalesce(segments.segment_priority, 1000), summary.rfm_segment
+        order by {segment_order("segments")}, summary.rfm_segment
         """,
         [month],
     )

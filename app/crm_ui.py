@@ -21,10 +21,10 @@ TIER_COLORS = {
     "Silver": "#95A5A6",
     "Bronze": "#BA6A2B",
     "Passive": "#566573",
-    "Not Active": "#D5D8DC",
+    data.NOT_ACTIVE: "#D5D8DC",
     "Not in base": "#F2F3F4",
 }
-STATUS_COLORS = {"Active": "#1E8449", "Not Active": "#D5D8DC"}
+STATUS_COLORS = {"Active": "#1E8449", data.NOT_ACTIVE: "#D5D8DC"}
 EVENT_COLORS = {"New": "#2E86C1", "Reactivated": "#28B463", "Lost": "#CB4335"}
 SEGMENT_PALETTE = [
     "#1B4F72",
@@ -131,7 +131,7 @@ def fmt_value(value, kind: str) -> str:
 def segment_colors() -> dict[str, str]:
     labels = data.segments()["segment_label"].tolist()
     colors = {label: SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)] for i, label in enumerate(labels)}
-    colors.update({"Not Active": MUTED, "Anonymous": "#AAB7B8", "Not in base": "#F2F3F4"})
+    colors.update({data.NOT_ACTIVE: MUTED, "Anonymous": "#AAB7B8", "Not in base": "#F2F3F4"})
     return colors
 
 

@@ -23,11 +23,21 @@
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
 
-{#- the response window of a campaign in days (var crm_campaign_response_window_days, default 30) -#}
+{#- the response window of a campaign in days (var crm_campaign_response_window_days of dbt_project.yml) -#}
 {% macro crm_campaign_response_window_days() -%}
-    {%- set days = var('crm_campaign_response_window_days', 30) | int -%}
+    {%- set days = var('crm_campaign_response_window_days') | int -%}
     {%- if days < 1 -%}
         {{ exceptions.raise_compiler_error("var crm_campaign_response_window_days must be a positive number of days, got " ~ days) }}
     {%- endif -%}
     {{ return(days) }}
+{%- endmacro %}
+
+{#- whether the customer (alias customers, dim_customers / stg columns) consents to the channel in
+    channel_expression: one branch per channel of var crm_contact_channels (its consent column = 1) -#}
+{% macro crm_channel_consent(channel_expression, customers_alias) -%}
+    case {{ channel_expression }}
+        {%- for channel, columns in var('crm_contact_channels').items() %}
+        when '{{ channel }}' then {{ customers_alias }}.{{ columns['consent_column'] }} = 1
+        {%- endfor %}
+    end
 {%- endmacro %}

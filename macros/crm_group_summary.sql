@@ -15,13 +15,13 @@ snapshot as (
 grouped as (
     select
         report_month,
-        coalesce({{ group_column }}, 'Not Active') as {{ group_label }},
+        coalesce({{ group_column }}, {{ crm_not_active() }}) as {{ group_label }},
         count(*) as customers,
         sum(sales_month) as sales_month,
         sum(sales_12m) as sales_12m,
         sum(m12) as units_12m
     from snapshot
-    group by report_month, coalesce({{ group_column }}, 'Not Active')
+    group by report_month, coalesce({{ group_column }}, {{ crm_not_active() }})
 ),
 
 summarised as (

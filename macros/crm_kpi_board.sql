@@ -2,7 +2,7 @@
     The KPI board's measures (SPEC section 7), defined once for kpi_monthly_board (one row per report
     month) and kpi_monthly_board_by_segment (one row per report month and segment_label):
       sales               sum of net revenue of every clean line (returns negative)
-      orders              distinct invoices
+      orders              distinct invoices (crm_orders, macros/crm_orders.sql)
       buying_customers    distinct customers with a line of positive quantity
       crm_customers       snapshot rows (in-scope customers that exist in the month)
       active_customers    ... with activity_status Active
@@ -13,14 +13,18 @@
     before (_yoy_change): value / earlier value - 1, null when the earlier month is missing or 0.
 -#}
 {% macro crm_board_measures() -%}
-    {{ return(['sales', 'orders', 'buying_customers', 'active_customers', 'new_customers',
-        'lost_customers', 'reactivated_customers', 'average_order_value', 'sales_per_customer']) }}
+    {#- var crm_board_measures (dbt_project.yml): [column, label, kind] in board order; the app reads it too -#}
+    {%- set columns = [] -%}
+    {%- for measure in var('crm_board_measures') -%}
+        {%- do columns.append(measure[0]) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
 {%- endmacro %}
 
 {#- aggregates of sales lines (fct_sales columns), grouped by the caller -#}
 {% macro crm_board_sales_aggregates() -%}
     sum(revenue) as sales,
-        count(distinct invoice_id) as orders,
+        {{ crm_orders('invoice_id') }} as orders,
         count(distinct case when quantity > 0 then customer_id end) as buying_customers
 {%- endmacro %}
 

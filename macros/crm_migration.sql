@@ -24,11 +24,11 @@ moves as (
     select
         current_month.report_month,
         {%- if by_column %}
-        coalesce(current_month.{{ by_column }}, 'Not Active') as {{ by_column }},
+        coalesce(current_month.{{ by_column }}, {{ crm_not_active() }}) as {{ by_column }},
         {%- endif %}
-        coalesce(previous_month.{{ column }}, case when previous_month.customer_id is not null then 'Not Active' end, 'Not in base')
+        coalesce(previous_month.{{ column }}, case when previous_month.customer_id is not null then {{ crm_not_active() }} end, 'Not in base')
             as from_{{ column }},
-        coalesce(current_month.{{ column }}, 'Not Active') as to_{{ column }}
+        coalesce(current_month.{{ column }}, {{ crm_not_active() }}) as to_{{ column }}
     from current_snapshot as current_month
     left join previous_snapshot as previous_month
         on

@@ -220,12 +220,37 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- the vars that change the rules of every month; a change recomputes every month -#}
+{#- What decides the rules of every month, derived from the project (no hand-written list): every
+    seed of the project (its file's checksum, from dbt's graph) and, with its value in this run, every
+    var named crm_* that a model or test of the project reads (found in their code: var('crm_...')) or
+    that this run sets with --vars (a var read only inside a macro changes rows when a run overrides
+    it; a changed default in dbt_project.yml is a project change, which scripts/tasks.py answers with
+    a full refresh). A change of any of them (a seed edited, added or removed, a var changed, a new
+    var read by a new model) recomputes every month (int_source_digests). Returns the text that is
+    digested (one line per seed and var, sorted); empty at parse time. -#}
+{% macro crm_rule_settings() -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set pattern = modules.re.compile("var\\(\\s*['\"](crm_\\w+)['\"]") -%}
+    {%- set lines = [] -%}
+    {%- set names = [] -%}
+    {%- for node in graph.nodes.values() if node.package_name == project_name -%}
+        {%- if node.resource_type == 'seed' -%}
+            {%- do lines.append('seed ' ~ node.name ~ ' ' ~ node.checksum.checksum) -%}
+        {%- endif -%}
+        {%- for name in pattern.findall(node.raw_code or '') if name not in names -%}
+            {%- do names.append(name) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- for name in (invocation_args_dict.get('vars') or {}).keys() -%}
+        {%- if name.startswith('crm_') and name not in names -%}{%- do names.append(name) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- for name in names -%}
+        {%- do lines.append('var ' ~ name ~ ' ' ~ tojson(var(name, none))) -%}
+    {%- endfor -%}
+    {{ return(lines | sort | join('\n')) }}
+{%- endmacro %}
+
+{#- MD5 of crm_rule_settings(): the settings digest of int_source_digests -#}
 {% macro crm_rule_settings_fingerprint() -%}
-    {{- local_md5([
-        var('crm_first_report_month'), var('crm_last_report_month'), var('crm_monetary_measure'),
-        var('crm_score_bins'), var('crm_segment_scheme'), var('crm_valid_id_regex'), var('crm_min_valid_date'),
-        var('crm_value_model'), var('crm_value_annual_discount_rate'), var('crm_value_horizon_months'),
-        var('crm_value_margin')
-    ] | join('|')) -}}
+    {{- local_md5(crm_rule_settings()) -}}
 {%- endmacro %}

@@ -25,7 +25,7 @@ snapshot as (
 grouped as (
     select
         customer_value.report_month,
-        coalesce(snapshot.{{ group_column }}, 'Not Active') as {{ group_label }},
+        coalesce(snapshot.{{ group_column }}, {{ crm_not_active() }}) as {{ group_label }},
         count(*) as customers,
         avg(customer_value.p_alive) as mean_p_alive,
         sum(customer_value.clv_12m) as clv_12m,
@@ -36,7 +36,7 @@ grouped as (
         on
             customer_value.customer_id = snapshot.customer_id
             and customer_value.report_month = snapshot.report_month
-    group by customer_value.report_month, coalesce(snapshot.{{ group_column }}, 'Not Active')
+    group by customer_value.report_month, coalesce(snapshot.{{ group_column }}, {{ crm_not_active() }})
 ),
 
 final as (

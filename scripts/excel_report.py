@@ -40,8 +40,8 @@ from openpyxl.utils import get_column_letter
 
 import excel_charts
 from crm_warehouse import constants, safe_export
-from crm_warehouse.campaign_list import ServingFileMissing, latest_month, parse_month, read_sql
 from crm_warehouse.constants import add_months
+from crm_warehouse.serving_file import ServingFileMissing, latest_month, parse_month, read_sql
 
 MONEY = "#,##0.00"
 INTEGER = "#,##0"
@@ -82,7 +82,7 @@ def kpi_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
 
 def segments_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
     return read_sql(
-        """
+        f"""
         select
             summary.rfm_segment as "Segment",
             summary.customers as "Customers",
@@ -97,7 +97,7 @@ def segments_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
         left join dim_rfm_segments as segments
             on summary.rfm_segment = segments.segment_label
         where summary.report_month = ?
-        order by coalesce(segments.segment_priority, 1000), summary.rfm_segment
+        order by {constants.segment_order("segments")}, summary.rfm_segment
         """,
         [month],
         path=path,
@@ -186,7 +186,7 @@ def lifecycle_sheet_data(month: dt.date, path=None) -> pd.DataFrame:
             strftime(board.report_month, '%Y-%m') as "Report month",
             board.crm_customers as "CRM customers",
             board.active_customers as "Active",
-            max(tiers.customers) filter (where tiers.value_tier = 'Not Active') as "Not Active",
+            max(tiers.customers) filter (where tiers.value_tier = '{constants.NOT_ACTIVE}') as "{constants.NOT_ACTIVE}",
             board.new_customers as "New",
             board.lost_customers as "Lost",
             board.reactivated_customers as "Reactivated",

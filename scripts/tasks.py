@@ -459,8 +459,10 @@ def test(extra: list[str]) -> None:
         linter = subprocess.Popen(
             lint_command, cwd=ROOT, env=sqlfluff_env(env), stdout=lint_output, stderr=subprocess.STDOUT, text=True
         )
+        fingerprint = project_fingerprint()
         try:
             dbt(["build", "--full-refresh"], env)  # publishes the serving file as its last node
+            mark_built(env, fingerprint)  # pytest's demo_build fixture uses this warehouse only when current
             timings.append(
                 ("dbt build --full-refresh (models, data tests, unit tests, publish)", time.perf_counter() - started)
             )

@@ -9,7 +9,8 @@ drawn), then saves a PNG screenshot and the DOM in test-artifacts/screenshots/. 
 DOM holds a Streamlit exception block (stException), a traceback, an error alert or the "Page not
 found" dialog, or when it never finished rendering.
 
-Skipped when no Chromium binary is installed (Debian: apt-get install -y chromium; .ci/run does).
+Skipped when no Chromium binary is installed (Debian: apt-get install -y chromium; .ci/run does), a
+failure under CI=true.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from crm_warehouse.publish import default_paths
+from conftest import lacking
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app" / "streamlit_app.py"
@@ -35,10 +36,13 @@ ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no chromium binary on PATH (install it: apt-get install -y chromium; CI installs it in .ci/run)",
-)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def chromium_installed() -> None:
+    if CHROMIUM is None:
+        lacking("no chromium binary on PATH (install it: apt-get install -y chromium; CI installs it in .ci/run)")
+
 
 # (screenshot name, URL path and query, page title, has charts)
 PAGES = [
@@ -69,16 +73,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def serving_db() -> Path:
-    path = default_paths()[1]
-    if not path.exists():
-        pytest.skip(
-            f"serving warehouse {path} is missing: run `make build` first (CI builds and publishes it before pytest)"
-        )
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -16,15 +16,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-
-from crm_warehouse.publish import default_paths
+from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app" / "streamlit_app.py"
 
-
-streamlit_testing = pytest.importorskip("streamlit.testing.v1", reason="streamlit is not installed")
-AppTest = streamlit_testing.AppTest
 
 PAGES = {
     "views/kpi_board.py": "KPI board",
@@ -42,22 +38,10 @@ PAGES = {
 TIMEOUT = 60
 
 
-@pytest.fixture(scope="session")
-def serving_db() -> Path:
-    path = default_paths()[1]
-    if not path.exists():
-        pytest.skip(
-            f"serving warehouse {path} is missing: run `make build` first (CI builds and publishes it before pytest)"
-        )
-    return path
-
-
 @pytest.fixture(autouse=True)
-def serving_env(monkeypatch):
-    """The app under test reads the same serving file as the test's own queries."""
-    path = default_paths()[1]
-    if path.exists():
-        monkeypatch.setenv("CRM_SERVING_PATH", str(path))
+def serving_env(monkeypatch, serving_db):
+    """The app under test reads the same serving file as the test's own queries (conftest's serving_db)."""
+    monkeypatch.setenv("CRM_SERVING_PATH", str(serving_db))
 
 
 def sql(path: Path, query: str, params=None):
@@ -275,9 +259,21 @@ def test_rfm_search_box_finds_by_id_never_by_name(serving_db, build_db, latest):
     assert not at.exception and at.dataframe[0].value.empty
 
     at.text_input(key="rfm_search").set_value("").run()
+    assert at.multiselect(key="rfm_r").options == ["5", "4", "3", "2", "1"]  # the demo's quintiles
     at.multiselect(key="rfm_r").set_value([5]).run()
     table = at.dataframe[0].value
     assert not table.empty and set(table["recency_score"]) == {5}
+
+
+def test_score_options_follow_the_builds_bins(tmp_path, monkeypatch):
+    """With the bank's quartiles (crm_score_bins = 4) the RFM page offers 4 to 1, never a 5 that finds nobody."""
+    import crm_data
+
+    path = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create table kpi_rfm_score_bands as select range + 1 as score from range(4)")
+    monkeypatch.setenv("CRM_SERVING_PATH", str(path))
+    assert crm_data.score_options() == [4, 3, 2, 1]
 
 
 def test_sales_trend_period_switch(serving_db, latest):

@@ -12,7 +12,7 @@ import pytest
 
 import generate_data
 from conftest import ROOT, query, run_dbt
-from crm_warehouse.reference_snapshot import snapshot as reference_snapshot
+from support.reference_snapshot import snapshot as reference_snapshot
 from test_snapshot_reference import COMPARED, normalise
 
 # What `make build` runs: the models and every data test (the quality gates), default vars.

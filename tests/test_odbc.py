@@ -3,7 +3,7 @@
 Runs wherever a driver is available: CRM_ODBC_DRIVER (a driver library path or a registered driver
 name), else ../shared/odbc/libduckdb_odbc.so beside the checkout (a Linux build of the official
 driver, the same code Windows users install). Skipped with the reason elsewhere; in CI (CI=true) a
-driver that is present but unusable (no unixODBC, no pyodbc) is a failure, not a skip.
+missing or unusable driver (no unixODBC, no pyodbc) is a failure, not a skip (tests/support/machine.py).
 
 Everything goes through scripts/odbc_check.py, which connects with exactly the DSN-less connection
 string of docs/powerbi.md (read-only) in a child process, so a driver crash is a test failure with a
@@ -36,36 +36,28 @@ import duckdb
 import pytest
 
 import odbc_check  # scripts/ is on the import path: pyproject.toml [tool.pytest.ini_options]
-from conftest import BIN, ROOT, dbt_env
+from conftest import BIN, ROOT, dbt_env, lacking
 from crm_warehouse import publish
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 DEMO_RAW = ROOT / "data" / "demo"
 
 
 # ---------------------------------------------------------------------------------------------
 # is a driver usable here?
 # ---------------------------------------------------------------------------------------------
-def unusable(reason: str):
-    """Fail in CI (the driver file is there, so the ODBC tests must run), skip elsewhere."""
-    if IN_CI:
-        pytest.fail(f"CI: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def odbc_driver() -> str:
     driver = odbc_check.default_driver()
     explicit = bool(os.environ.get("CRM_ODBC_DRIVER"))
     if driver is None or (not explicit and not Path(driver).exists()):
-        pytest.skip(f"no DuckDB ODBC driver: set CRM_ODBC_DRIVER or provide {odbc_check.SHARED_DRIVER}")
+        lacking(f"no DuckDB ODBC driver: set CRM_ODBC_DRIVER or provide {odbc_check.SHARED_DRIVER}")
     if explicit and ("/" in driver or "\\" in driver) and not Path(driver).exists():
         pytest.fail(f"CRM_ODBC_DRIVER={driver} does not exist")
     probe = subprocess.run(
         [sys.executable, "-c", "import pyodbc; print(pyodbc.version)"], capture_output=True, text=True
     )
     if probe.returncode != 0:
-        unusable(
+        lacking(
             "pyodbc cannot be imported (Linux: `apt-get install -y unixodbc` for libodbc.so.2, "
             f"and requirements.txt for pyodbc): {probe.stderr.strip().splitlines()[-1:]}"
         )

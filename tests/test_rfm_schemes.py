@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import MODELS_ONLY, ROOT, query, run_dbt
-from crm_warehouse.reference_snapshot import snapshot as reference_snapshot
+from support.reference_snapshot import snapshot as reference_snapshot
 
 BANK_MAP = {
     "Most Valuable": ["444"],

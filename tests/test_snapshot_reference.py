@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, query
-from crm_warehouse.reference_snapshot import RFMT_COLUMNS, STATE_COLUMNS
-from crm_warehouse.reference_snapshot import snapshot as reference_snapshot
+from support.reference_snapshot import RFMT_COLUMNS, STATE_COLUMNS
+from support.reference_snapshot import snapshot as reference_snapshot
 
 COMPARED = [*STATE_COLUMNS, *RFMT_COLUMNS]
 

@@ -23,11 +23,12 @@ include_not_active = c3.checkbox(
     "Include Not Active", key="rfm_not_active", help="Not Active customers have no scores."
 )
 s1, s2, s3, s4 = st.columns(4)
+score_options = data.score_options()  # the build's bins (crm_score_bins), best first
 scores = {
-    "recency_score": s1.multiselect("R score", [5, 4, 3, 2, 1], key="rfm_r"),
-    "frequency_score": s2.multiselect("F score", [5, 4, 3, 2, 1], key="rfm_f"),
-    "monetary_score": s3.multiselect("M score", [5, 4, 3, 2, 1], key="rfm_m"),
-    "tenure_score": s4.multiselect("T score", [5, 4, 3, 2, 1], key="rfm_t"),
+    "recency_score": s1.multiselect("R score", score_options, key="rfm_r"),
+    "frequency_score": s2.multiselect("F score", score_options, key="rfm_f"),
+    "monetary_score": s3.multiselect("M score", score_options, key="rfm_m"),
+    "tenure_score": s4.multiselect("T score", score_options, key="rfm_t"),
 }
 
 customers = data.customer_rfm(

@@ -1,6 +1,8 @@
-{#- dbt's get_fixture_sql (dbt-core 1.11), with one change marked below: unit tests can mock the
+{#- dbt's get_fixture_sql, copied from dbt-core 1.11.16 (include/global_project/macros/unit_test_sql/
+    get_fixture_sql.sql), with one change marked "Project change" below: unit tests can mock the
     file-backed sources of this project (dbt-duckdb external_location), whose columns dbt cannot
-    introspect. -#}
+    introspect. tests/test_layout.py fails when the installed dbt-core is another version or its
+    macro differs from this copy without the marked change: copy it again and re-apply the change. -#}
 {% macro get_fixture_sql(rows, column_name_to_data_types) %}
 -- Fixture for {{ model.name }}
 {% set default_row = {} %}
@@ -20,10 +22,12 @@
 {%-   endfor -%}
 {%- endif -%}
 
-{#-- Project change: a source read from files (dbt-duckdb external_location) is no relation, so
-      dbt cannot introspect it. Every column of those sources is read as VARCHAR by design, so the
-      fixture's own columns are typed varchar. --#}
-{%- if not column_name_to_data_types and model.name in ('sales_transactions', 'customers_master', 'products_master', 'campaign_members') -%}
+{#-- Project change: a source read from files (dbt-duckdb external_location: every source of this
+      project) is no relation, so dbt cannot introspect it. Every column of those sources is read as
+      VARCHAR by design, so the fixture's own columns of a source (a fixture node with a
+      source_name) are typed varchar. No source name is listed here: a new file-backed source is
+      covered. --#}
+{%- if not column_name_to_data_types and model.get('source_name') -%}
 {%-   for row in rows -%}
 {%-     for column_name in row.keys() -%}
 {%-       do column_name_to_data_types.update({column_name | lower: 'varchar'}) -%}
@@ -31,6 +35,7 @@
 {%-     endfor -%}
 {%-   endfor -%}
 {%- endif -%}
+{#-- End of the project change --#}
 
 {%- if not column_name_to_data_types -%}
     {{ exceptions.raise_compiler_error("Not able to get columns for unit test '" ~ model.name ~ "' from relation " ~ this ~ " because the relation doesn't exist") }}

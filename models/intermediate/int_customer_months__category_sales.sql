@@ -1,6 +1,8 @@
 -- Sales of each customer per month and product category, brand and role, anonymous customers
 -- included: the pre-aggregate of kpi_sales_by_category, which splits it by the customer's current
--- segment. Orders are the customer's distinct invoices in the month and group.
+-- segment. orders: the invoices whose order this customer carries in the month and group
+-- (crm_order_carrier, macros/crm_orders.sql: an invoice id shared by two customers counts once), so
+-- that the sum over customers is the group's distinct invoices (SPEC section 7).
 --
 -- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose
 -- inputs changed.
@@ -36,6 +38,14 @@ invoice_groups as (
     group by 1, 2, 3, 4, 5, 6
 ),
 
+carried_invoices as (
+    select
+        *,
+        {{ crm_order_carrier('customer_id', 'invoice_id', ['sales_month', 'category', 'brand', 'crm_role']) }}
+            as carried_orders
+    from invoice_groups
+),
+
 aggregated as (
     select
         sales_month,
@@ -46,8 +56,8 @@ aggregated as (
         sum(sales) as sales,
         sum(quantity) as quantity,
         sum(units) as units,
-        count(*) as orders
-    from invoice_groups
+        sum(carried_orders) as orders
+    from carried_invoices
     group by 1, 2, 3, 4, 5
 ),
 

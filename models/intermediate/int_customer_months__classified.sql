@@ -34,7 +34,7 @@ measured as (
         ) as tenure_months,
         {{ crm_decimal_ratio('windows.m6', '6') }} as avg_monthly_consumption,
         case when windows.o6 > 0 then {{ crm_decimal_ratio('windows.m6', 'windows.o6') }} end as avg_order_size,
-        case when windows.m12 > 0 then 'Active' else 'Not Active' end as activity_status
+        case when windows.m12 > 0 then 'Active' else {{ crm_not_active() }} end as activity_status
     from windows
 ),
 

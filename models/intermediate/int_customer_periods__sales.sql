@@ -1,6 +1,8 @@
 -- Sales of each customer per day, month, quarter and year (period_type), anonymous customers
 -- included: the pre-aggregate of kpi_sales_by_period, which splits it by the customer's current
--- segment. Orders are the customer's distinct invoices in the period.
+-- segment. orders: the invoices whose order this customer carries in the period (crm_order_carrier,
+-- macros/crm_orders.sql: an invoice id shared by two customers counts once, for the first), so that
+-- the sum over customers is the period's distinct invoices (SPEC section 7).
 --
 -- Incremental (macros/crm_incremental.sql): a run rewrites the periods that contain a month from
 -- the first month whose inputs changed: each period (day, month, quarter, year) that holds it or
@@ -36,6 +38,7 @@ invoice_days as (
         invoice_date as period_start,
         customer_id,
         invoice_id,
+        {{ crm_order_carrier('customer_id', 'invoice_id', ['invoice_date']) }} as carried_orders,
         sales,
         returns_revenue,
         quantity,
@@ -47,7 +50,7 @@ invoice_days as (
 
 {%- for period in ['month', 'quarter', 'year'] %}
 
-invoice_{{ period }}s as (
+invoice_{{ period }}_sums as (
     select
         cast({{ dbt.date_trunc(period, 'invoice_date') }} as date) as period_start,
         customer_id,
@@ -61,6 +64,13 @@ invoice_{{ period }}s as (
     where {{ crm_recompute_period_filter(period, 'invoice_date', changes) }}
     group by 1, 2, 3
 ),
+
+invoice_{{ period }}s as (
+    select
+        *,
+        {{ crm_order_carrier('customer_id', 'invoice_id', ['period_start']) }} as carried_orders
+    from invoice_{{ period }}_sums
+),
 {%- endfor %}
 
 periods as (
@@ -73,7 +83,7 @@ periods as (
         sum(returns_revenue) as returns_revenue,
         sum(quantity) as quantity,
         sum(units) as units,
-        count(*) as orders,
+        sum(carried_orders) as orders,
         sum(lines) as lines
     from invoice_{{ period }}s
     group by 2, 3

@@ -9,7 +9,8 @@
 --   customers:    each clean customer's scope and existence month, bucketed by the first month the
 --                 customer can affect (existence month or first line, whichever is earlier)
 --   products:     each clean product's role, unit size, category and brand, bucketed by its first sale
---   settings:     the reference seeds and the vars that change the rules (every month)
+--   settings:     every seed and every crm_ var the project reads (macro crm_rule_settings, derived
+--                 from the project: a new seed or var is digested without a change here; every month)
 -- Reads its own previous content ({{ '{{ this }}' }}) before it is replaced.
 {%- set previous = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none %}
 with
@@ -30,15 +31,6 @@ customers as (
 products as (
     select * from {{ ref('stg_crm__products') }}
 ),
-
-{%- set seeds = ['anonymous_customer_groups', 'product_category_roles', 'value_tier_calibration',
-    'rfm_segments', 'rfm_segments_bank'] %}
-{%- for seed in seeds %}
-
-seed_{{ seed }} as (
-    select sum({{ crm_row_hash('seed_row') }}) as digest from {{ ref(seed) }} as seed_row  -- noqa: AL05
-),
-{%- endfor %}
 
 line_digests as (
     select
@@ -91,12 +83,7 @@ settings_digest as (
         'seeds and vars' as input_key,
         cast(null as bigint) as month_index,
         cast(1 as bigint) as row_count,
-        hash(
-            '{{ crm_rule_settings_fingerprint() }}',
-            {%- for seed in seeds %}
-            (select seed_{{ seed }}.digest from seed_{{ seed }}){{ ',' if not loop.last }}
-            {%- endfor %}
-        ) as digest
+        '{{ crm_rule_settings_fingerprint() }}' as digest
 ),
 
 current_digests as (

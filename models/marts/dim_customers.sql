@@ -70,7 +70,7 @@ final as (
         cast(
             coalesce(
                 latest_snapshot.rfm_segment,
-                case when scoped.is_anonymous then 'Anonymous' else 'Not Active' end
+                case when scoped.is_anonymous then 'Anonymous' else {{ crm_not_active() }} end
             ) as {{ dbt.type_string() }}
         ) as segment_label,
         cast(latest_value.p_alive as double) as latest_p_alive,

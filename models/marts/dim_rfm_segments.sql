@@ -21,7 +21,7 @@ segments as (
 
 other_labels as (
     select
-        'Not Active' as segment_label,
+        {{ crm_not_active() }} as segment_label,
         900 as segment_priority,
         'In-scope customers without a core purchase in the last 12 months (never scored)' as segment_description,
         'Reactivation or onboarding campaigns by lifecycle event' as segment_suggested_action,

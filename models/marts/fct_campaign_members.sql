@@ -99,11 +99,7 @@ final as (
         cast(responses.first_response_date as date) as first_response_date,
         cast(coalesce(responses.window_revenue, 0) as decimal(18, 4)) as window_revenue,
         cast(
-            case windows.channel
-                when 'email' then customers.opt_email = 1
-                when 'sms' then customers.opt_sms = 1
-                when 'phone' then customers.opt_phone = 1
-            end as boolean
+            {{ crm_channel_consent('windows.channel', 'customers') }} as boolean
         ) as has_channel_consent
     from windows
     cross join latest_data

@@ -1,7 +1,7 @@
 -- Page 5, sales by business category and brand per month, split by the customer's current
 -- segment_label so that a segment selection filters it. Rebuilt every run (a customer's current
 -- segment changes every month) from the per-customer sums of int_customer_months__category_sales.
--- Orders are distinct (customer, invoice) pairs.
+-- Orders are the group's distinct invoices (macros/crm_orders.sql), in the segment of the first customer.
 with
 
 customer_sales as (

@@ -1,8 +1,8 @@
 -- Page 4, sales trend: sales by day, month, quarter and year (period_type), split by the customer's
 -- current segment_label (dim_customers) so that a segment selection filters the trend too. Rebuilt
 -- every run (a customer's current segment changes every month) from the per-customer period sums
--- of int_customer_periods__sales. Orders are distinct (customer, invoice) pairs: an invoice number
--- used by two customers counts as two orders.
+-- of int_customer_periods__sales. Orders are the period's distinct invoices (macros/crm_orders.sql):
+-- an invoice number used by two customers counts once, in the segment of the first of them.
 with
 
 customer_periods as (

@@ -10,5 +10,9 @@ Installed editable into .venv by `make setup` / `make build` (scripts/tasks.py s
 - campaign_record  reproducible holdout draw and campaign record files
 - safe_export      spreadsheet-safe CSV / .xlsx writing
 - customer_value   BG/NBD, MBG/NBD, Gamma-Gamma math of the dbt Python models
-- reference_snapshot  the independent pandas implementation the end-to-end tests and benchmark use
+- project_settings the dbt project's vars and seeds that Python reads too (one home: dbt_project.yml, seeds/)
+- serving_file     the serving file: its path, one read-only query, its report months
+- synth            the synthetic raw landing data generator (CLI: scripts/generate_data.py)
+
+The test oracle (an independent pandas snapshot) is test code: tests/support/reference_snapshot.py.
 """

@@ -58,23 +58,28 @@ import argparse
 import datetime as dt
 import shlex
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
-from crm_warehouse import campaign_record, pii, safe_export
-from crm_warehouse.publish import default_paths
+from crm_warehouse import campaign_record, pii, project_settings, safe_export
+from crm_warehouse.constants import NOT_ACTIVE
+from crm_warehouse.serving_file import (  # noqa: F401  (re-exported: older callers import them from here)
+    ServingFileMissing,
+    latest_month,
+    parse_month,
+    read_sql,
+    serving_path,
+)
 
+# {channel: (consent column, contact column)}: var crm_contact_channels of dbt_project.yml
 CHANNELS = {
-    "email": ("opt_email", "email"),
-    "sms": ("opt_sms", "mobile_number"),
-    "phone": ("opt_phone", "mobile_number"),
+    name: (columns["consent_column"], columns["contact_column"])
+    for name, columns in project_settings.contact_channels().items()
 }
 PII_COLUMNS = ("customer_name", "email", "mobile_number")
 TEXT_COLUMNS = ("customer_id", "mobile_number", "email", "customer_name", "rfm_cell")
-NOT_ACTIVE = "Not Active"
 
 # Non-PII columns of every list, in order.
 BASE_COLUMNS = (
@@ -98,47 +103,6 @@ BASE_COLUMNS = (
     "opt_sms",
     "opt_phone",
 )
-
-
-class ServingFileMissing(FileNotFoundError):
-    """The serving DuckDB file does not exist: the warehouse was never built and published."""
-
-
-def serving_path() -> Path:
-    """The serving DuckDB file (CRM_SERVING_PATH, or crm_serving.duckdb beside CRM_DUCKDB_PATH)."""
-    return default_paths()[1]
-
-
-def read_sql(sql: str, params: Sequence | dict | None = None, path: Path | str | None = None) -> pd.DataFrame:
-    """Run one query on the serving file, read-only, and close the connection at once."""
-    path = Path(path) if path else serving_path()
-    if not path.exists():
-        raise ServingFileMissing(f"serving warehouse {path} does not exist: run `make build` first")
-    with duckdb.connect(str(path), read_only=True) as connection:
-        return connection.execute(sql, params or []).df()
-
-
-def parse_month(value: str | dt.date | None) -> dt.date | None:
-    """'2025-12', '2025-12-01' or a date -> first day of that month; None stays None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value.replace(day=1)
-    text = str(value).strip()
-    try:
-        return dt.datetime.strptime(text[:7], "%Y-%m").date()
-    except ValueError as error:
-        raise ValueError(f"invalid month {value!r}: expected YYYY-MM") from error
-
-
-def latest_month(path: Path | str | None = None) -> dt.date:
-    frame = read_sql("select max(report_month) as m from fct_customer_monthly_snapshot", path=path)
-    value = frame["m"].iloc[0]
-    if pd.isna(value):
-        raise ValueError("the customer monthly snapshot is empty")
-    return pd.Timestamp(value).date()
 
 
 def _values(value: str | Iterable[str] | None) -> list[str]:

@@ -35,13 +35,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from crm_warehouse import project_settings
 from crm_warehouse.paths import ROOT
 
 RECORD_COLUMNS = ["campaign_id", "campaign_name", "channel", "send_date", "report_month", "customer_id", "member_group"]
 CONTACTED = "contacted"
 HOLDOUT = "holdout"
 DEFAULT_HOLDOUT_SHARE = 0.10
-CONSENT_COLUMNS = {"email": "opt_email", "sms": "opt_sms", "phone": "opt_phone"}
+# {channel: consent column}: var crm_contact_channels of dbt_project.yml
+CONSENT_COLUMNS = {name: columns["consent_column"] for name, columns in project_settings.contact_channels().items()}
 
 
 def campaign_dir() -> Path:

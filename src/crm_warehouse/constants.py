@@ -7,23 +7,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-NOT_ACTIVE = "Not Active"
+from crm_warehouse import project_settings
+
+NOT_ACTIVE = project_settings.not_active_label()
 ANONYMOUS = "Anonymous"
 # value_tier values of fct_customer_monthly_snapshot, best first (SPEC section 5), then Not Active.
 TIER_ORDER = ("Diamond", "Platinum", "Gold", "Silver", "Bronze", "Passive", NOT_ACTIVE)
 
-# Measures of kpi_monthly_board, in board order: (column, label, kind); kind is "money" or "count".
-KPI_MEASURES = (
-    ("sales", "Sales", "money"),
-    ("orders", "Orders", "count"),
-    ("buying_customers", "Buying customers", "count"),
-    ("active_customers", "Active customers", "count"),
-    ("new_customers", "New customers", "count"),
-    ("lost_customers", "Lost customers", "count"),
-    ("reactivated_customers", "Reactivated customers", "count"),
-    ("average_order_value", "Average order value", "money"),
-    ("sales_per_customer", "Sales per buying customer", "money"),
-)
+# Measures of kpi_monthly_board, in board order: (column, label, kind); kind is "money" or "count"
+# (var crm_board_measures of dbt_project.yml, which the models' macro crm_board_measures reads too).
+KPI_MEASURES = project_settings.board_measures()
+
+
+def segment_order(alias: str) -> str:
+    """SQL ordering segments as dim_rfm_segments ranks them (segment_priority: RFM segments, then Not
+    Active and Anonymous), a label missing from dim_rfm_segments (alias) last."""
+    return f"coalesce({alias}.segment_priority, 1000)"
 
 
 def add_months(month: dt.date, months: int) -> dt.date:

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crm_warehouse import project_settings
+
 # the snapshot fields of SPEC sections 3-5 (window aggregates, dates, status, tier, event) and of
 # section 6 (RFMT), as named in fct_customer_monthly_snapshot; compared by the end-to-end test and
 # the benchmark's verification
@@ -46,7 +48,7 @@ RFMT_COLUMNS = (
     "tenure_score",
     "rfm_segment",
 )
-THRESHOLDS = dict(t_high=1000, t_mid_high=200, t_mid=50, a_high=1500, f_high=6, f_mid=3)
+THRESHOLDS = project_settings.value_tier_thresholds()  # the seed value_tier_calibration
 ROLES = {"consumable": "core", "device": "entry", "accessories": "other", "spare_parts": "other"}
 
 
@@ -143,7 +145,7 @@ def snapshot(raw_dir: Path, segments_csv: Path, bins: int = 5) -> pd.DataFrame:
         frame["avg_monthly_consumption"] = frame["m6"] / 6
         frame["avg_order_size"] = np.where(frame["o6"] > 0, frame["m6"] / frame["o6"].replace(0, 1), np.nan)
         active = frame["m12"] > 0
-        frame["activity_status"] = np.where(active, "Active", "Not Active")
+        frame["activity_status"] = np.where(active, "Active", project_settings.not_active_label())
         amc, aos, o6 = frame["avg_monthly_consumption"], frame["avg_order_size"], frame["o6"]
         t = THRESHOLDS
         tier = np.select(
