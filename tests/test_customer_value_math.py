@@ -381,3 +381,23 @@ def test_a_start_climbing_to_an_earlier_maximum_stops_there():
     # the full multi-start: the previous month's start at the maximum wins, the later ones join it
     best = cv.fit_bg_nbd(x, t_x, T, model="mbg_nbd", previous=list(alone.params.values()))
     assert best.start == cv.START_PREVIOUS and best.log_likelihood == pytest.approx(alone.log_likelihood, abs=1e-6)
+
+
+def test_the_climbing_sample_is_fixed_and_estimates_the_whole_likelihood(trap_months):
+    data = trap_months[-1]
+    assert len(data.x) >= cv.SAMPLE_MIN_TRIPLES
+    sample = data.sample()
+    assert sample is data.sample()  # prepared once, shared by both models and every start
+    assert abs(len(sample.x) - cv.SAMPLE_SHARE * len(data.x)) < 0.1 * cv.SAMPLE_SHARE * len(data.x)
+    again = cv.prepare_triples(data.x, data.t_x, data.T, data.w).sample()
+    np.testing.assert_array_equal(again.x, sample.x)
+    np.testing.assert_array_equal(again.w, sample.w)
+    # the heaviest triples are all kept with their own weight; the weights add up to about the whole
+    heaviest = data.w >= np.sort(data.w)[-20]
+    assert np.isin(data.w[heaviest], sample.w).all()
+    assert sample.total_weight == pytest.approx(data.total_weight, rel=0.05)
+    whole = cv._log_likelihood("bg_nbd", *CDNOW.values(), data) / data.total_weight
+    estimate = cv._log_likelihood("bg_nbd", *CDNOW.values(), sample) / sample.total_weight
+    assert estimate == pytest.approx(whole, rel=0.1)  # an estimate: close enough to climb on
+    small = cv.prepare_triples([1.0, 2.0], [1.0, 2.0], [3.0, 4.0])
+    assert small.sample() is None  # below SAMPLE_MIN_TRIPLES every start climbs on the triples themselves
