@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_warehouse import campaign_list
+from crm_warehouse import month_to_date as month_to_date_text
 from crm_warehouse.campaign_list import ServingFileMissing  # noqa: F401  (re-exported for the app)
 from crm_warehouse.constants import (
     ANONYMOUS,
@@ -96,6 +97,13 @@ def incomplete_history() -> tuple[dt.date, dt.date] | None:
     if frame.empty or pd.isna(frame["first_month"][0]):
         return None
     return to_date(frame["first_month"][0]), to_date(frame["last_month"][0])
+
+
+def month_to_date(month: dt.date) -> str | None:
+    """'month to date, data up to YYYY-MM-DD' when `month` is partial (SPEC section 13), else None.
+
+    Read from kpi_monthly_board.is_month_complete / data_as_of_date (the rule lives in int_report_months)."""
+    return month_to_date_text.status(query(month_to_date_text.STATUS_SQL, month_to_date_text.month_param(month)))
 
 
 def segments() -> pd.DataFrame:

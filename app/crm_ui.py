@@ -93,6 +93,15 @@ def current_filters() -> tuple[dt.date, str | None]:
 
 
 def filter_caption(month: dt.date, segment: str | None) -> None:
+    """The page's filters, and for a partial report month (SPEC section 13) a warning on every page:
+    "month to date, data up to YYYY-MM-DD", so that its lower figures are not read as a drop."""
+    partial = data.month_to_date(month)
+    if partial:
+        st.warning(
+            f"**{month_label(month)}: {partial}.** The month is not complete yet: its figures cover the data "
+            "so far, so compare them with a full month with care.",
+            icon=":material/event_upcoming:",
+        )
     if segment:
         customers = data.segment_customers(month, segment)
         st.caption(
