@@ -18,7 +18,6 @@ Settings (environment): CRM_RAW_DIR, CRM_DUCKDB_PATH, ... as everywhere; CRM_DBT
 CRM_DAGSTER_SCHEDULE ("0 6 1 * *"), CRM_DAGSTER_TIMEZONE ("UTC").
 """
 
-
 import importlib.util
 import json
 import os
@@ -202,8 +201,11 @@ def crm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
                 "dbt log": dg.MetadataValue.path(str(invocation.target_path / "dbt.log")),
             },
         )
-    tasks.mark_built(env, project)
-    landing.built_marker(env["CRM_DUCKDB_PATH"]).write_text(landing.fingerprint(state) + "\n")
+    if set(context.selected_asset_keys) >= set(crm_dbt_assets.keys):
+        # only a build of everything records the raw folder, project version and landing state it
+        # was built from (a subset picked in the UI leaves the rest as it was)
+        tasks.mark_built(env, project)
+        landing.built_marker(env["CRM_DUCKDB_PATH"]).write_text(landing.fingerprint(state) + "\n")
     publish_key = TRANSLATOR.get_asset_key(
         next(node for node in MANIFEST["nodes"].values() if node["name"] == "publish_serving")
     )
@@ -241,27 +243,21 @@ def _source_observer(source: Mapping[str, Any]):
         + (", campaigns folder CRM_CAMPAIGN_DIR" if in_campaigns else "")
         + f"). {source.get('description', '')}",
     )
-    def observe(context) -> dg.DataVersion:
+    def observe(context) -> dg.ObserveResult:
         raw_dir = Path(build_env()["CRM_RAW_DIR"])
         folder = landing.campaign_dir(raw_dir) if in_campaigns else raw_dir
         files = {path.name: path.stat() for path in sorted(folder.glob(pattern or "*.csv")) if path.is_file()}
         state = {name: (stat.st_size, stat.st_mtime_ns) for name, stat in files.items()}
-        context.log_event(
-            dg.AssetObservation(
-                asset_key=key,
-                metadata={
-                    "folder": dg.MetadataValue.path(str(folder)),
-                    "files": len(state),
-                    "bytes": sum(size for size, _ in state.values()),
-                    "latest change": max(
-                        (time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(m / 1e9)) for _, m in state.values()),
-                        default="",
-                    )
-                    + " UTC",
-                },
-            )
+        latest = max((mtime for _, mtime in state.values()), default=None)
+        return dg.ObserveResult(
+            data_version=dg.DataVersion(landing.fingerprint(state)[:16]),
+            metadata={
+                "folder": dg.MetadataValue.path(str(folder)),
+                "files": len(state),
+                "bytes": sum(size for size, _ in state.values()),
+                "latest change (UTC)": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(latest / 1e9)) if latest else "",
+            },
         )
-        return dg.DataVersion(landing.fingerprint(state)[:16])
 
     return observe
 

@@ -269,7 +269,9 @@ def build_report(month: str | dt.date | None = None, out: Path | str = "report.x
     )
     kpi_sheet = workbook["KPI board"]
     # the report month and, for a partial month, "month to date, data up to YYYY-MM-DD" (SPEC section 13)
-    partial = month_to_date.status(read_sql(month_to_date.STATUS_SQL, path=path, params=month_to_date.month_param(month)))
+    partial = month_to_date.status(
+        read_sql(month_to_date.STATUS_SQL, path=path, params=month_to_date.month_param(month))
+    )
     kpi_sheet["H1"] = "Report month"
     kpi_sheet["H1"].font = Font(bold=True)
     kpi_sheet["H1"].fill = HEADER_FILL

@@ -88,3 +88,40 @@ def test_dagster_home_runs_one_build_at_a_time(tmp_path):
         coordinator = instance.run_coordinator
         assert type(coordinator).__name__ == "QueuedRunCoordinator"
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+
+
+def test_raw_files_are_observed_with_their_fingerprint(tmp_path, monkeypatch):
+    """Observing the raw sources records the files' fingerprint as data version: it changes when a
+    file of that source grows, and only for that source."""
+    import shutil
+
+    from dagster._core.definitions.observe import observe  # in-process observation (no public alias)
+
+    from orchestration.definitions import RAW_SOURCES
+
+    from .conftest import DEMO, point_at
+
+    raw = tmp_path / "raw"
+    shutil.copytree(DEMO, raw)
+    point_at(monkeypatch, raw, tmp_path / "wh")
+
+    def versions() -> dict[str, str]:
+        result = observe(RAW_SOURCES, instance=dg.DagsterInstance.ephemeral())
+        assert result.success
+        return {
+            event.asset_observation_data.asset_observation.asset_key.path[-1]: (
+                event.asset_observation_data.asset_observation.tags["dagster/data_version"]
+            )
+            for event in result.all_events
+            if event.event_type == dg.DagsterEventType.ASSET_OBSERVATION
+        }
+
+    before = versions()
+    assert set(before) == {"sales_transactions", "customers_master", "products_master", "campaign_members"}
+    with (raw / "sales_transactions_2025.csv").open("a") as handle:
+        handle.write("INV9,C0000001,2025-12-30,P0001,1,10.00,S001\n")
+    after = versions()
+    assert after["sales_transactions"] != before["sales_transactions"]
+    assert {name: after[name] for name in after if name != "sales_transactions"} == {
+        name: before[name] for name in before if name != "sales_transactions"
+    }

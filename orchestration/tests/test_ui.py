@@ -98,7 +98,9 @@ def test_orchestrate_serves_the_asset_graph_and_stops_cleanly(tmp_path):
         publish = nodes[("serving", "publish_serving")]
         assert {tuple(key["path"]) for key in publish["dependencyKeys"]} >= {("marts", name) for name in marts}
         assert data["instance"]["runQueueConfig"]["maxConcurrentRuns"] == 1
-        daemons = {status["daemonType"]: status["healthy"] for status in data["instance"]["daemonHealth"]["allDaemonStatuses"]}
+        daemons = {
+            status["daemonType"]: status["healthy"] for status in data["instance"]["daemonHealth"]["allDaemonStatuses"]
+        }
         assert daemons.get("SENSOR") and daemons.get("SCHEDULER") and daemons.get("QUEUED_RUN_COORDINATOR"), daemons
         assert (home / "dagster.yaml").exists()
         assert processes_with(home)
