@@ -167,7 +167,7 @@ def kpi_board(month: dt.date, segment: str | None) -> pd.DataFrame:
     else:
         board = query("select * from kpi_monthly_board order by report_month")
     for column in board.columns:
-        if column != "report_month":
+        if column not in ("report_month", "data_as_of_date"):  # measures (and the flags) as numbers
             board[column] = board[column].astype("float64")
     return board
 

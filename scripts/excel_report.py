@@ -272,13 +272,14 @@ def build_report(month: str | dt.date | None = None, out: Path | str = "report.x
     partial = month_to_date.status(
         read_sql(month_to_date.STATUS_SQL, path=path, params=month_to_date.month_param(month))
     )
-    kpi_sheet["H1"] = "Report month"
-    kpi_sheet["H1"].font = Font(bold=True)
-    kpi_sheet["H1"].fill = HEADER_FILL
-    kpi_sheet["H2"] = f"{month:%Y-%m}, {partial}" if partial else f"{month:%Y-%m}, complete month"
+    # in the row after a blank one below the KPIs
+    status_row = len(KPI_MEASURES) + 3
+    kpi_sheet.cell(row=status_row, column=1, value="Report month").font = Font(bold=True)
+    status = kpi_sheet.cell(
+        row=status_row, column=2, value=f"{month:%Y-%m}, {partial}" if partial else f"{month:%Y-%m}, complete month"
+    )
     if partial:
-        kpi_sheet["H2"].font = Font(bold=True, color="C0392B")
-    kpi_sheet.column_dimensions["H"].width = len(str(kpi_sheet["H2"].value)) + 3
+        status.font = Font(bold=True, color="C0392B")
     for row_index, (_, _, number_format) in enumerate(KPI_MEASURES, start=2):
         for column_index in (2, 3, 5):
             kpi_sheet.cell(row=row_index, column=column_index).number_format = number_format
