@@ -15,7 +15,7 @@
 
 Settings (environment): CRM_RAW_DIR, CRM_DUCKDB_PATH, ... as everywhere; CRM_DBT_EXECUTABLE (default
 .venv's dbt); CRM_DAGSTER_STABLE_SECONDS (60), CRM_DAGSTER_SENSOR_INTERVAL (30),
-CRM_DAGSTER_SCHEDULE ("0 6 1 * *"), CRM_DAGSTER_TIMEZONE ("UTC").
+CRM_DAGSTER_SCHEDULE ("0 6 1 * *"), CRM_DAGSTER_TIMEZONE ("UTC"), CRM_DAGSTER_KEEP_DBT_RUNS (20).
 """
 
 import importlib.util
@@ -51,6 +51,9 @@ def _load_tasks():
 tasks = _load_tasks()
 
 MANIFEST_DIR = ROOT / "target" / "dagster"
+# one dbt target folder per run (its run_results.json, dbt.log, compiled SQL; about 20 MB on the demo),
+# the newest CRM_DAGSTER_KEEP_DBT_RUNS kept
+RUNS_DIR = ROOT / "target" / "dagster-runs"
 GATE_MARKER = tasks.GATE_MARKER
 
 
@@ -149,6 +152,15 @@ def gate_lines(log_path: Path) -> list[str]:
     return [line for group in groups for line in group]
 
 
+def prune_run_folders(keep: int) -> None:
+    """Delete all but the `keep` newest dbt target folders of earlier runs."""
+    import shutil
+
+    folders = sorted((path for path in RUNS_DIR.glob("*") if path.is_dir()), key=lambda path: path.name)
+    for folder in folders[: max(len(folders) - max(keep, 0), 0)]:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def published_summary(duckdb_path: str) -> dict[str, Any]:
     """What the publish node of the build recorded (serving.publish_serving) and the data's date."""
     import duckdb
@@ -172,7 +184,9 @@ def crm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     project = tasks.project_fingerprint()
     args = tasks.build_args(env, [], project, say=context.log.info)
     context.log.info(f"raw folder {env['CRM_RAW_DIR']} -> warehouse {env['CRM_DUCKDB_PATH']}: dbt {' '.join(args)}")
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    target = RUNS_DIR / f"{time.strftime('%Y%m%d-%H%M%S')}-{context.run.run_id[:8]}"
+    prune_run_folders(keep=int(setting("CRM_DAGSTER_KEEP_DBT_RUNS", "20")) - 1)
+    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
     if not invocation.is_successful():
         gates = gate_lines(invocation.target_path / "dbt.log")

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from crm_warehouse import landing
-from orchestration.definitions import RAW_SOURCES, crm_dbt_assets, dbt_resource
+from orchestration.definitions import RAW_SOURCES, RUNS_DIR, crm_dbt_assets, dbt_resource
 
 from .conftest import point_at
 
@@ -38,6 +38,7 @@ def instance():
 def test_full_materialisation_then_a_failed_gate_then_the_catch_up(demo_copy, tmp_path, monkeypatch, instance):
     warehouse = tmp_path / "wh"
     point_at(monkeypatch, demo_copy, warehouse)
+    monkeypatch.setenv("CRM_DAGSTER_KEEP_DBT_RUNS", "2")
     serving = warehouse / "crm_serving.duckdb"
 
     # 1. everything, from nothing
@@ -82,6 +83,8 @@ def test_full_materialisation_then_a_failed_gate_then_the_catch_up(demo_copy, tm
     assert "customers_reject_share" in description and "Nothing was published" in description, description
     gates = failure.user_failure_data.metadata["quality gates"].value
     assert "FAIL customers_reject_share" in gates, gates
+    dbt_log = Path(failure.user_failure_data.metadata["dbt log"].value)
+    assert dbt_log.parent.parent == RUNS_DIR and dbt_log.exists()
     assert sha(serving) == published
     checks = {evaluation.check_name: evaluation.passed for evaluation in result.get_asset_check_evaluations()}
     assert any(name.startswith("crm_reject_share") or "reject_share" in name for name, ok in checks.items() if not ok)
@@ -93,3 +96,4 @@ def test_full_materialisation_then_a_failed_gate_then_the_catch_up(demo_copy, tm
     assert sha(serving) != published
     with duckdb.connect(str(serving), read_only=True) as con:
         assert con.execute("select count(*) from dim_customers").fetchone()[0] > 0
+    assert len([path for path in RUNS_DIR.iterdir() if path.is_dir()]) <= 2  # older run folders pruned
