@@ -118,3 +118,98 @@ def test_orchestrate_serves_the_asset_graph_and_stops_cleanly(tmp_path):
     assert processes_with(home) == [], "processes left running after Ctrl-C"
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+RUNS = """
+{
+  runsOrError {
+    ... on Runs { results { runId status } }
+  }
+}
+"""
+
+
+def runs(port: int) -> list[dict]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": RUNS}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["data"]["runsOrError"]["results"]  # a fresh DAGSTER_HOME: crm_refresh only
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="stops the process group as make orchestrate does")
+def test_a_file_dropped_in_the_landing_folder_is_built_and_published(tmp_path):
+    """Done means: with `make orchestrate` running, a new file in the landing folder brings the
+    serving file up to date without anyone running a command (sensor -> queued run -> dbt build
+    -> publish)."""
+    import shutil
+
+    import duckdb
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from crm_warehouse import landing
+
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "data" / "demo", raw)
+    warehouse = tmp_path / "wh"
+    warehouse.mkdir()
+    # the folder as it is counts as built: only the new file below makes the sensor ask for a build
+    landing.built_marker(warehouse / "crm.duckdb").write_text(landing.fingerprint(landing.folder_state(raw)) + "\n")
+    port = free_port()
+    env = {
+        **os.environ,
+        "CRM_DAGSTER_PORT": str(port),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "CRM_RAW_DIR": str(raw),
+        "CRM_DUCKDB_PATH": str(warehouse / "crm.duckdb"),
+        "CRM_DAGSTER_STABLE_SECONDS": "0",
+        "CRM_DAGSTER_SENSOR_INTERVAL": "5",
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "tasks.py"), "orchestrate"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180  # bounds, not measurements
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                assert runs(port) == []  # up, and nothing requested for the unchanged folder
+                break
+            except (OSError, ValueError, KeyError, TypeError):
+                time.sleep(1)
+        (raw / "sales_transactions_2026.csv").write_text(
+            "invoice_id,customer_id,invoice_date,product_id,quantity,revenue,store_id\n"
+            "INV9000001,C0000001,2026-01-05,P0001,1,10.00,S001\n"
+        )
+        fingerprint = landing.fingerprint(landing.folder_state(raw))
+        finished = None
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline and process.poll() is None and finished is None:
+            time.sleep(5)
+            try:
+                done = [run for run in runs(port) if run["status"] in {"SUCCESS", "FAILURE", "CANCELED"}]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            finished = done[0] if done else None
+        assert finished is not None, "no build finished"
+        assert finished["status"] == "SUCCESS", finished
+        assert fingerprint  # the run key the sensor gave (orchestration/tests/test_sensor.py checks it)
+        assert len(runs(port)) == 1  # one build for the one new state
+        with duckdb.connect(str(warehouse / "crm_serving.duckdb"), read_only=True) as con:
+            assert str(con.execute("select max(invoice_date) from fct_sales").fetchone()[0]) == "2026-01-05"
+            assert con.execute(
+                "select is_month_complete, data_as_of_date from kpi_monthly_board order by report_month desc limit 1"
+            ).fetchone() == (False, __import__("datetime").date(2026, 1, 5))
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
