@@ -1,7 +1,7 @@
 # Thin wrappers around scripts/tasks.py (which also runs on Windows without make).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: build test test-spark lint docs freshness refresh app bench setup clean
+.PHONY: build test test-spark test-orchestration orchestrate lint docs freshness refresh app bench setup clean
 
 build: ## create .venv if needed and build the warehouse (CRM_RAW_DIR, CRM_DUCKDB_PATH)
 	$(PYTHON) scripts/tasks.py build $(ARGS)
@@ -11,6 +11,12 @@ test: ## ruff + sqlfluff, the whole dbt build with its tests, and pytest
 
 test-spark: ## build the demo on a local Apache Spark (.venv-spark, Java 17) and compare every mart with DuckDB
 	$(PYTHON) scripts/tasks.py test-spark $(ARGS)
+
+orchestrate: ## Dagster UI + daemon on http://127.0.0.1:3000 (.venv-orchestration): assets, landing-folder sensor, schedule
+	$(PYTHON) scripts/tasks.py orchestrate $(ARGS)
+
+test-orchestration: ## the Dagster tests (orchestration/tests) in .venv-orchestration
+	$(PYTHON) scripts/tasks.py test-orchestration $(ARGS)
 
 lint: ## ruff (Python, settings in pyproject.toml) + sqlfluff (SQL)
 	$(PYTHON) scripts/tasks.py lint

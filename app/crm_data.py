@@ -26,6 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_warehouse import campaign_list, pii, safe_export, serving_file
+from crm_warehouse import month_to_date as month_to_date_text
 from crm_warehouse.constants import (
     ANONYMOUS,
     KPI_MEASURES,  # noqa: F401  (re-exported: app/views use data.KPI_MEASURES)
@@ -102,6 +103,13 @@ def incomplete_history() -> tuple[dt.date, dt.date] | None:
     return to_date(frame["first_month"][0]), to_date(frame["last_month"][0])
 
 
+def month_to_date(month: dt.date) -> str | None:
+    """'month to date, data up to YYYY-MM-DD' when `month` is partial (SPEC section 13), else None.
+
+    Read from kpi_monthly_board.is_month_complete / data_as_of_date (the rule lives in int_report_months)."""
+    return month_to_date_text.status(query(month_to_date_text.STATUS_SQL, month_to_date_text.month_param(month)))
+
+
 def segments() -> pd.DataFrame:
     """dim_rfm_segments ordered by priority (RFM segments, then Not Active and Anonymous)."""
     return query("select * from dim_rfm_segments order by segment_priority, segment_label")
@@ -170,7 +178,7 @@ def kpi_board(month: dt.date, segment: str | None) -> pd.DataFrame:
     else:
         board = query("select * from kpi_monthly_board order by report_month")
     for column in board.columns:
-        if column != "report_month":
+        if column not in ("report_month", "data_as_of_date"):  # measures (and the flags) as numbers
             board[column] = board[column].astype("float64")
     return board
 

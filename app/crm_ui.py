@@ -92,7 +92,22 @@ def current_filters() -> tuple[dt.date, str | None]:
     return month, (None if segment == data.ALL_SEGMENTS else segment)
 
 
+def month_to_date_note(month: dt.date) -> None:
+    """For a partial report month (SPEC section 13) a warning "month to date, data up to YYYY-MM-DD",
+    so that its lower figures are not read as a drop; nothing for a complete month."""
+    partial = data.month_to_date(month)
+    if partial:
+        st.warning(
+            f"**{month_label(month)}: {partial}.** The month is not complete yet: its figures cover the data "
+            "so far, so compare them with a full month with care.",
+            icon=":material/event_upcoming:",
+        )
+
+
 def filter_caption(month: dt.date, segment: str | None) -> None:
+    """The page's filters, after the month-to-date warning of a partial month (every page with a
+    report month shows it)."""
+    month_to_date_note(month)
     if segment:
         customers = data.segment_customers(month, segment)
         st.caption(

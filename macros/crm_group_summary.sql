@@ -49,7 +49,9 @@ calendar as (
 final as (
     select
         summarised.*,
-        calendar.is_history_complete
+        calendar.is_history_complete,
+        calendar.is_month_complete,
+        calendar.data_as_of_date
     from summarised
     inner join calendar
         on summarised.report_month = calendar.report_month

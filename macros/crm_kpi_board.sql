@@ -73,6 +73,8 @@
         cast(average_order_value as decimal(18, 4)) as average_order_value,
         cast(sales_per_customer as decimal(18, 4)) as sales_per_customer,
         is_history_complete,
+        is_month_complete,
+        data_as_of_date,
     {%- for measure in crm_board_measures() %}
         cast({{ crm_ratio(measure, 'nullif(' ~ measure ~ '_previous_month, 0)') }} - 1 as double) as {{ measure }}_mom_change,
         cast({{ crm_ratio(measure, 'nullif(' ~ measure ~ '_previous_year, 0)') }} - 1 as double) as {{ measure }}_yoy_change

@@ -56,7 +56,9 @@ calendar as (
 final as (
     select
         migrations.*,
-        calendar.is_history_complete
+        calendar.is_history_complete,
+        calendar.is_month_complete,
+        calendar.data_as_of_date
     from migrations
     inner join calendar
         on migrations.report_month = calendar.report_month

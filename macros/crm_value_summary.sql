@@ -39,6 +39,21 @@ grouped as (
     group by customer_value.report_month, coalesce(snapshot.{{ group_column }}, {{ crm_not_active() }})
 ),
 
+calendar as (
+    select * from {{ ref('int_report_months') }}
+),
+
+grouped_with_calendar as (
+    -- the month's month-to-date flags (SPEC section 13, int_report_months)
+    select
+        grouped.*,
+        calendar.is_month_complete,
+        calendar.data_as_of_date
+    from grouped
+    inner join calendar
+        on grouped.report_month = calendar.report_month
+),
+
 final as (
     select
         cast(report_month as date) as report_month,
@@ -48,8 +63,10 @@ final as (
         cast(clv_12m as decimal(18, 4)) as clv_12m,
         cast(mean_clv_12m as decimal(18, 4)) as mean_clv_12m,
         cast(clv_12m / nullif(sum(clv_12m) over (partition by report_month), 0) as double) as share_of_clv_12m,
-        cast(expected_occasions_12m as double) as expected_occasions_12m
-    from grouped
+        cast(expected_occasions_12m as double) as expected_occasions_12m,
+        is_month_complete,
+        data_as_of_date
+    from grouped_with_calendar
 )
 
 select * from final

@@ -39,7 +39,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 import excel_charts
-from crm_warehouse import constants, safe_export
+from crm_warehouse import constants, month_to_date, safe_export
 from crm_warehouse.constants import add_months
 from crm_warehouse.serving_file import ServingFileMissing, latest_month, parse_month, read_sql
 
@@ -268,6 +268,18 @@ def build_report(month: str | dt.date | None = None, out: Path | str = "report.x
         },
     )
     kpi_sheet = workbook["KPI board"]
+    # the report month and, for a partial month, "month to date, data up to YYYY-MM-DD" (SPEC section 13)
+    partial = month_to_date.status(
+        read_sql(month_to_date.STATUS_SQL, path=path, params=month_to_date.month_param(month))
+    )
+    # in the row after a blank one below the KPIs
+    status_row = len(KPI_MEASURES) + 3
+    kpi_sheet.cell(row=status_row, column=1, value="Report month").font = Font(bold=True)
+    status = kpi_sheet.cell(
+        row=status_row, column=2, value=f"{month:%Y-%m}, {partial}" if partial else f"{month:%Y-%m}, complete month"
+    )
+    if partial:
+        status.font = Font(bold=True, color="C0392B")
     for row_index, (_, _, number_format) in enumerate(KPI_MEASURES, start=2):
         for column_index in (2, 3, 5):
             kpi_sheet.cell(row=row_index, column=column_index).number_format = number_format
@@ -306,7 +318,7 @@ def build_report(month: str | dt.date | None = None, out: Path | str = "report.x
     excel_charts.add_charts(workbook)
     _add_value_chart(workbook["Customer value"])
 
-    workbook.properties.title = f"CRM summary {month:%Y-%m}"
+    workbook.properties.title = f"CRM summary {month:%Y-%m}" + (f" ({partial})" if partial else "")
     return safe_export.save_workbook(workbook, out)
 
 

@@ -19,6 +19,13 @@
                                                    .venv-spark from requirements-spark.txt; Java 17) with
                                                    every data test and compare each mart with the DuckDB
                                                    build (scripts/spark_parity.py); docs/spark.md
+    python scripts/tasks.py orchestrate            Dagster web UI + daemon on http://127.0.0.1:3000 (the
+                                                   warehouse as assets, the landing-folder sensor, the
+                                                   monthly schedule; .venv-orchestration from
+                                                   requirements-orchestration.txt); Ctrl-C stops it all;
+                                                   docs/orchestration.md
+    python scripts/tasks.py test-orchestration     the orchestration tests (orchestration/tests, pytest in
+                                                   .venv-orchestration)
 
 The Makefile targets call this script. Settings come from the environment:
 CRM_RAW_DIR (raw landing folder, default data/demo), CRM_DUCKDB_PATH (build warehouse file,
@@ -573,6 +580,136 @@ def test_spark(extra: list[str]) -> None:
     log(f"test-spark passed in {time.perf_counter() - started:.1f} s")
 
 
+# ---------------------------------------------------------------------------------------------
+# orchestration (Dagster, docs/orchestration.md)
+# ---------------------------------------------------------------------------------------------
+ORCH_VENV = ROOT / ".venv-orchestration"
+ORCH_REQUIREMENTS = ROOT / "requirements-orchestration.txt"
+ORCH_BIN = ORCH_VENV / ("Scripts" if os.name == "nt" else "bin")
+ORCH_PYTHON = ORCH_BIN / ("python.exe" if os.name == "nt" else "python")
+DAGSTER_YAML = ROOT / "orchestration" / "dagster.yaml"
+
+
+def setup_orchestration() -> None:
+    """Create .venv-orchestration (Dagster, its web UI, dagster-dbt) when missing or when
+    requirements-orchestration.txt changed. Apart from .venv: dagster needs watchdog < 7, streamlit
+    watchdog 7. dbt runs from .venv; the code location finds orchestration/ and src/ on PYTHONPATH
+    (orchestration_env)."""
+    setup()
+    wanted = hashlib.sha256(ORCH_REQUIREMENTS.read_bytes() + PYPROJECT.read_bytes()).hexdigest()
+    stamp = ORCH_VENV / ".requirements.sha256"
+    if not ORCH_PYTHON.exists():
+        log(f"creating virtual environment {ORCH_VENV}")
+        run([sys.executable, "-m", "venv", str(ORCH_VENV)])
+    if not stamp.exists() or stamp.read_text().strip() != wanted:
+        log("installing requirements-orchestration.txt into .venv-orchestration (first run only)")
+        started = time.perf_counter()
+        pip = [str(ORCH_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        run([*pip, "-r", str(ORCH_REQUIREMENTS)])
+        stamp.write_text(wanted)
+        log(f"orchestration requirements installed in {time.perf_counter() - started:.0f} s")
+
+
+def orchestration_env() -> dict[str, str]:
+    """project_env plus DAGSTER_HOME (default <warehouse folder>/dagster, holding the run history,
+    the schedules' and sensors' state and dagster.yaml: one run at a time) and the dbt that the
+    assets run (.venv's)."""
+    env = project_env()
+    home = Path(env.get("DAGSTER_HOME") or Path(env["CRM_DUCKDB_PATH"]).parent / "dagster")
+    if not home.is_absolute():
+        home = (Path.cwd() / home).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    env["DAGSTER_HOME"] = str(home)
+    config = home / "dagster.yaml"
+    template = DAGSTER_YAML.read_text(encoding="utf-8")
+    if not config.exists() or config.read_text(encoding="utf-8") != template:
+        config.write_text(template, encoding="utf-8")  # the repository's copy is the one to edit
+    env.setdefault("CRM_DBT_EXECUTABLE", venv_tool("dbt"))
+    env["PATH"] = str(ORCH_BIN) + os.pathsep + env.get("PATH", "")
+    paths = [str(ROOT), str(ROOT / "src"), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+    return env
+
+
+def orchestrate(extra: list[str]) -> None:
+    """`dagster dev`: the web UI and the daemon (sensor, schedule, run queue) on 127.0.0.1:3000
+    (CRM_DAGSTER_HOST, CRM_DAGSTER_PORT). Ctrl-C (or SIGTERM from a service manager) stops
+    dagster dev, which stops its webserver, daemon and code server; whatever is left after 60 s
+    is killed with its whole process group, so nothing keeps running."""
+    import signal
+
+    setup_orchestration()
+    env = orchestration_env()
+    host = env.get("CRM_DAGSTER_HOST", "127.0.0.1")
+    port = env.get("CRM_DAGSTER_PORT", "3000")
+    command = [
+        str(ORCH_BIN / ("dagster.exe" if os.name == "nt" else "dagster")),
+        "dev",
+        "--host",
+        host,
+        "--port",
+        port,
+        "--working-directory",
+        str(ROOT),
+        "--module-name",
+        "orchestration.definitions",
+        *extra,
+    ]
+    log(f"raw folder {env['CRM_RAW_DIR']} -> warehouse {env['CRM_DUCKDB_PATH']}; DAGSTER_HOME {env['DAGSTER_HOME']}")
+    log("$ " + " ".join(command))
+    options: dict = (
+        {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt" else {"start_new_session": True}
+    )
+    process = subprocess.Popen(command, cwd=ROOT, env=env, **options)
+    log(f"Dagster UI: http://{host}:{port}  (Ctrl-C stops the UI, the daemon and any run in progress)")
+
+    def stop_requested(signum, frame):  # SIGTERM (systemd stop, kill) ends like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_requested)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        log("stopping Dagster (webserver, daemon, code server)")
+        try:
+            if os.name == "nt":
+                process.send_signal(signal.CTRL_BREAK_EVENT)
+            else:
+                os.killpg(process.pid, signal.SIGINT)
+            code = process.wait(timeout=60)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            code = 1
+        finally:
+            if os.name == "nt":
+                subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True)
+            else:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)  # anything left of the group
+                except ProcessLookupError:
+                    pass
+        log("Dagster stopped")
+    sys.exit(0 if code in (0, -signal.SIGINT, 130) else code)
+
+
+def test_orchestration(extra: list[str]) -> None:
+    """The orchestration tests (orchestration/tests) with .venv-orchestration's pytest: the
+    definitions load, a full materialisation on the demo data, the landing-folder sensor, a failed
+    gate, and the UI that `orchestrate` starts."""
+    setup_orchestration()
+    env = orchestration_env()
+    env.pop("DAGSTER_HOME", None)  # every test gets its own, under its temporary folder
+    started = time.perf_counter()
+    code = run(
+        [str(ORCH_PYTHON), "-m", "pytest", "orchestration/tests", "-p", "no:cacheprovider", *extra],
+        env=env,
+        check=False,
+    )
+    log(f"test-orchestration: pytest {time.perf_counter() - started:.0f} s")
+    if code != 0:
+        sys.exit(code)
+
+
 def freshness() -> None:
     setup()
     dbt(["source", "freshness"], project_env())
@@ -632,6 +769,10 @@ def main(argv: list[str]) -> None:
         refresh(extra)
     elif command == "test-spark":
         test_spark(extra)
+    elif command == "orchestrate":
+        orchestrate(extra)
+    elif command == "test-orchestration":
+        test_orchestration(extra)
     else:
         sys.exit(f"unknown command {command!r}; see --help")
 

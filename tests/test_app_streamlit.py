@@ -368,3 +368,21 @@ def test_time_charts_shade_the_months_whose_history_is_incomplete(serving_db):
         assert shaded.count(expected) == chart_count, (page, shaded)
         notes = [a.get("text") for f in figures(at) for a in f["layout"].get("annotations", [])]
         assert notes.count("History incomplete: windows reach before the first month of data") == chart_count
+
+
+def test_a_partial_month_is_flagged_month_to_date_on_every_page(serving_db, latest, tmp_path, monkeypatch):
+    """SPEC section 13: a partial report month says "month to date, data up to YYYY-MM-DD" on every
+    page (a copy of the serving file whose latest month is partial); a complete month says nothing."""
+    at = new_app()
+    assert not [w.value for w in at.warning if "month to date" in w.value]
+    from test_excel_report import partial_copy
+
+    as_of = f"{latest:%Y-%m}-07"
+    monkeypatch.setenv("CRM_SERVING_PATH", str(partial_copy(serving_db, tmp_path / "partial.duckdb", latest, as_of)))
+    at = new_app()
+    for page in PAGES:
+        if page in ("views/campaign_results.py", "views/data_quality.py"):
+            continue  # no report month on these pages (campaigns by send date, builds)
+        goto(at, page)
+        warnings = [w.value for w in at.warning if "month to date" in w.value]
+        assert warnings and f"month to date, data up to {as_of}" in warnings[0], (page, [w.value for w in at.warning])

@@ -171,3 +171,44 @@ def test_errors_are_messages(serving_db, tmp_path, capsys):
     assert "not a report month" in capsys.readouterr().err
     assert excel_report.main(["--out", str(tmp_path / "r.xlsx"), "--serving-db", str(tmp_path / "none.duckdb")]) == 2
     assert "make build" in capsys.readouterr().err
+
+
+def partial_copy(serving_db: Path, target: Path, month, as_of: str) -> Path:
+    """A copy of the serving file whose `month` is month to date (as a daily refresh leaves it)."""
+    import shutil
+
+    import duckdb
+
+    shutil.copy(serving_db, target)
+    with duckdb.connect(str(target)) as connection:
+        for table in ("kpi_monthly_board", "kpi_segment_summary", "kpi_tier_summary", "fct_customer_monthly_snapshot"):
+            connection.execute(
+                f"update {table} set is_month_complete = false, data_as_of_date = ? where report_month = ?",
+                [as_of, month],
+            )
+    return target
+
+
+def month_status(sheet):
+    """The cell right of "Report month", below the KPI rows of the KPI board sheet."""
+    found = [row for row in sheet.iter_rows(min_row=2) if row[0].value == "Report month"]
+    assert len(found) == 1
+    return found[0][1]
+
+
+def test_a_complete_month_is_said_complete(latest_report, months):
+    assert month_status(latest_report["KPI board"]).value == f"{months[0]:%Y-%m}, complete month"
+
+
+def test_a_partial_month_says_month_to_date_and_the_data_date(serving_db, months, tmp_path):
+    """SPEC section 13: "month to date, data up to YYYY-MM-DD" on the KPI board sheet and in the title."""
+    latest = months[0]
+    as_of = f"{latest:%Y-%m}-07"
+    path = partial_copy(serving_db, tmp_path / "partial.duckdb", latest, as_of)
+    out = tmp_path / "partial.xlsx"
+    assert excel_report.main(["--out", str(out), "--serving-db", str(path)]) == 0
+    workbook = load_workbook(out)
+    expected = f"{latest:%Y-%m}, month to date, data up to {as_of}"
+    status = month_status(workbook["KPI board"])
+    assert status.value == expected and status.font.bold
+    assert f"month to date, data up to {as_of}" in workbook.properties.title

@@ -101,6 +101,35 @@ def test_two_new_months_incremental_equals_full_refresh(clean_raw, clean_warehou
         assert state[model] == (month_index(2025, 11), False), (model, state[model])
 
 
+def test_a_partial_month_is_completed_by_a_later_month_incremental_equals_full_refresh(clean_raw, tmp_path):
+    """Month to date (SPEC section 13, int_report_months): data up to 2025-11-15 leaves November
+    partial; when December's lines arrive (and never the rest of November), November becomes
+    complete although none of its own lines changed: the incremental run rewrites it (the
+    month_completeness digest of int_source_digests) and equals a full refresh."""
+    before_raw, after_raw = tmp_path / "raw_mid_november", tmp_path / "raw_november_gap"
+    cut_raw(clean_raw, before_raw, "2025-11-15")
+    cut_raw(clean_raw, after_raw, "2025-12-31")
+    for path in after_raw.glob("sales_transactions_*.csv"):
+        lines = pd.read_csv(path, dtype=str, keep_default_na=False)
+        dates = lines["invoice_date"]
+        lines[(dates <= "2025-11-15") | (dates >= "2025-12-01")].to_csv(path, index=False)
+    database = tmp_path / "incremental" / "crm.duckdb"
+    run_dbt(before_raw, database, *MODELS, "--full-refresh")
+    board = "select report_month, is_month_complete, data_as_of_date from marts.kpi_monthly_board order by 1"
+    before = query(database, board).set_index("report_month")
+    november = before.loc[pd.Timestamp("2025-11-01")]
+    assert not november["is_month_complete"] and str(november["data_as_of_date"])[:10] <= "2025-11-15"
+    assert before["is_month_complete"].iloc[:-1].all()
+
+    run_dbt(after_raw, database, *MODELS)
+    reference = tmp_path / "reference" / "crm.duckdb"
+    run_dbt(after_raw, reference, *REFERENCE)
+    after = query(database, board).set_index("report_month")
+    assert after.loc[pd.Timestamp("2025-11-01"), "is_month_complete"]
+    assert str(after.loc[pd.Timestamp("2025-11-01"), "data_as_of_date"])[:10] == "2025-11-30"
+    assert_same_tables(database, reference)
+
+
 # --- every kind of change: an incremental run equals a full refresh on every incremental table ---
 
 INCREMENTAL_TABLES = {

@@ -10,6 +10,7 @@ import crm_ui as ui
 
 month, segment = ui.current_filters()
 st.title("Cohort retention")
+ui.month_to_date_note(month)
 st.caption(
     f"Up to {ui.month_label(month)}. A cohort is the month of a customer's first core purchase; a cohort "
     "customer is retained in a month with a core purchase (returns alone do not retain). Cells: the share "

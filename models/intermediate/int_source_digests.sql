@@ -11,6 +11,9 @@
 --   products:     each clean product's role, unit size, category and brand, bucketed by its first sale
 --   settings:     every seed and every crm_ var the project reads (macro crm_rule_settings, derived
 --                 from the project: a new seed or var is digested without a change here; every month)
+--   month_completeness: each incomplete month (int_report_months: month to date) and the date its
+--                 data reaches; a month that becomes complete (a line of a later month arrived, or
+--                 crm_data_as_of) loses its row, which recomputes it from that month on
 -- Reads its own previous content ({{ '{{ this }}' }}) before it is replaced.
 {%- set previous = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none %}
 with
@@ -30,6 +33,10 @@ customers as (
 
 products as (
     select * from {{ ref('stg_crm__products') }}
+),
+
+report_months as (
+    select * from {{ ref('int_report_months') }}
 ),
 
 line_digests as (
@@ -77,6 +84,17 @@ product_digests as (
     group by coalesce({{ crm_month_index('product_first_sales.first_sale_date') }}, -1)
 ),
 
+completeness_digests as (
+    select
+        'month_completeness' as input_name,
+        'data as of' as input_key,
+        report_month_index as month_index,
+        cast(1 as bigint) as row_count,
+        hash(data_as_of_date) as digest
+    from report_months
+    where not is_month_complete
+),
+
 settings_digest as (
     select
         'settings' as input_name,
@@ -87,7 +105,8 @@ settings_digest as (
 ),
 
 current_digests as (
-    {%- for digests in ['line_digests', 'customer_digests', 'product_digests', 'settings_digest'] %}
+    {%- for digests in ['line_digests', 'customer_digests', 'product_digests', 'completeness_digests',
+        'settings_digest'] %}
     select
         input_name,
         input_key,

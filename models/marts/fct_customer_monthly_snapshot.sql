@@ -15,10 +15,12 @@ calendar as (
 ),
 
 scored_with_calendar as (
-    -- the month's flag of windows that reach before the first month of data
+    -- the month's flags: windows that reach before the first month of data, month to date
     select
         scored.*,
-        calendar.is_history_complete
+        calendar.is_history_complete,
+        calendar.is_month_complete,
+        calendar.data_as_of_date
     from scored
     inner join calendar
         on scored.report_month = calendar.report_month
@@ -56,7 +58,9 @@ final as (
         cast(rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
         cast(sales_month as decimal(18, 4)) as sales_month,
         cast(sales_12m as decimal(18, 4)) as sales_12m,
-        is_history_complete
+        is_history_complete,
+        is_month_complete,
+        data_as_of_date
     from scored_with_calendar
 )
 

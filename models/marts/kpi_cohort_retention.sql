@@ -59,6 +59,8 @@ cohort_months as (
         calendar.report_month_index,
         calendar.is_report_month,
         calendar.is_history_complete,
+        calendar.is_month_complete,
+        calendar.data_as_of_date,
         calendar.report_month_index - cohort_sizes.cohort_month_index as months_since_acquisition,
         coalesce(cohort_activity.retained_customers, 0) as retained_customers,
         coalesce(cohort_activity.revenue, 0) as revenue
@@ -92,7 +94,9 @@ final as (
         cast(retained_customers / cohort_customers as double) as retention_rate,
         cast(revenue as decimal(18, 4)) as revenue,
         {{ crm_decimal_ratio('cumulative_revenue', 'cohort_customers') }} as cumulative_revenue_per_customer,
-        is_history_complete
+        is_history_complete,
+        is_month_complete,
+        data_as_of_date
     from cumulated
     where
         is_report_month

@@ -51,6 +51,8 @@ board as (
         report_months.report_month,
         report_months.report_month_index,
         report_months.is_history_complete,
+        report_months.is_month_complete,
+        report_months.data_as_of_date,
         {{ crm_board_measure_columns('monthly_sales', 'monthly_crm') }}
     from report_months
     left join monthly_sales

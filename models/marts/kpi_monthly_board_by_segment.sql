@@ -69,6 +69,8 @@ board as (
         report_months.report_month,
         report_months.report_month_index,
         report_months.is_history_complete,
+        report_months.is_month_complete,
+        report_months.data_as_of_date,
         segments.segment_label,
         {{ crm_board_measure_columns('monthly_sales', 'monthly_crm') }}
     from report_months

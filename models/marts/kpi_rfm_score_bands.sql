@@ -21,6 +21,8 @@ bands as (
     select
         report_month,
         is_history_complete,
+        is_month_complete,
+        data_as_of_date,
         '{{ dimension }}' as dimension,
         '{{ meaning }}' as measure_name,
         {{ score }} as score,
@@ -28,7 +30,7 @@ bands as (
         max({{ measure }}) as highest_measure,
         count(*) as customers
     from snapshot
-    group by report_month, is_history_complete, {{ score }}
+    group by report_month, is_history_complete, is_month_complete, data_as_of_date, {{ score }}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
@@ -42,7 +44,9 @@ final as (
         cast(lowest_measure as decimal(18, 4)) as lowest_measure,
         cast(highest_measure as decimal(18, 4)) as highest_measure,
         cast(customers as bigint) as customers,
-        is_history_complete
+        is_history_complete,
+        is_month_complete,
+        data_as_of_date
     from bands
 )
 
