@@ -391,6 +391,31 @@ def _multi_start(run, main_starts, grid_starts, starts) -> Fit:
     return best
 
 
+def _run_start(model, objective, names, customers, max_iterations, name, start, best, climb=None) -> Fit:
+    """One start of a multi-start fit: optionally a first climb on climb (the sample's objective), then
+    L-BFGS-B on objective (mean log-likelihood of `customers`), stopping when it joins best's maximum."""
+    joins = None if best is None else (np.log([best.params[key] for key in names]), best.log_likelihood / customers)
+    start, climb_iterations = _clip_start(start), 0
+    if climb is not None:
+        climbed, _, _, climb_iterations, *_ = _minimise(climb, start, names, max_iterations)
+        start = _clip_start([climbed[key] for key in names])
+    params, mean_ll, converged, iterations, message, at_bound, joined = _minimise(
+        objective, start, names, max_iterations, joins
+    )
+    return Fit(
+        model,
+        params,
+        mean_ll * customers,
+        int(round(customers)),
+        converged,
+        iterations + climb_iterations,
+        message,
+        at_bound,
+        name,
+        joined=joined,
+    )
+
+
 def _clip_start(start) -> np.ndarray:
     return np.clip(np.asarray(start, dtype=float), np.exp(LOG_BOUNDS[0] + 1), np.exp(LOG_BOUNDS[1] - 1))
 
@@ -430,27 +455,8 @@ def fit_bg_nbd(
         return value / sample.total_weight, grad / sample.total_weight
 
     def run(name, start, best):
-        joins = None if best is None else (np.log([best.params[key] for key in names]), best.log_likelihood * scale)
-        start, sample_iterations = _clip_start(start), 0
-        if sample is not None and name != START_PREVIOUS:
-            sample_params, _, _, sample_iterations, *_ = _minimise(sample_objective, start, names, max_iterations)
-            start = _clip_start([sample_params[key] for key in names])
-        params, mean_ll, converged, iterations, message, at_bound, joined = _minimise(
-            objective, start, names, max_iterations, joins
-        )
-        iterations += sample_iterations
-        return Fit(
-            model,
-            params,
-            mean_ll * customers,
-            int(round(customers)),
-            converged,
-            iterations,
-            message,
-            at_bound,
-            name,
-            joined=joined,
-        )
+        climb = sample_objective if sample is not None and name != START_PREVIOUS else None
+        return _run_start(model, objective, names, customers, max_iterations, name, start, best, climb)
 
     with threadpool_limits(limits=1):
         return _multi_start(run, _bg_nbd_starts(data, previous), lambda: _grid_starts_bg_nbd(data), starts)
@@ -639,22 +645,7 @@ def fit_gamma_gamma(x, m_x, weights=None, max_iterations=MAX_ITERATIONS, previou
     names = ("p", "q", "gamma")
 
     def run(name, start, best):
-        joins = None if best is None else (np.log([best.params[key] for key in names]), best.log_likelihood * scale)
-        params, mean_ll, converged, iterations, message, at_bound, joined = _minimise(
-            objective, _clip_start(start), names, max_iterations, joins
-        )
-        return Fit(
-            "gamma_gamma",
-            params,
-            mean_ll * customers,
-            int(round(customers)),
-            converged,
-            iterations,
-            message,
-            at_bound,
-            name,
-            joined=joined,
-        )
+        return _run_start("gamma_gamma", objective, names, customers, max_iterations, name, start, best)
 
     with threadpool_limits(limits=1):
         return _multi_start(run, candidates, lambda: grid, starts)
