@@ -122,13 +122,23 @@ class CrmTranslator(DagsterDbtTranslator):
 TRANSLATOR = CrmTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+def node_name(unique_id: str) -> str:
+    """The name of a dbt node from its unique id (a test's id ends with a hash: test.project.name.hash)."""
+    parts = unique_id.split(".")
+    return parts[2] if parts[0] == "test" and len(parts) > 3 else parts[-1]
+
+
 def gate_lines(log_path: Path) -> list[str]:
     """The "crm gate" lines of a dbt run (on-run-end hook crm_explain_test_failures): the failed
     and warning tests with what failed, where, examples and the fix; failures first."""
-    if not log_path.exists():
+    # dbt rotates its log file at 10 MB (dbt.log.1, dbt.log.2, ...: older first when read backwards)
+    rotated = sorted(log_path.parent.glob(log_path.name + ".*"), key=lambda path: -int(path.suffix[1:] or 0))
+    files = [path for path in [*rotated, log_path] if path.exists() and (path == log_path or path.suffix[1:].isdigit())]
+    if not files:
         return []
     lines: list[str] = []
-    for raw in log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+    raws = [line for path in files for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+    for raw in raws:
         if GATE_MARKER not in raw:
             continue
         message = raw
@@ -202,7 +212,7 @@ def crm_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         first = next((gate for gate in gates if gate.startswith(("FAIL", "ERROR"))), None)
         raise dg.Failure(
             description=(
-                f"dbt build failed ({', '.join(name.split('.')[-1] for name in failed[:5]) or 'see the dbt log'})"
+                f"dbt build failed ({', '.join(node_name(name) for name in failed[:5]) or 'see the dbt log'})"
                 + (f": {first}" if first else "")
                 + ". Nothing was published: the serving file stays as it was. Fix the data or the rule, then "
                 "the next run catches up (docs/orchestration.md)."
