@@ -6,7 +6,18 @@
 with
 
 customers as (
-    select * from {{ ref('stg_crm__customers') }}
+    -- named columns, not *: Spark bound this import to the view's columns by position (issue 24 moved
+    -- the personal columns out of this model; Spark then read customer_name as opt_email)
+    select
+        customer_id,
+        customer_group,
+        city,
+        created_date,
+        opt_email,
+        opt_sms,
+        opt_phone,
+        dq_flags
+    from {{ ref('stg_crm__customers') }}
 ),
 
 scoped as (
