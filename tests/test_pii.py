@@ -210,9 +210,10 @@ def test_a_tagged_column_added_to_a_mart_fails_the_build_naming_it(clean_raw, cl
     sql_file = project / "models" / "marts" / "dim_customers.sql"
     text = sql_file.read_text()
     marker = "        cast(customers.customer_group as {{ dbt.type_string() }}) as customer_group,\n"
-    assert marker in text
+    imported = "        dq_flags\n    from {{ ref('stg_crm__customers') }}"
+    assert marker in text and imported in text
     sql_file.write_text(
-        text.replace(
+        text.replace(imported, "        dq_flags,\n        email\n    from {{ ref('stg_crm__customers') }}").replace(
             marker,
             marker
             + "        cast(customers.email as {{ dbt.type_string() }}) as contact_email,\n"
