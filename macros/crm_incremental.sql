@@ -28,14 +28,14 @@
 {#-
     What this run rebuilds in the current model, read from `changes_relation` (always
     ref('int_build_changes'), passed by the model so that the dependency is visible in its SQL):
-      full: every month (first build, --full-refresh, a change not tied to a month, or
-            int_build_changes not rebuilt by this run, e.g. a `dbt run --select` without it)
+      full: every month (first build, --full-refresh, a change not tied to a month; and in
+            commands that build nothing: dbt compile, show, test)
       nothing: no input changed since the last completed build
       from_month_index: the first month to rebuild (when neither full nor nothing)
 -#}
 {% macro crm_changes(changes_relation) -%}
     {%- set everything = {'full': true, 'nothing': false, 'from_month_index': none} -%}
-    {%- if not crm_is_incremental() -%}
+    {%- if flags.WHICH not in ('run', 'build') or not crm_is_incremental() -%}
         {{ return(everything) }}
     {%- endif -%}
     {%- set query -%}
@@ -47,8 +47,12 @@
     {%- endset -%}
     {%- set rows = run_query(query).rows -%}
     {%- if rows | length != 1 or not rows[0]['is_this_run'] -%}
-        {{ log(model.name ~ ": " ~ changes_relation ~ " was not rebuilt by this run; rebuilding every month", info=true) }}
-        {{ return(everything) }}
+        {#- its row describes another run's inputs: rebuilding from it could miss a change -#}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ " is incremental and " ~ changes_relation ~ " was not rebuilt by this run, so what"
+            ~ " changed since the last build is not known. Select it too, e.g. `dbt build --select"
+            ~ " int_build_changes " ~ model.name ~ "` (or +" ~ model.name ~ "), or run with --full-refresh"
+            ~ " (docs/incremental.md).") }}
     {%- elif rows[0]['is_full'] -%}
         {{ return(everything) }}
     {%- elif rows[0]['rebuild_from_month_index'] is none -%}

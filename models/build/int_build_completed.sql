@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
--- The digests (int_source_digests) the last completed build was made from: the last model of the
--- DAG. It reads every month-recomputed model (below), so `dbt build` skips it when one of them or
+-- The digests (int_source_digests) the last completed build was made from, and that build's start
+-- (run_started_at): the last model of the DAG. It reads every month-recomputed model (below), so `dbt build` skips it when one of them or
 -- one of their data tests fails; it then keeps the digests of the previous completed build, and
 -- the next run's int_build_changes rebuilds again from the month the failed run started from.
 --
@@ -52,11 +52,17 @@ current_digests as (
 
 completed as (
     {%- if rebuilt_all %}
-    select * from current_digests
+    select
+        *,
+        {{ crm_run_started_literal() }} as run_started_at
+    from current_digests
     {%- else %}
     -- not every month-recomputed model was rebuilt and no build completed yet: no digest, so the
     -- next run rebuilds every month
-    select * from current_digests
+    select
+        *,
+        {{ crm_run_started_literal() }} as run_started_at
+    from current_digests
     where false
     {%- endif %}
 ),
@@ -74,7 +80,8 @@ final as (
         input_key,
         month_index,
         row_count,
-        digest
+        digest,
+        run_started_at
     from completed
 )
 

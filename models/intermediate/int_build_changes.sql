@@ -9,11 +9,17 @@
 -- not tied to a month (seeds, vars: month_index null; rows tied to no month: -1), no completed
 -- build yet, or --full-refresh rebuild every month.
 --
+-- A run that fails after this model (a later model or data test) does not reach int_build_completed,
+-- which keeps the digests of the last completed build. The failed run may have rewritten months of
+-- some tables from its inputs, which the next run's inputs need not match (a reverted file, a var
+-- set back): so the next run also rebuilds what every run since the last completed build rebuilt
+-- (this model's previous row, carried while its run is later than the completed build's).
+--
 -- The one read outside ref(): int_build_completed is downstream of every incremental model (a ref
 -- would be a cycle), so its content as the previous completed run left it is looked up by name,
--- the way a model reads its own previous content through {{ '{{ this }}' }}. A run that fails after
--- this model leaves int_build_completed as it was: the next run rebuilds from the same month again.
+-- the way a model reads its own previous content through {{ '{{ this }}' }} (also read here).
 {%- set completed = adapter.get_relation(this.database, this.schema, 'int_build_completed') if execute else none %}
+{%- set previous = load_relation(this) if execute else none %}
 with
 
 current_digests as (
@@ -41,11 +47,48 @@ changed as (
         or current_digests.digest <> completed_digests.digest
 ),
 
-summary as (
+changed_since_completed as (
     select
         coalesce(bool_or(month_index is null or month_index < 0), false) as is_full,
         min(month_index) as first_month_index
     from changed
+),
+
+{%- if previous is not none %}
+
+unfinished_runs as (
+    -- the previous run's range when that run did not complete (its own row carries the runs
+    -- before it that did not complete either)
+    select
+        is_full,
+        case when not is_full then rebuild_from_month_index end as first_month_index
+    from {{ previous }} as previous_run
+    where not exists (
+        select 1
+        from completed_digests
+        where completed_digests.run_started_at >= previous_run.run_started_at
+    )
+),
+{%- else %}
+
+unfinished_runs as (
+    select
+        false as is_full,
+        cast(null as integer) as first_month_index
+    where false
+),
+{%- endif %}
+
+summary as (
+    select
+        changed_since_completed.is_full or coalesce(unfinished_runs.is_full, false) as is_full,
+        case
+            when unfinished_runs.first_month_index is null then changed_since_completed.first_month_index
+            when changed_since_completed.first_month_index is null then unfinished_runs.first_month_index
+            else least(changed_since_completed.first_month_index, unfinished_runs.first_month_index)
+        end as first_month_index
+    from changed_since_completed
+    left join unfinished_runs on true
 ),
 {%- else %}
 
