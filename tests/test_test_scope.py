@@ -70,7 +70,9 @@ def scope_problems(manifest: dict) -> list[str]:
             if wanted not in where:
                 problems.append(f'{name}: add config: {{where: "{wanted}"}} ({model["name"]} is month-recomputed)')
         if lines and row_local and LATEST_PARSE not in where and f"where {LATEST_PARSE}" not in where:
-            problems.append(f"{name}: add a `where` keeping the lines of the latest parse ({model['name']} is line-level)")
+            problems.append(
+                f"{name}: add a `where` keeping the lines of the latest parse ({model['name']} is line-level)"
+            )
         allowed = ({CHANGES} if months else set()) | ({LINES} if lines else set())
         for relation in sorted(relations - allowed):
             problems.append(f"{name}: its `where` reads {relation}, not {' or '.join(sorted(allowed)) or 'a range'}")
@@ -98,7 +100,9 @@ def test_every_month_recomputed_model_reads_the_changes_and_is_read_by_the_compl
     month_range = {uid for uid, node in models.items() if node["config"].get("recompute_column")}
     assert len(month_range) >= 20
     changes = "model.crm_warehouse.int_build_changes"
-    assert [models[uid]["name"] for uid in sorted(month_range) if changes not in models[uid]["depends_on"]["nodes"]] == []
+    assert [
+        models[uid]["name"] for uid in sorted(month_range) if changes not in models[uid]["depends_on"]["nodes"]
+    ] == []
     completed = models["model.crm_warehouse.int_build_completed"]["depends_on"]["nodes"]
     assert sorted(models[uid]["name"] for uid in month_range - set(completed)) == []
     for uid in month_range:
@@ -122,7 +126,9 @@ def test_a_missing_or_misplaced_range_is_reported():
         }
 
     months = f"report_month >= (select rebuild_from_month from {CHANGES})"
-    latest = f"(source_file, source_row_number) in (select source_file, source_row_number from {LINES} where {LATEST_PARSE})"
+    latest = (
+        f"(source_file, source_row_number) in (select source_file, source_row_number from {LINES} where {LATEST_PARSE})"
+    )
     manifest = {
         "nodes": {
             "m.months": model("months", {"recompute_column": "report_month"}),
@@ -135,7 +141,10 @@ def test_a_missing_or_misplaced_range_is_reported():
             "t.3": test("lines_scoped", "unique", "m.lines", f"x > 0 and ({latest})"),
             "t.4": test("plain", "unique", "m.table"),
             "t.5": test(
-                "index_scoped", "not_null", "m.index", f"report_month_index >= (select rebuild_from_month_index from {CHANGES})"
+                "index_scoped",
+                "not_null",
+                "m.index",
+                f"report_month_index >= (select rebuild_from_month_index from {CHANGES})",
             ),
             "t.6": test(
                 "periods_scoped",
@@ -152,7 +161,9 @@ def test_a_missing_or_misplaced_range_is_reported():
     nodes["t.9"] = test("wrong_relation", "not_null", "m.months", months + " and x in (select x from marts.other)")
     nodes["t.10"] = test("not_incremental", "not_null", "m.table", months)
     nodes["t.11"] = test("lines_unscoped", "not_null", "m.lines")
-    nodes["t.12"] = test("index_as_date", "not_null", "m.index", f"report_month_index >= (select rebuild_from_month from {CHANGES})")
+    nodes["t.12"] = test(
+        "index_as_date", "not_null", "m.index", f"report_month_index >= (select rebuild_from_month from {CHANGES})"
+    )
     assert scope_problems(manifest) == [
         'forgot: add config: {where: "report_month >= (select rebuild_from_month from intermediate.int_build_changes)"}'
         " (months is month-recomputed)",
