@@ -1,8 +1,9 @@
 {{ config(materialized='table') }}
--- The digests (int_source_digests) the last completed build was made from, and that build's start
--- (run_started_at): the last model of the DAG. It reads every month-recomputed model (below), so `dbt build` skips it when one of them or
--- one of their data tests fails; it then keeps the digests of the previous completed build, and
--- the next run's int_build_changes rebuilds again from the month the failed run started from.
+-- The digests (int_source_digests) the last completed build was made from, and that build's
+-- start (run_started_at): the last model of the DAG. It reads every month-recomputed model
+-- (below), so `dbt build` skips it when one of them or one of their data tests fails; it then
+-- keeps the previous completed build's digests, and the next run's int_build_changes rebuilds
+-- again what the failed run was to rebuild (docs/incremental.md "A run that fails half way").
 --
 -- Written only when this invocation rebuilt every month-recomputed model (selected_resources):
 -- a `dbt build --select` of a part of the DAG keeps the previous content, so that the models it
@@ -35,11 +36,11 @@
 {%- endif %}
 {%- set rebuilt_all = true %}
 {%- if execute %}
-    {%- set month_range_models = [] %}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.get('recompute_column') %}
-        {%- do month_range_models.append(node.unique_id) %}
-    {%- endfor %}
-    {%- set rebuilt_all = month_range_models | reject('in', selected_resources) | list | length == 0 %}
+{%- set month_range_models = [] %}
+{%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.get('recompute_column') %}
+{%- do month_range_models.append(node.unique_id) %}
+{%- endfor %}
+{%- set rebuilt_all = month_range_models | reject('in', selected_resources) | list | length == 0 %}
 {%- endif %}
 {%- set previous = load_relation(this) if execute else none %}
 with

@@ -96,7 +96,9 @@ summary as (
     -- first build, or --full-refresh: every month
     select
         true as is_full,
-        cast(null as integer) as first_month_index
+        cast(null as integer) as first_month_index,
+        count(*) as current_inputs
+    from current_digests
 ),
 {%- endif %}
 

@@ -1,4 +1,10 @@
-{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='period_start', period_type_column='period_type', from_year_start=true) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='crm_month_range',
+    recompute_column='period_start',
+    period_type_column='period_type',
+    from_year_start=true
+) }}
 -- Sales of each customer per day, month, quarter and year (period_type), anonymous customers
 -- included: the pre-aggregate of kpi_sales_by_period, which splits it by the customer's current
 -- segment. orders: the invoices whose order this customer carries in the period (crm_order_carrier,
