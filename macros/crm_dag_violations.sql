@@ -1,6 +1,7 @@
 {#-
     The models that read against the one-way flow sources -> base -> staging -> intermediate -> marts
-    (and restricted, the personal-data models beside the marts) -> serving (layer = the model's folder under models/; base = models/staging/*/base/), from dbt's
+    (and restricted, the personal-data models beside the marts) -> serving -> build (int_build_completed, the
+    last model: it reads every month-recomputed model, docs/incremental.md) (layer = the model's folder under models/; base = models/staging/*/base/), from dbt's
     parsed graph: one dict (model, reads, rule) per offending edge. Checked by
     data_tests/assert_dag_flows_one_way.sql. Rules:
       * no model reads a model of a later layer;
@@ -10,7 +11,7 @@
         serving never read base models.
 -#}
 {% macro crm_dag_violations() %}
-{%- set layer_rank = {'base': 0, 'staging': 1, 'intermediate': 2, 'marts': 3, 'restricted': 3, 'serving': 4} %}
+{%- set layer_rank = {'base': 0, 'staging': 1, 'intermediate': 2, 'marts': 3, 'restricted': 3, 'serving': 4, 'build': 5} %}
 {%- set violations = [] %}
 {%- if execute %}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' %}

@@ -3,8 +3,7 @@
     shares of the month's in-scope customers and of their sales. Customers without a group (Not
     Active) form the group `Not Active`, so the shares of a month add up to 1.
 -#}
-{% macro crm_group_summary(group_column, group_label) %}
-{%- set changes = crm_changes() %}
+{% macro crm_group_summary(group_column, group_label, changes) %}
 with
 
 snapshot as (

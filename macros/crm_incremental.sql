@@ -1,38 +1,24 @@
 {#-
-    Incremental refresh: which months a run must recompute.
+    Incremental refresh: which months a run must rebuild (docs/incremental.md).
 
-    Every input that can change a month of the warehouse has a digest in `int_source_digests`
-    (clean and rejected transaction lines per file and invoice month, the customers and products
-    masters bucketed by the first month they can affect, the reference seeds and the vars), with
-    the time of the run that last saw it change (`changed_at`). Every incremental model records in
-    `intermediate.crm_build_state` when it was last built successfully (`built_at`). A run
-    recomputes, for each incremental model, every month from the earliest month whose digest
-    changed after that model's last successful build; a change that is not tied to a month (a
-    seed, a var, a master row that is not tied to any month) recomputes every month. A model that
-    has no state row (new warehouse, older version) is rebuilt whole.
+    Every input that can change a month of the warehouse has a digest in `int_source_digests`.
+    `int_build_changes` compares them with the digests of the last build that completed
+    (`int_build_completed`, the last node of the DAG) and says, in one row, from which month this
+    run rebuilds (or that it rebuilds everything, or nothing). Each month-recomputed model reads it
+    in its own SQL, `{%- set changes = crm_changes(ref('int_build_changes')) %}`, and filters its
+    inputs with the macros below; its materialization (macros/materializations/crm_month_range.sql)
+    replaces the same months of its table.
 
-    Because the state is per model and written only when its build succeeds, a run that fails half
-    way is caught up by the next one.
+    A run that fails half way does not reach int_build_completed, so the next run compares with the
+    same completed digests and rebuilds from the same first month again.
 -#}
 
-{#- is_incremental(), false in unit tests (where `this` is not a relation) -#}
+{#- the model's table exists and this run may change part of it (false in unit tests, where `this`
+    is not a relation, and with --full-refresh) -#}
 {% macro crm_is_incremental() -%}
-    {{ return(this is not none and is_incremental()) }}
-{%- endmacro %}
-
-{% macro crm_build_state_table() -%}
-    intermediate.crm_build_state
-{%- endmacro %}
-
-{#- on-run-start: the state table exists before any model reads it -#}
-{% macro crm_create_build_state() -%}
-    create table if not exists {{ crm_build_state_table() }} (
-        model_name varchar primary key,
-        run_started_at timestamp,
-        built_at timestamp,
-        recompute_from_month_index integer,
-        is_full boolean
-    )
+    {%- if not execute or this is none or should_full_refresh() -%}{{ return(false) }}{%- endif -%}
+    {%- set relation = load_relation(this) -%}
+    {{ return(relation is not none and relation.type == 'table') }}
 {%- endmacro %}
 
 {% macro crm_run_started_literal() -%}
@@ -40,43 +26,39 @@
 {%- endmacro %}
 
 {#-
-    What this run must recompute for the current model, as a dict:
-      full: every month (first build, --full-refresh, no state, or a change not tied to a month)
-      nothing: no input changed since the model's last successful build
-      from_month_index: the first month to recompute (when neither full nor nothing)
+    What this run rebuilds in the current model, read from `changes_relation` (always
+    ref('int_build_changes'), passed by the model so that the dependency is visible in its SQL):
+      full: every month (first build, --full-refresh, a change not tied to a month; and in
+            commands that build nothing: dbt compile, show, test)
+      nothing: no input changed since the last completed build
+      from_month_index: the first month to rebuild (when neither full nor nothing)
 -#}
-{% macro crm_changes() -%}
-    {%- set digests = ref('int_source_digests') -%}
-    {%- if not execute or not crm_is_incremental() -%}
-        {{ return({'full': true, 'nothing': false, 'from_month_index': none}) }}
+{% macro crm_changes(changes_relation) -%}
+    {%- set everything = {'full': true, 'nothing': false, 'from_month_index': none} -%}
+    {%- if flags.WHICH not in ('run', 'build') or not crm_is_incremental() -%}
+        {{ return(everything) }}
     {%- endif -%}
     {%- set query -%}
-        with
-        state as (
-            select max(built_at) as built_at
-            from {{ crm_build_state_table() }}
-            where model_name = '{{ this.identifier }}'
-        ),
-        changed as (
-            select digests.month_index
-            from {{ digests }} as digests
-            cross join state
-            where state.built_at is null or digests.changed_at > state.built_at
-        )
         select
-            (select built_at from state) is null as no_state,
-            coalesce(bool_or(month_index is null), false) as any_global,
-            min(month_index) as from_month_index,
-            count(*) as changes
-        from changed
+            is_full,
+            rebuild_from_month_index,
+            run_started_at = {{ crm_run_started_literal() }} as is_this_run
+        from {{ changes_relation }}
     {%- endset -%}
-    {%- set row = run_query(query).rows[0] -%}
-    {%- if row['no_state'] or row['any_global'] -%}
-        {{ return({'full': true, 'nothing': false, 'from_month_index': none}) }}
-    {%- elif row['changes'] == 0 -%}
+    {%- set rows = run_query(query).rows -%}
+    {%- if rows | length != 1 or not rows[0]['is_this_run'] -%}
+        {#- its row describes another run's inputs: rebuilding from it could miss a change -#}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ " is incremental and " ~ changes_relation ~ " was not rebuilt by this run, so what"
+            ~ " changed since the last build is not known. Select it too, e.g. `dbt build --select"
+            ~ " int_build_changes " ~ model.name ~ "` (or +" ~ model.name ~ "), or run with --full-refresh"
+            ~ " (docs/incremental.md).") }}
+    {%- elif rows[0]['is_full'] -%}
+        {{ return(everything) }}
+    {%- elif rows[0]['rebuild_from_month_index'] is none -%}
         {{ return({'full': false, 'nothing': true, 'from_month_index': none}) }}
     {%- else -%}
-        {{ return({'full': false, 'nothing': false, 'from_month_index': row['from_month_index'] | int}) }}
+        {{ return({'full': false, 'nothing': false, 'from_month_index': rows[0]['rebuild_from_month_index'] | int}) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -135,87 +117,56 @@
 {%- endmacro %}
 
 {#-
-    How the current model's months are recomputed: its `meta.crm_recompute` from dbt_project.yml, a
-    dict with named keys (none for a model that is not month-recomputed):
-      date_column / month_index_column: the column whose months are rewritten (a date or a month index)
+    How the current model's months are replaced, from its own config() (materialization
+    crm_month_range, or the delete hook of the two Python models): a dict
+      column: the column whose months are replaced (config recompute_column)
+      is_month_index: true for a month index column, false for a date (config recompute_column_type,
+                      'month_index' or 'date'; by default from the name: *month_index = index)
       period_type_column: periods of several lengths (day, month, quarter, year) by their start date
-      from_year_start: true to rewrite from the start of the year holding the first changed month
+      from_year_start: true to replace from the start of the year holding the first changed month
+    or none when the model has no recompute_column.
 -#}
 {% macro crm_recompute_config() -%}
-    {%- set meta = config.get('meta') or {} -%}
-    {{ return(meta.get('crm_recompute')) }}
+    {%- set column = config.get('recompute_column') -%}
+    {%- if not column -%}{{ return(none) }}{%- endif -%}
+    {%- set column_type = config.get('recompute_column_type') or ('month_index' if column.endswith('month_index') else 'date') -%}
+    {{ return({
+        'column': column,
+        'is_month_index': column_type == 'month_index',
+        'period_type_column': config.get('period_type_column'),
+        'from_year_start': config.get('from_year_start', false),
+    }) }}
 {%- endmacro %}
 
-{#-
-    pre-hook of every model (dbt_project.yml); for a month-recomputed model: note the run in the
-    state table and delete the months it recomputes, so that the `append` strategy then inserts them
-    anew. Renders nothing for any other model (dbt skips an empty hook).
--#}
-{% macro crm_incremental_pre_hook() -%}
-    {%- set recompute = crm_recompute_config() -%}
-    {%- if recompute is none -%}{{ return('') }}{%- endif -%}
-    {%- set date_column = recompute.get('date_column') -%}
-    {%- set month_index_column = recompute.get('month_index_column') -%}
-    {%- set period_type_column = recompute.get('period_type_column') -%}
-    {%- set from_year_start = recompute.get('from_year_start', false) -%}
-    {%- set changes = crm_changes() -%}
-    {%- set lookback = changes.from_month_index % 12 if from_year_start and changes.from_month_index is not none else 0 -%}
-    insert into {{ crm_build_state_table() }} (model_name, run_started_at, recompute_from_month_index, is_full)
-    values (
-        '{{ this.identifier }}',
-        {{ crm_run_started_literal() }},
-        {{ (changes.from_month_index - lookback) if changes.from_month_index is not none else 'null' }},
-        {{ 'true' if changes.full else 'false' }}
-    )
-    on conflict (model_name) do update set
-        run_started_at = excluded.run_started_at,
-        recompute_from_month_index = excluded.recompute_from_month_index,
-        is_full = excluded.is_full;
-    {%- if crm_is_incremental() and not changes.nothing %}
-    delete from {{ this }}
-    {%- if not changes.full %}
-    where
-        {%- if period_type_column %}
+{#- the rows of the months this run replaces (recompute: crm_recompute_config(); changes: crm_changes()) -#}
+{% macro crm_month_range_predicate(recompute, changes) -%}
+    {%- set lookback = changes.from_month_index % 12 if recompute.from_year_start and changes.from_month_index is not none else 0 -%}
+    {%- if recompute.period_type_column -%}
+        (
         {%- for period in ['day', 'month', 'quarter', 'year'] %}
-        ({{ period_type_column }} = '{{ period }}' and {{ crm_recompute_period_filter(period, date_column, changes) }})
+        ({{ recompute.period_type_column }} = '{{ period }}' and {{ crm_recompute_period_filter(period, recompute.column, changes) }})
         {{- ' or' if not loop.last }}
         {%- endfor %}
-        {%- elif date_column %}
-        {{ crm_recompute_date_filter(date_column, changes, lookback_months=lookback) }}
-        {%- else %}
-        {{ crm_recompute_filter(month_index_column, changes, lookback_months=lookback) }}
-        {%- endif %}
-    {%- endif %};
-    {%- endif %}
-{%- endmacro %}
-
-{#- post-hook of every model: for a month-recomputed model, the build succeeded -#}
-{% macro crm_incremental_post_hook() -%}
-    {%- if crm_recompute_config() is none -%}{{ return('') }}{%- endif -%}
-    update {{ crm_build_state_table() }}
-    set built_at = run_started_at
-    where model_name = '{{ this.identifier }}'
+        )
+    {%- elif recompute.is_month_index -%}
+        {{ crm_recompute_filter(recompute.column, changes, lookback_months=lookback) }}
+    {%- else -%}
+        {{ crm_recompute_date_filter(recompute.column, changes, lookback_months=lookback) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#-
-    For tests (crm_rebuilt_months_predicate): the first month index the current run rebuilt in `model_name`,
-    or none when the model was rebuilt whole or not built by this run (the test then reads every row).
+    The delete of crm_month_range for the two Python models, which keep dbt's `incremental`
+    materialization (append strategy): their own pre_hook (dbt.config in the model file) deletes
+    the months this run rebuilds, the model then computes the months its table lacks.
 -#}
-{% macro crm_rebuilt_from_month_index(model_name) -%}
-    {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set query -%}
-        select recompute_from_month_index, is_full, built_at = {{ crm_run_started_literal() }} as built_now
-        from {{ crm_build_state_table() }}
-        where model_name = '{{ model_name }}'
-    {%- endset -%}
-    {%- set rows = run_query(query).rows -%}
-    {%- if rows | length == 0 or not rows[0]['built_now'] or rows[0]['is_full'] -%}
-        {{ return(none) }}
+{% macro crm_delete_rebuilt_months(changes_relation) -%}
+    {%- set recompute = crm_recompute_config() -%}
+    {%- set changes = crm_changes(changes_relation) -%}
+    {%- if recompute is not none and crm_is_incremental() and not changes.nothing -%}
+        delete from {{ this }} where {{ crm_month_range_predicate(recompute, changes) }}
     {%- endif -%}
-    {%- if rows[0]['recompute_from_month_index'] is none -%}
-        {{ return(999999) }}
-    {%- endif -%}
-    {{ return(rows[0]['recompute_from_month_index'] | int) }}
+    {#- otherwise empty: dbt skips an empty hook -#}
 {%- endmacro %}
 
 {#-

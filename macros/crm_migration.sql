@@ -6,8 +6,7 @@
     by_column (optional, e.g. rfm_segment): split by the customer's value of that column in this
     month (`Not Active` when null), e.g. tier migration of each segment's members.
 -#}
-{% macro crm_migration(column, by_column=none) %}
-{%- set changes = crm_changes() %}
+{% macro crm_migration(column, by_column=none, changes=none) %}
 with
 
 current_snapshot as (

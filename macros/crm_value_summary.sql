@@ -4,8 +4,7 @@
     and the expected repeat occasions in the next 12 months. Customers without a group (Not Active)
     form the group `Not Active`. Incremental like the snapshot.
 -#}
-{% macro crm_value_summary(group_column, group_label) %}
-{%- set changes = crm_changes() %}
+{% macro crm_value_summary(group_column, group_label, changes) %}
 with
 
 customer_value as (

@@ -22,11 +22,11 @@ from conftest import build_once, query
 MODELS = ("build", "--resource-type", "seed", "--resource-type", "model")
 
 
-def run_dbt(raw_dir: Path, db_path: Path, *args: str):
+def run_dbt(raw_dir: Path, db_path: Path, *args: str, check: bool = True):
     """conftest.run_dbt with the raw folder behind a link of a fixed name, so that the ~30 builds of
     this file, on many different raw folders, reuse one dbt parse: the tests here read tables only (the
     views would read whatever folder the link points to later)."""
-    return conftest.run_dbt(raw_dir, db_path, *args, raw_link=True)
+    return conftest.run_dbt(raw_dir, db_path, *args, raw_link=True, check=check)
 
 
 SNAPSHOT = "select * from marts.fct_customer_monthly_snapshot order by customer_id, report_month"
@@ -95,10 +95,8 @@ def test_two_new_months_incremental_equals_full_refresh(clean_raw, clean_warehou
             query(database, f"select * from {table} order by {order}"),
             query(full, f"select * from {table} order by {order}"),
         )
-    # the customer value models refit and rescore only the two new months
-    state = recompute_state(database)
-    for model in ("int_customer_value__model_fits", "int_customer_value__scores", "fct_customer_value"):
-        assert state[model] == (month_index(2025, 11), False), (model, state[model])
+    # the run rebuilt (the customer value models refit and rescored) only the two new months
+    assert rebuilt(database) == (month_index(2025, 11), False)
 
 
 def test_a_partial_month_is_completed_by_a_later_month_incremental_equals_full_refresh(clean_raw, tmp_path):
@@ -211,15 +209,13 @@ def assert_same_tables(left: Path, right: Path) -> None:
             pd.testing.assert_frame_equal(a[keep], b[keep], obj=table)
 
 
-def recompute_state(database: Path) -> dict:
-    rows = query(database, "select model_name, recompute_from_month_index, is_full from intermediate.crm_build_state")
-    return {
-        r.model_name: (
-            None if pd.isna(r.recompute_from_month_index) else int(r.recompute_from_month_index),
-            bool(r.is_full),
-        )
-        for r in rows.itertuples()
-    }
+def rebuilt(database: Path) -> tuple[int | None, bool]:
+    """What the last run rebuilt (intermediate.int_build_changes): (first month index or None when
+    nothing, whether it rebuilt every month)."""
+    rows = query(database, "select rebuild_from_month_index, is_full from intermediate.int_build_changes")
+    assert len(rows) == 1, rows
+    first = rows["rebuild_from_month_index"][0]
+    return (None if pd.isna(first) else int(first)), bool(rows["is_full"][0])
 
 
 def month_index(year: int, month: int) -> int:
@@ -312,7 +308,7 @@ def test_every_kind_of_change_incremental_equals_full_refresh(clean_raw, clean_w
     else:
         copy_warehouse(clean_warehouse, database)  # built once per session on clean_raw
     run_dbt(after, database, *MODELS, *extra)
-    state = recompute_state(database)
+    first_month, is_full = rebuilt(database)
 
     if scenario == "new_customer_row_adopts_orphan_lines":
         full = clean_warehouse  # its "after" folder is clean_raw, copied unchanged
@@ -321,7 +317,6 @@ def test_every_kind_of_change_incremental_equals_full_refresh(clean_raw, clean_w
         run_dbt(after, full, *REFERENCE, *extra)
     assert_same_tables(database, full)
 
-    first_month, is_full = state["fct_customer_monthly_snapshot"]
     if expected == "full":
         assert is_full
     else:
@@ -335,9 +330,39 @@ def test_a_run_without_changes_recomputes_nothing(clean_warehouse, clean_raw, tm
     database = copy_warehouse(clean_warehouse, tmp_path / "again" / "crm.duckdb")
     before = query(database, SNAPSHOT)
     run_dbt(clean_raw, database, *MODELS)
-    state = recompute_state(database)
-    assert all(not is_full and first is None for first, is_full in state.values()), state
+    assert rebuilt(database) == (None, False)
     pd.testing.assert_frame_equal(before, query(database, SNAPSHOT))
+
+
+def test_a_run_that_fails_half_way_is_caught_up_by_the_next_run(clean_raw, clean_warehouse, tmp_path):
+    """A run that fails after int_build_changes (here the customer value scores stop on an unknown
+    model, after the snapshot and the fits were rebuilt with another monetary measure) does not reach
+    int_build_completed. The next run, with the data of the failed run and the vars set back, must
+    still rebuild what the failed run rewrote: every table then equals a full refresh."""
+    after = copy_raw(clean_raw, tmp_path / "raw_after")
+    _scenario("old_line_corrected", after)
+    database = copy_warehouse(clean_warehouse, tmp_path / "incremental" / "crm.duckdb")
+    completed = "select max(run_started_at) as run_started_at from intermediate.int_build_completed"
+    before = query(database, completed)
+
+    failing = '{"crm_monetary_measure": "units", "crm_value_model": "no_such_model"}'
+    result = run_dbt(after, database, *MODELS, "--vars", failing, check=False)
+    assert result.returncode != 0 and "no_such_model" in result.stdout, result.stdout[-3000:]
+    assert rebuilt(database) == (12, True)  # the failed run rebuilt every month (the var changed)
+    pd.testing.assert_frame_equal(query(database, completed), before)  # ... and did not complete
+
+    run_dbt(after, database, *MODELS)
+    # the vars are back and only 2024-06 differs from the completed build, but the failed run
+    # rewrote every month: this run rebuilds them all again
+    assert rebuilt(database)[1]
+    assert query(database, completed)["run_started_at"][0] > before["run_started_at"][0]
+    full = tmp_path / "full" / "crm.duckdb"
+    run_dbt(after, full, *REFERENCE)
+    assert_same_tables(database, full)
+
+    # a later run without changes rebuilds nothing (the failed run's range was caught up)
+    run_dbt(after, database, *MODELS)
+    assert rebuilt(database) == (None, False)
 
 
 def test_a_line_rejected_as_future_dated_is_parsed_again_once_its_date_has_come(clean_warehouse, clean_raw, tmp_path):
@@ -475,7 +500,7 @@ def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(
             connection.execute("alter table staging.base_crm__sales_transaction_lines drop column source_file_md5")
     run_dbt(after, database, *MODELS)
     second = query(database, lines_sql)
-    state = recompute_state(database)
+    first_month, is_full = rebuilt(database)
 
     if case not in PLAIN_APPEND:
         run_dbt(after, full, *REFERENCE)
@@ -488,7 +513,6 @@ def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(
     assert (second["loaded_at"] > first["loaded_at"].max()).sum() == (len(new_lines) if kept else len(second))
     # the two copies are flagged, in the incremental build as in the full refresh
     assert second["is_exact_duplicate"].tail(2).tolist() == [True, True]
-    first_month, is_full = state["fct_customer_monthly_snapshot"]
     assert not is_full and first_month is not None
     if case == "only_appended":
         assert first_month == month_index(2025, 12)

@@ -1,23 +1,26 @@
 """Data tests narrowed to what an incremental run rebuilt say so in their own YAML.
 
-A row-local data test on a month-recomputed model (`meta.crm_recompute`) carries
-`config: {where: "__crm_rebuilt_months__"}`, one on a line-level model (`meta.crm_line_level`)
-`__crm_parsed_lines__`; macros/utils/get_where_subquery.sql expands them (docs/incremental.md,
-"Data tests"). A test without the placeholder checks every row: safe, but a one-month incremental
-build then reads the whole history, so a new test on these models must not forget it."""
+A row-local data test on a month-recomputed model (config recompute_column, incremental strategy
+crm_month_range) carries a `where` comparing that column with the changes model, e.g.
+`where: "report_month >= (select rebuild_from_month from intermediate.int_build_changes) or
+{{ var('crm_test_every_row') }}"`; one on a line-level model (meta crm_line_level) keeps the lines
+of the latest parse (`loaded_at` of staging.base_crm__sales_transaction_lines). docs/incremental.md,
+"Data tests". A test without its range checks every row: safe, but a one-month incremental build
+then reads the whole history, so a new test on these models must not forget it; and a range that
+names another relation or column than these would check the wrong rows."""
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
+import re
 
-import pytest
-
-from conftest import ROOT, run_dbt
+CHANGES = "intermediate.int_build_changes"
+LINES = "staging.base_crm__sales_transaction_lines"
+LATEST_PARSE = f"loaded_at = (select max(loaded_at) from {LINES})"
 
 # Tests that read only the tested model's own rows, one at a time or grouped by a key present in
 # every month: they can be narrowed to the rebuilt months / parsed lines. Tests comparing two models
-# (equal_aggregate, ...) and singular tests stay unscoped.
+# (equal_aggregate, which narrows both sides itself with its month_column argument, ...) and
+# singular tests stay unscoped.
 ROW_LOCAL = {
     "not_null",
     "unique",
@@ -28,50 +31,89 @@ ROW_LOCAL = {
     "unique_combination_of_columns",
     "null_iff",
 }
-PLACEHOLDERS = {"crm_recompute": "__crm_rebuilt_months__", "crm_line_level": "__crm_parsed_lines__"}
+RELATION = re.compile(r"\bfrom\s+([\w.]+)", re.IGNORECASE)
+MONTH_RANGE = re.compile(
+    r"(\w+)\s*>=\s*\(select\s+(date_trunc\('year',\s*rebuild_from_month\)|rebuild_from_month_index|rebuild_from_month)"
+    r"\s+from\s+" + re.escape(CHANGES) + r"\)",
+    re.IGNORECASE,
+)
+
+
+def expected_month_range(config: dict) -> str:
+    """The range a row-local test on a month-recomputed model states, from the model's config."""
+    column = config["recompute_column"]
+    kind = config.get("recompute_column_type") or ("month_index" if column.endswith("month_index") else "date")
+    if config.get("from_year_start"):
+        bound = "date_trunc('year', rebuild_from_month)"
+    else:
+        bound = "rebuild_from_month_index" if kind == "month_index" else "rebuild_from_month"
+    return f"{column} >= (select {bound} from {CHANGES})"
 
 
 def scope_problems(manifest: dict) -> list[str]:
-    """Row-local tests on a month-recomputed or line-level model without its placeholder, and
-    placeholders on a model without the meta they need."""
+    """Row-local tests on a month-recomputed or line-level model without their range, ranges naming
+    another relation or column, and ranges on models that are neither."""
     nodes = manifest["nodes"]
     problems = []
     for node in nodes.values():
         if node["resource_type"] != "test" or not node.get("test_metadata"):
             continue
-        model = nodes.get(node.get("attached_node") or "")
-        meta = ((model or {}).get("config") or {}).get("meta") or {}
+        model = nodes.get(node.get("attached_node") or "") or {}
+        config = model.get("config") or {}
+        months = bool(config.get("recompute_column"))
+        lines = bool((config.get("meta") or {}).get("crm_line_level"))
         where = node["config"].get("where") or ""
-        for key, placeholder in PLACEHOLDERS.items():
-            if meta.get(key) and node["test_metadata"]["name"] in ROW_LOCAL and placeholder not in where:
-                problems.append(
-                    f'{node["name"]}: add config: {{where: "{placeholder}"}} ({model["name"]} has meta {key})'
-                )
-            if placeholder in where and not meta.get(key):
-                problems.append(f"{node['name']}: {placeholder} on a model without meta {key}")
+        name, row_local = node["name"], node["test_metadata"]["name"] in ROW_LOCAL
+        relations = set(RELATION.findall(where))
+        if months and row_local:
+            wanted = expected_month_range(config)
+            if wanted not in where:
+                problems.append(f'{name}: add config: {{where: "{wanted}"}} ({model["name"]} is month-recomputed)')
+        if lines and row_local and LATEST_PARSE not in where and f"where {LATEST_PARSE}" not in where:
+            problems.append(
+                f"{name}: add a `where` keeping the lines of the latest parse ({model['name']} is line-level)"
+            )
+        allowed = ({CHANGES} if months else set()) | ({LINES} if lines else set())
+        for relation in sorted(relations - allowed):
+            problems.append(f"{name}: its `where` reads {relation}, not {' or '.join(sorted(allowed)) or 'a range'}")
+        if MONTH_RANGE.search(where) and not months:
+            problems.append(f"{name}: a range of rebuilt months on {model.get('name')}, which is not month-recomputed")
     return sorted(problems)
 
 
-@pytest.fixture(scope="module")
-def parsed(demo_manifest, tmp_path_factory) -> tuple[Path, dict]:
-    """(a DuckDB path for this file's dbt commands, the project's manifest)."""
-    return tmp_path_factory.mktemp("test_scope") / "crm.duckdb", demo_manifest
-
-
-def dbt(database: Path, *args: str) -> subprocess.CompletedProcess:
-    return run_dbt(ROOT / "data" / "demo", database, *args, check=False)
-
-
-def test_every_row_local_test_on_an_incremental_model_declares_its_scope(parsed):
-    _, manifest = parsed
-    assert scope_problems(manifest) == []
-    scoped = [node for node in manifest["nodes"].values() if "__crm_" in (node["config"].get("where") or "")]
+def test_every_row_local_test_on_an_incremental_model_states_its_range(demo_manifest):
+    assert scope_problems(demo_manifest) == []
+    scoped = [
+        node
+        for node in demo_manifest["nodes"].values()
+        if CHANGES in (node["config"].get("where") or "") or LINES in (node["config"].get("where") or "")
+    ]
     assert len(scoped) > 90  # the check above looked at the real tests
 
 
-def test_a_missing_or_misplaced_placeholder_is_reported():
-    def model(name, meta):
-        return {"resource_type": "model", "name": name, "config": {"meta": meta}}
+def test_every_month_recomputed_model_reads_the_changes_and_is_read_by_the_completed_build(demo_manifest):
+    """Each month-recomputed model refs int_build_changes in its own SQL, and int_build_completed (the
+    last model, which records a completed build) reads every one of them, so that it is skipped when
+    one of them fails (docs/incremental.md)."""
+    nodes = demo_manifest["nodes"]
+    models = {node["unique_id"]: node for node in nodes.values() if node["resource_type"] == "model"}
+    month_range = {uid for uid, node in models.items() if node["config"].get("recompute_column")}
+    assert len(month_range) >= 20
+    changes = "model.crm_warehouse.int_build_changes"
+    assert [
+        models[uid]["name"] for uid in sorted(month_range) if changes not in models[uid]["depends_on"]["nodes"]
+    ] == []
+    completed = models["model.crm_warehouse.int_build_completed"]["depends_on"]["nodes"]
+    assert sorted(models[uid]["name"] for uid in month_range - set(completed)) == []
+    for uid in month_range:
+        config = models[uid]["config"]
+        strategy = "append" if models[uid]["language"] == "python" else "crm_month_range"
+        assert (config["materialized"], config["incremental_strategy"]) == ("incremental", strategy), uid
+
+
+def test_a_missing_or_misplaced_range_is_reported():
+    def model(name, config):
+        return {"resource_type": "model", "name": name, "config": config}
 
     def test(name, kind, on, where=None):
         config = {"where": where} if where else {}
@@ -83,74 +125,54 @@ def test_a_missing_or_misplaced_placeholder_is_reported():
             "config": config,
         }
 
+    months = f"report_month >= (select rebuild_from_month from {CHANGES})"
+    latest = (
+        f"(source_file, source_row_number) in (select source_file, source_row_number from {LINES} where {LATEST_PARSE})"
+    )
     manifest = {
         "nodes": {
-            "m.months": model("months", {"crm_recompute": {"date_column": "report_month"}}),
-            "m.lines": model("lines", {"crm_line_level": True}),
+            "m.months": model("months", {"recompute_column": "report_month"}),
+            "m.index": model("index", {"recompute_column": "report_month_index"}),
+            "m.periods": model("periods", {"recompute_column": "period_start", "from_year_start": True}),
+            "m.lines": model("lines", {"meta": {"crm_line_level": True}}),
             "m.table": model("table", {}),
-            "t.1": test("scoped", "not_null", "m.months", "__crm_rebuilt_months__"),
+            "t.1": test("scoped", "not_null", "m.months", months + " or False"),
             "t.2": test("compares", "equal_aggregate", "m.months"),
-            "t.3": test("lines_scoped", "unique", "m.lines", "x > 0 and __crm_parsed_lines__"),
+            "t.3": test("lines_scoped", "unique", "m.lines", f"x > 0 and ({latest})"),
             "t.4": test("plain", "unique", "m.table"),
+            "t.5": test(
+                "index_scoped",
+                "not_null",
+                "m.index",
+                f"report_month_index >= (select rebuild_from_month_index from {CHANGES})",
+            ),
+            "t.6": test(
+                "periods_scoped",
+                "not_null",
+                "m.periods",
+                f"period_start >= (select date_trunc('year', rebuild_from_month) from {CHANGES})",
+            ),
         }
     }
     assert scope_problems(manifest) == []
-    manifest["nodes"]["t.5"] = test("forgot", "accepted_values", "m.months")
-    manifest["nodes"]["t.6"] = test("wrong_one", "not_null", "m.lines", "__crm_rebuilt_months__")
-    manifest["nodes"]["t.7"] = test("not_incremental", "not_null", "m.table", "__crm_parsed_lines__")
+    nodes = manifest["nodes"]
+    nodes["t.7"] = test("forgot", "accepted_values", "m.months")
+    nodes["t.8"] = test("wrong_column", "not_null", "m.months", months.replace("report_month", "invoice_date"))
+    nodes["t.9"] = test("wrong_relation", "not_null", "m.months", months + " and x in (select x from marts.other)")
+    nodes["t.10"] = test("not_incremental", "not_null", "m.table", months)
+    nodes["t.11"] = test("lines_unscoped", "not_null", "m.lines")
+    nodes["t.12"] = test(
+        "index_as_date", "not_null", "m.index", f"report_month_index >= (select rebuild_from_month from {CHANGES})"
+    )
     assert scope_problems(manifest) == [
-        'forgot: add config: {where: "__crm_rebuilt_months__"} (months has meta crm_recompute)',
-        "not_incremental: __crm_parsed_lines__ on a model without meta crm_line_level",
-        "wrong_one: __crm_rebuilt_months__ on a model without meta crm_recompute",
-        'wrong_one: add config: {where: "__crm_parsed_lines__"} (lines has meta crm_line_level)',
+        'forgot: add config: {where: "report_month >= (select rebuild_from_month from intermediate.int_build_changes)"}'
+        " (months is month-recomputed)",
+        'index_as_date: add config: {where: "report_month_index >= (select rebuild_from_month_index from '
+        'intermediate.int_build_changes)"} (index is month-recomputed)',
+        "lines_unscoped: add a `where` keeping the lines of the latest parse (lines is line-level)",
+        "not_incremental: a range of rebuilt months on table, which is not month-recomputed",
+        "not_incremental: its `where` reads intermediate.int_build_changes, not a range",
+        'wrong_column: add config: {where: "report_month >= (select rebuild_from_month from '
+        'intermediate.int_build_changes)"} (months is month-recomputed)',
+        "wrong_relation: its `where` reads marts.other, not intermediate.int_build_changes",
     ]
-
-
-def expand(database: Path, where: str, model: str, *args: str) -> subprocess.CompletedProcess:
-    """Compile get_where_subquery's expansion of `where` for a test on `model`."""
-    sql = f"select {{{{ crm_expand_test_scope(\"{where}\", 'model.crm_warehouse.{model}', 'probe_test') }}}}"
-    return dbt(database, "compile", "--no-populate-cache", "--inline", sql, *args)
-
-
-@pytest.mark.parametrize(
-    ("where", "model", "message"),
-    [
-        (
-            "__crm_rebuilt_month__",
-            "fct_sales",
-            "Data test probe_test: unknown placeholder __crm_rebuilt_month__ in its `where` config; "
-            "the known ones are __crm_parsed_lines__, __crm_rebuilt_months__",
-        ),
-        (
-            "__CRM_REBUILT_MONTHS__",
-            "fct_sales",
-            "Data test probe_test: unknown placeholder __CRM_REBUILT_MONTHS__ in its `where` config; ",
-        ),
-        (
-            "__crm_rebuilt_months__",
-            "dim_customers",
-            "Data test probe_test: __crm_rebuilt_months__ in its `where` config needs a model with "
-            "`meta.crm_recompute` (dbt_project.yml), and dim_customers has none.",
-        ),
-        (
-            "status = 1 and __crm_parsed_lines__",
-            "fct_sales",
-            "Data test probe_test: __crm_parsed_lines__ in its `where` config needs a model with "
-            "`meta.crm_line_level` (dbt_project.yml), and fct_sales has none.",
-        ),
-    ],
-)
-def test_a_misplaced_or_unknown_placeholder_is_a_compilation_error(parsed, where, model, message):
-    database, _ = parsed
-    result = expand(database, where, model)
-    assert result.returncode != 0
-    assert message in " ".join(result.stdout.split()), result.stdout[-3000:]
-
-
-def test_outside_an_incremental_dbt_build_a_placeholder_expands_to_true(parsed):
-    """`dbt compile` (as `dbt test`) checks every line; the predicates of an incremental `dbt build`
-    are exercised by its own data tests."""
-    database, _ = parsed
-    result = expand(database, "x > 0 and __crm_parsed_lines__", "base_crm__sales_transaction_lines")
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert "select x > 0 and (true)" in result.stdout

@@ -3,23 +3,10 @@
     - The raw landing folder is registered at the start of every run as external CSV tables (schema
       crm_landing) with a view per source that adds the file of each line (`filename`), where DuckDB
       reads the files with read_csv (the sources' meta external_location).
-    - Incremental models build whole, as tables: the incremental state (macros/crm_incremental.sql,
-      delete + append in pre-hooks) needs delete on the tables, which Spark's parquet tables refuse.
-      A Delta or Iceberg target could keep it once it can be tested.
+    - Incremental models build whole, as tables: the month-recomputed models (incremental strategy
+      crm_month_range) and the parsed lines need delete on the tables, which Spark's parquet tables
+      refuse. A Delta or Iceberg target could keep it once it can be tested.
 -#}
-
-{#- on-run-start on Spark: an empty state table, read by crm_rebuilt_from_month_index (equal_aggregate
-    tests, crm_changes); nothing writes to it there. The tests' scope placeholders expand to true on
-    Spark (crm_tests_check_every_row), so every test checks every row -#}
-{% macro crm_spark_create_build_state() -%}
-    create table if not exists {{ crm_build_state_table() }} (
-        model_name string,
-        run_started_at timestamp,
-        built_at timestamp,
-        recompute_from_month_index int,
-        is_full boolean
-    ) using parquet
-{%- endmacro %}
 
 {#- on-run-start on Spark (called by crm_validate_raw_landing): every source of crm and crm_campaigns
     as an external CSV table over its files, all columns text; Spark checks each file's header
@@ -67,8 +54,8 @@
     where {{ path_filter | replace('filename', 'path') }}
 {%- endmacro %}
 
-{#- Incremental models on Spark: built whole, as a table, without the incremental pre/post-hooks
-    (their delete and state updates are DuckDB's). Runs only on Spark. -#}
+{#- Incremental models on Spark: built whole, as a table, without their strategy or pre-hook (their
+    deletes are DuckDB's). Runs only on Spark. -#}
 {% materialization incremental, adapter='spark' -%}
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set existing_relation = load_cached_relation(this) -%}

@@ -53,24 +53,18 @@ where (({{ condition }}) and {{ column_name }} is not null)
 {#- two queries give the same aggregate: compare a measure of this model with another model -#}
 {% test equal_aggregate(model, expression, compare_model, compare_expression=none, where_clause=none, compare_where_clause=none, tolerance=0, month_column=none, compare_month_column=none) %}
 {#-
-    month_column / compare_month_column (dates): when the model was rebuilt incrementally from a month
-    by this run, both sides are compared from that month on (the earlier months were reconciled by
-    the run that wrote them and have not changed).
+    month_column / compare_month_column (dates): both sides are compared from the first month this
+    run rebuilt on (intermediate.int_build_changes; every month on a full build, none when nothing
+    was rebuilt): the earlier months were reconciled by the run that wrote them and have not changed.
 -#}
-{%- set first_month = none -%}
-{%- if month_column and model is not string and not var('crm_test_every_row', false) -%}
-    {%- set first_month = crm_rebuilt_from_month_index(model.identifier) -%}
-{%- endif -%}
 {%- set this_filters = [] -%}
 {%- set other_filters = [] -%}
 {%- if where_clause %}{% do this_filters.append('(' ~ where_clause ~ ')') %}{% endif -%}
 {%- if compare_where_clause %}{% do other_filters.append('(' ~ compare_where_clause ~ ')') %}{% endif -%}
-{%- if first_month is not none and first_month != 999999 -%}
-    {%- do this_filters.append(month_column ~ ' >= ' ~ crm_month_start_literal(first_month)) -%}
-    {%- do other_filters.append((compare_month_column or month_column) ~ ' >= ' ~ crm_month_start_literal(first_month)) -%}
-{%- elif first_month == 999999 -%}
-    {%- do this_filters.append('false') -%}
-    {%- do other_filters.append('false') -%}
+{%- if month_column and not var('crm_test_every_row', false) -%}
+    {%- set first_month = '(select rebuild_from_month from ' ~ ref('int_build_changes') ~ ')' -%}
+    {%- do this_filters.append(month_column ~ ' >= ' ~ first_month) -%}
+    {%- do other_filters.append((compare_month_column or month_column) ~ ' >= ' ~ first_month) -%}
 {%- endif %}
 with
 

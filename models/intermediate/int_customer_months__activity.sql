@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='month_index') }}
 -- One row per in-scope customer and month with activity: the sums that the monthly windows are
 -- built from. CRM sums count only core lines with positive quantity (returns never cancel a
 -- purchase, SPEC section 3); entry lines give the first entry purchase date; net_revenue (every
@@ -12,7 +13,7 @@
 -- Incremental (macros/crm_incremental.sql): a run recomputes the months from the first month whose
 -- inputs changed, reading the lines of the 12 months before it too (their deltas land up to 12
 -- months later).
-{%- set changes = crm_changes() %}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 with
 
 lines as (

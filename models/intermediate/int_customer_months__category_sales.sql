@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='sales_month') }}
 -- Sales of each customer per month and product category, brand and role, anonymous customers
 -- included: the pre-aggregate of kpi_sales_by_category, which splits it by the customer's current
 -- segment. orders: the invoices whose order this customer carries in the month and group
@@ -6,7 +7,7 @@
 --
 -- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose
 -- inputs changed.
-{%- set changes = crm_changes() %}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 with
 
 sales as (

@@ -1,4 +1,5 @@
-{%- set changes = crm_changes() %}
+{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='report_month_index') }}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 {#-
     A run that recomputes only the last few months (the usual monthly run) aggregates each output
     month straight from the activity rows up to it (cost: activity rows x months recomputed);

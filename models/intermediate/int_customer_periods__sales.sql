@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='crm_month_range',
+    recompute_column='period_start',
+    period_type_column='period_type',
+    from_year_start=true
+) }}
 -- Sales of each customer per day, month, quarter and year (period_type), anonymous customers
 -- included: the pre-aggregate of kpi_sales_by_period, which splits it by the customer's current
 -- segment. orders: the invoices whose order this customer carries in the period (crm_order_carrier,
@@ -7,7 +14,7 @@
 -- Incremental (macros/crm_incremental.sql): a run rewrites the periods that contain a month from
 -- the first month whose inputs changed: each period (day, month, quarter, year) that holds it or
 -- starts after it.
-{%- set changes = crm_changes() %}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 with
 
 sales as (

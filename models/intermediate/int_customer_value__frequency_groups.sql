@@ -1,4 +1,5 @@
-{%- set changes = crm_changes() %}
+{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='report_month_index') }}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 -- The customer value inputs grouped for the BG/NBD and MBG/NBD fits and scores: one row per report
 -- month and distinct (x, t_x, T) triple (t_x and T in whole days), with the number of customers as
 -- its weight. Customers with equal inputs get equal predictions, so the Python models fit and score

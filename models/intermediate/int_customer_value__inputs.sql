@@ -1,4 +1,5 @@
-{%- set changes = crm_changes() %}
+{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='report_month_index') }}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 -- The inputs of the customer value models (SPEC section 9), one row per in-scope customer and
 -- report month from the month of the customer's first core purchase: x (repeat occasions), t_x
 -- and T in days and weeks, m_x (mean revenue of the repeat occasions). A purchase occasion is a

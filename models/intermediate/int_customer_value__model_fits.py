@@ -3,7 +3,7 @@ BG/NBD and MBG/NBD on the grouped (x, t_x, T) triples, Gamma-Gamma on the custom
 m_x > 0. The math lives in src/crm_warehouse/customer_value.py (the package installed editable into
 .venv), shared with the tests.
 
-Incremental: the pre-hook (macros/crm_incremental.sql) deletes the months this run recomputes; the
+Incremental: its pre_hook (macros/crm_incremental.sql) deletes the months this run recomputes; the
 model then fits every report month of int_customer_value__frequency_groups that the table lacks.
 
 Each month's fit of each model is the best of several starts (crm_warehouse.customer_value.STARTS):
@@ -122,10 +122,17 @@ def as_relation(session, table):
 
 
 def model(dbt, session):
-    # incremental config and hooks: dbt_project.yml (docs/incremental.md); dbt's Python
-    # parser makes a Python model a table unless its own dbt.config() names the materialization
-    dbt.config(materialized="incremental")
-    dbt.ref("int_source_digests")  # read by the pre-hook (crm_changes): keeps it upstream
+    # Incremental by month like the SQL models, but with `append` instead of their crm_month_range
+    # strategy (which deletes after the result is built; this model computes the months its table
+    # lacks, so they must be deleted first): the pre_hook in this model's YAML deletes the months
+    # this run rebuilds (a Python file cannot hold Jinja; docs/incremental.md "Exceptions").
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="append",
+        on_schema_change="fail",
+        recompute_column="report_month_index",
+    )
+    dbt.ref("int_build_changes")  # what this run rebuilds, read by the pre_hook (keeps it upstream)
     max_iterations = dbt.config.meta_get("crm_value_fit_max_iterations")
     max_iterations = int(max_iterations) if max_iterations else cv.MAX_ITERATIONS
     groups = dbt.ref("int_customer_value__frequency_groups")

@@ -5,7 +5,7 @@ occasions over the CLV horizon (var crm_value_horizon_months), each month's expe
 discounted at the monthly rate derived from var crm_value_annual_discount_rate. A month is
 365.25 / 12 days. The math lives in src/crm_warehouse/customer_value.py, shared with the tests.
 
-Incremental: the pre-hook deletes the months this run recomputes; the model then scores every
+Incremental: its pre_hook deletes the months this run recomputes; the model then scores every
 report month of the groups that the table lacks.
 """
 
@@ -42,10 +42,17 @@ def as_relation(session, table):
 
 
 def model(dbt, session):
-    # incremental config and hooks: dbt_project.yml (docs/incremental.md); dbt's Python
-    # parser makes a Python model a table unless its own dbt.config() names the materialization
-    dbt.config(materialized="incremental")
-    dbt.ref("int_source_digests")  # read by the pre-hook (crm_changes): keeps it upstream
+    # Incremental by month like the SQL models, but with `append` instead of their crm_month_range
+    # strategy (which deletes after the result is built; this model computes the months its table
+    # lacks, so they must be deleted first): the pre_hook in this model's YAML deletes the months
+    # this run rebuilds (a Python file cannot hold Jinja; docs/incremental.md "Exceptions").
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="append",
+        on_schema_change="fail",
+        recompute_column="report_month_index",
+    )
+    dbt.ref("int_build_changes")  # what this run rebuilds, read by the pre_hook (keeps it upstream)
     chosen = dbt.config.meta_get("crm_value_model")
     if chosen not in cv.MODELS:
         raise ValueError(f"var crm_value_model = {chosen!r}: expected one of {', '.join(cv.MODELS)}")

@@ -1,8 +1,8 @@
 {{ config(materialized='table') }}
--- What changed since the previous run, for the incremental models (macros/crm_incremental.sql):
--- one row per input that can change months of the warehouse, with a digest of its content, the
--- first month it can affect (month_index; null = every month) and the start time of the run that
--- last saw the digest change (changed_at). Rows whose input disappeared stay, with 0 rows.
+-- The inputs of this run, for the incremental models (docs/incremental.md): one row per input that
+-- can change months of the warehouse, with a digest of its content and the first month it can
+-- affect (month_index; null = every month). int_build_changes compares them with the digests of the
+-- last completed build (int_build_completed).
 --   sales_lines:  transaction lines per file and invoice month, clean or rejected with their reason
 --                 (a line that changes, moves, appears, disappears or flips between clean and
 --                 rejected changes its month; lines without a valid date share month -1)
@@ -14,8 +14,6 @@
 --   month_completeness: each incomplete month (int_report_months: month to date) and the date its
 --                 data reaches; a month that becomes complete (a line of a later month arrived, or
 --                 crm_data_as_of) loses its row, which recomputes it from that month on
--- Reads its own previous content ({{ '{{ this }}' }}) before it is replaced.
-{%- set previous = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none %}
 with
 
 lines as (
@@ -118,52 +116,14 @@ current_digests as (
     {%- endfor %}
 ),
 
-{%- if previous is not none and not flags.FULL_REFRESH %}
-
-previous_digests as (
-    select * from {{ previous }}
-),
-
-compared as (
-    select
-        coalesce(current_digests.input_name, previous_digests.input_name) as input_name,
-        coalesce(current_digests.input_key, previous_digests.input_key) as input_key,
-        coalesce(current_digests.month_index, previous_digests.month_index) as month_index,
-        coalesce(current_digests.row_count, 0) as row_count,
-        coalesce(current_digests.digest, '0') as digest,
-        case
-            when
-                coalesce(current_digests.row_count, 0) = previous_digests.row_count
-                and coalesce(current_digests.digest, '0') = previous_digests.digest
-                then previous_digests.changed_at
-            else {{ crm_run_started_literal() }}
-        end as changed_at
-    from current_digests
-    full outer join previous_digests
-        on
-            current_digests.input_name = previous_digests.input_name
-            and current_digests.input_key = previous_digests.input_key
-            and current_digests.month_index is not distinct from previous_digests.month_index
-),
-{%- else %}
-
-compared as (
-    select
-        *,
-        {{ crm_run_started_literal() }} as changed_at
-    from current_digests
-),
-{%- endif %}
-
 final as (
     select
         cast(input_name as {{ dbt.type_string() }}) as input_name,
         cast(input_key as {{ dbt.type_string() }}) as input_key,
         cast(month_index as integer) as month_index,
         cast(row_count as bigint) as row_count,
-        cast(digest as {{ dbt.type_string() }}) as digest,
-        cast(changed_at as timestamp) as changed_at
-    from compared
+        cast(digest as {{ dbt.type_string() }}) as digest
+    from current_digests
 )
 
 select * from final

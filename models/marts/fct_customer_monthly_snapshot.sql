@@ -1,4 +1,5 @@
-{%- set changes = crm_changes() %}
+{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='report_month') }}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 -- The point-in-time monthly CRM snapshot: one row per in-scope customer and report month
 -- (SPEC sections 5 and 6). Incremental (macros/crm_incremental.sql): a run recomputes the months
 -- from the first month whose inputs changed; `--full-refresh` rebuilds every month and gives

@@ -1,4 +1,5 @@
-{%- set changes = crm_changes() %}
+{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='report_month') }}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 -- Customer value per in-scope customer and report month (SPEC section 9): the model inputs, P(alive),
 -- expected repeat occasions in the next 3 and 12 months, the expected spend per occasion and the
 -- discounted CLV over the horizon, from the model chosen by var crm_value_model.

@@ -1,9 +1,10 @@
+{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='invoice_date') }}
 -- Sales lines (line grain): every clean transaction line, anonymous customers included, with net
 -- revenue (returns negative), quantity, CRM units and the return flag. Joins dim_customers,
 -- dim_products and dim_dates on their keys.
 -- Incremental (macros/crm_incremental.sql): a run rewrites the lines dated from the first month
 -- whose inputs changed.
-{%- set changes = crm_changes() %}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 with
 
 lines as (

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='report_month') }}
 -- Cohort retention (SPEC section 10): one row per acquisition cohort (month of the first core
 -- purchase) and month since acquisition (0 = the cohort month) up to the last report month. A
 -- cohort customer is retained in a month when they have a core purchase (core line with positive
@@ -10,7 +11,7 @@
 -- whose inputs changed. A change in month M can only change rows of report months from M on (a
 -- cohort is fixed by its first purchase), and the cumulative revenue is summed from the cohort
 -- month, so the per-cohort monthly sums are read whole (they are small: cohorts x months).
-{%- set changes = crm_changes() %}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 with
 
 cohorts as (

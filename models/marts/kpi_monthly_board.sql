@@ -1,10 +1,11 @@
+{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='report_month') }}
 -- Page 1, the KPI board: one row per report month with sales (net revenue, all customers
 -- including anonymous walk-ins), orders (distinct invoices), buying customers, Active / New / Lost /
 -- Reactivated customers (CRM snapshot), average order value and sales per customer, each with its
 -- month-on-month and year-on-year change (ratio - 1; null when the earlier value is missing or 0).
 -- The measures are defined once in macros/crm_kpi_board.sql (shared with kpi_monthly_board_by_segment).
 -- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose inputs changed.
-{%- set changes = crm_changes() %}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 with
 
 sales as (

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='report_month') }}
 -- Score bands: for every report month, RFMT dimension and score, the lowest and highest measure and
 -- the number of customers, so that every score is explainable to a business user. A score with no
 -- row in a month is an empty bin (a measure dominated by ties collapses bins).
@@ -8,7 +9,7 @@
     ('M', 'monetary_value', 'monetary_score', var('crm_monetary_measure') ~ ' in 12 months'),
     ('T', 'tenure_months', 'tenure_score', 'months since the first core purchase'),
 ] %}
-{%- set changes = crm_changes() %}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 with
 
 snapshot as (

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='crm_month_range', recompute_column='report_month') }}
 -- Page 2, segment analysis: customers and sales by RFM segment per report month, with shares.
 -- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose inputs changed.
-{{ crm_group_summary('rfm_segment', 'rfm_segment') }}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
+{{ crm_group_summary('rfm_segment', 'rfm_segment', changes=changes) }}
