@@ -88,6 +88,8 @@ def free_port() -> int:
 def streamlit_app(serving: Path, log_path: Path):
     port = free_port()
     env = dict(os.environ, CRM_SERVING_PATH=str(serving), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    # this checkout's crm_warehouse package, also when .venv holds another checkout's (editable) install
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
@@ -171,10 +173,10 @@ def visit(browser, url: str, title: str, timeout: float) -> tuple[float, str, ob
 
 def click_choice(page, title: str, text: str, timeout: float) -> tuple[float, str]:
     """Click the button or radio option showing `text` and time the rerun until the page is rendered."""
-    target = page.get_by_role("button", name=text, exact=True)
-    if not target.count():
-        target = page.get_by_text(text, exact=True)
-    if not target.count():
+    target = page.get_by_role("button", name=text, exact=True).or_(page.get_by_text(text, exact=True))
+    try:
+        target.first.wait_for(state="visible", timeout=5000)
+    except Exception:  # noqa: BLE001  (Playwright's TimeoutError: the page has no such choice)
         return 0.0, "no such choice"
     started = time.perf_counter()
     target.first.click()
@@ -267,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
                 for path, title, choices in pages:
                     for month in months:
                         for segment in segments:
-                            query = urllib.parse.urlencode({"month": month, "segment": segment})
+                            query = urllib.parse.urlencode({"month": month, "segment": segment}, quote_via=urllib.parse.quote)
                             fresh()
                             seconds, state, page = visit(browser, f"{url}/{path}?{query}", title, args.timeout)
                             report(slowest, title, month, segment, "", seconds, state)
