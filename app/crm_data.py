@@ -138,25 +138,6 @@ def latest_build() -> pd.DataFrame:
 # Segment filter
 
 
-def members_sql(month: dt.date, segment: str | None) -> tuple[str, list]:
-    """SQL selecting the customer_id of the segment's members in `month`, and its parameters."""
-    if segment == ANONYMOUS:
-        return "select customer_id from dim_customers where is_anonymous", []
-    return (
-        "select customer_id from fct_customer_monthly_snapshot "
-        f"where report_month = ? and coalesce(rfm_segment, '{NOT_ACTIVE}') = ?",
-        [month, segment],
-    )
-
-
-def customer_filter(column: str, month: dt.date, segment: str | None) -> tuple[str, list]:
-    """A where-clause condition restricting `column` (a customer_id) to the segment's members."""
-    if not segment:
-        return "true", []
-    sql, params = members_sql(month, segment)
-    return f"{column} in ({sql})", params
-
-
 def segment_customers(month: dt.date, segment: str | None) -> int:
     """Customers of the segment in `month` (kpi_segment_summary; the anonymous walk-ins: dim_customers)."""
     if segment == ANONYMOUS:
@@ -167,7 +148,9 @@ def segment_customers(month: dt.date, segment: str | None) -> int:
             [month, segment],
         )
     else:
-        frame = query("select coalesce(sum(customers), 0) as n from kpi_segment_summary where report_month = ?", [month])
+        frame = query(
+            "select coalesce(sum(customers), 0) as n from kpi_segment_summary where report_month = ?", [month]
+        )
     return int(frame["n"].iloc[0])
 
 
@@ -337,7 +320,9 @@ def customer_rfm_count(
         sql = f"select count(*) as n from fct_customer_monthly_snapshot as snapshot where {' and '.join(where)}"
     else:
         where, params = _rfm_conditions("grid", month, segment, include_not_active, tiers, scores)
-        sql = f"select coalesce(sum(grid.customers), 0) as n from kpi_rfm_score_grid as grid where {' and '.join(where)}"
+        sql = (
+            f"select coalesce(sum(grid.customers), 0) as n from kpi_rfm_score_grid as grid where {' and '.join(where)}"
+        )
     return int(query(sql, params)["n"].iloc[0])
 
 

@@ -228,7 +228,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--serving", type=Path, default=None, help="serving file (default CRM_SERVING_PATH)")
     parser.add_argument(
-        "--months", default="latest,middle,first", help="report months: latest, middle, first or YYYY-MM, comma-separated"
+        "--months",
+        default="latest,middle,first",
+        help="report months: latest, middle, first or YYYY-MM, comma-separated",
     )
     parser.add_argument(
         "--segments",
@@ -269,7 +271,9 @@ def main(argv: list[str] | None = None) -> None:
                 for path, title, choices in pages:
                     for month in months:
                         for segment in segments:
-                            query = urllib.parse.urlencode({"month": month, "segment": segment}, quote_via=urllib.parse.quote)
+                            query = urllib.parse.urlencode(
+                                {"month": month, "segment": segment}, quote_via=urllib.parse.quote
+                            )
                             fresh()
                             seconds, state, page = visit(browser, f"{url}/{path}?{query}", title, args.timeout)
                             report(slowest, title, month, segment, "", seconds, state)

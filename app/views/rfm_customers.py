@@ -35,14 +35,20 @@ filters = dict(search=search, include_not_active=include_not_active, tiers=tiers
 found = data.customer_rfm_count(month, segment, **filters)
 pages = max(1, -(-found // data.RFM_PAGE_SIZE))
 head, pager = st.columns([4, 1], vertical_alignment="bottom")
-page = pager.number_input(
-    f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1, key="rfm_page"
-) if pages > 1 else 1
+page = (
+    pager.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1, key="rfm_page")
+    if pages > 1
+    else 1
+)
 customers = data.customer_rfm(month, segment, **filters, offset=(int(page) - 1) * data.RFM_PAGE_SIZE)
 first_row = (int(page) - 1) * data.RFM_PAGE_SIZE
 head.markdown(
     f"**{found:,} customers**"
-    + (f" · rows {first_row + 1:,} to {first_row + len(customers):,}, highest monetary value first" if pages > 1 else "")
+    + (
+        f" · rows {first_row + 1:,} to {first_row + len(customers):,}, highest monetary value first"
+        if pages > 1
+        else ""
+    )
 )
 st.dataframe(
     customers,
