@@ -220,7 +220,7 @@ def _rfm_conditions(
     scores: dict[str, list[int]] | None,
 ) -> tuple[list[str], list]:
     """Where-conditions of the RFM page's filters on the snapshot (alias `snapshot`) or on the grid mart
-    kpi_rfm_score_grid (alias `grid`, whose segment and tier are already `Not Active` when missing)."""
+    kpi_customer_grid (alias `grid`, whose segment and tier are already `Not Active` when missing)."""
     if alias == "snapshot":
         segment_column = f"coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}')"
         tier_column = f"coalesce(snapshot.value_tier, '{NOT_ACTIVE}')"
@@ -311,7 +311,7 @@ def customer_rfm_count(
     scores: dict[str, list[int]] | None = None,
 ) -> int:
     """How many customers customer_rfm finds over all its pages: a sum of the grid mart
-    kpi_rfm_score_grid; with a search text (a part of the customer id, which no mart can hold), a count
+    kpi_customer_grid; with a search text (a part of the customer id, which no mart can hold), a count
     of the month's matching snapshot rows."""
     if search and search.strip():
         where, params = _rfm_conditions("snapshot", month, segment, include_not_active, tiers, scores)
@@ -320,9 +320,7 @@ def customer_rfm_count(
         sql = f"select count(*) as n from fct_customer_monthly_snapshot as snapshot where {' and '.join(where)}"
     else:
         where, params = _rfm_conditions("grid", month, segment, include_not_active, tiers, scores)
-        sql = (
-            f"select coalesce(sum(grid.customers), 0) as n from kpi_rfm_score_grid as grid where {' and '.join(where)}"
-        )
+        sql = f"select coalesce(sum(grid.customers), 0) as n from kpi_customer_grid as grid where {' and '.join(where)}"
     return int(query(sql, params)["n"].iloc[0])
 
 
@@ -333,13 +331,13 @@ def rfm_grid(
     tiers: list[str] | None = None,
     scores: dict[str, list[int]] | None = None,
 ) -> pd.DataFrame:
-    """The filtered customers by R, F, M and T score (customers, sales_12m), from kpi_rfm_score_grid."""
+    """The filtered customers by R, F, M and T score (customers, sales_12m), from kpi_customer_grid."""
     where, params = _rfm_conditions("grid", month, segment, include_not_active, tiers, scores)
     return query(
         f"""
         select recency_score, frequency_score, monetary_score, tenure_score,
             sum(customers) as customers, cast(sum(sales_12m) as double) as sales_12m
-        from kpi_rfm_score_grid as grid
+        from kpi_customer_grid as grid
         where {" and ".join(where)}
         group by all
         order by all
@@ -467,8 +465,8 @@ def category_trend(month: dt.date, segment: str | None) -> pd.DataFrame:
 
 
 def lifecycle_counts(month: dt.date, segment: str | None) -> pd.DataFrame:
-    """Per report month up to `month`: customers by status, tier and lifecycle event (long form), read
-    from kpi_lifecycle_by_segment; with a segment, the customers who are in that segment in each month."""
+    """Per report month up to `month`: customers by status, tier and lifecycle event (long form), sums
+    of kpi_customer_grid; with a segment, the customers who are in that segment in each month."""
     if segment == ANONYMOUS:  # outside the CRM base: never in the snapshot
         condition, params = "false", []
     elif segment:
@@ -477,10 +475,18 @@ def lifecycle_counts(month: dt.date, segment: str | None) -> pd.DataFrame:
         condition, params = "true", []
     return query(
         f"""
-        select report_month, dimension, label, sum(customers) as customers
-        from kpi_lifecycle_by_segment
-        where report_month <= ? and {condition}
-        group by all
+        with grid as (
+            select report_month, activity_status, value_tier, lifecycle_event, customers
+            from kpi_customer_grid
+            where report_month <= ? and {condition}
+        )
+        select report_month, 'status' as dimension, activity_status as label, sum(customers) as customers
+        from grid group by all
+        union all
+        select report_month, 'tier', value_tier, sum(customers) from grid group by all
+        union all
+        select report_month, 'event', lifecycle_event, sum(customers)
+        from grid where lifecycle_event is not null group by all
         order by 1, 2, 3
         """,
         [month, *params],

@@ -200,7 +200,7 @@ def select_segment(label: str | None) -> None:
 
 def score_heatmap(frame: pd.DataFrame, key: str, title: str, height: int = 360) -> None:
     """Customers per (R score, F score) cell, a 5 x 5 grid (scores 1 to 5, 5 best). frame: rows of
-    kpi_rfm_score_grid (data.rfm_grid: a `customers` count per score combination)."""
+    kpi_customer_grid (data.rfm_grid: a `customers` count per score combination)."""
     scores = [1, 2, 3, 4, 5]
     counts = (
         frame.dropna(subset=["recency_score", "frequency_score"])

@@ -87,7 +87,7 @@ def test_rfm_pages_are_the_whole_list_in_order_and_the_grid_counts_it(serving_db
             second = crm_data.customer_rfm(month, segment, limit=7, offset=7, **options)
             paged = pd.concat([first, second], ignore_index=True)
             pd.testing.assert_frame_equal(paged, whole.head(len(paged)).reset_index(drop=True), check_dtype=False)
-    # the old view-time R x F counts of a segment's members, now read from kpi_rfm_score_grid
+    # the old view-time R x F counts of a segment's members, now read from kpi_customer_grid
     segment = segments[1]
     expected = frame(
         serving_db,

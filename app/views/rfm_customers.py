@@ -75,7 +75,7 @@ st.dataframe(
     },
 )
 
-# The charts count every customer of the filters (kpi_rfm_score_grid), not only the page shown.
+# The charts count every customer of the filters (kpi_customer_grid), not only the page shown.
 grid = data.rfm_grid(month, segment, include_not_active=include_not_active, tiers=tiers, scores=scores)
 scored = grid.dropna(subset=["recency_score", "frequency_score"])
 if search and search.strip():
