@@ -39,7 +39,6 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "app" / "streamlit_app.py"
 sys.path.insert(0, str(ROOT / "src"))
 
 from crm_warehouse import serving_file  # noqa: E402
@@ -85,11 +84,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_app(serving: Path, log_path: Path):
+def streamlit_app(serving: Path, log_path: Path, checkout: Path = ROOT):
     port = free_port()
     env = dict(os.environ, CRM_SERVING_PATH=str(serving), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     # this checkout's crm_warehouse package, also when .venv holds another checkout's (editable) install
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(checkout / "src"), env.get("PYTHONPATH")]))
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
@@ -97,7 +96,7 @@ def streamlit_app(serving: Path, log_path: Path):
                 "-m",
                 "streamlit",
                 "run",
-                str(APP),
+                str(checkout / "app" / "streamlit_app.py"),
                 "--server.headless",
                 "true",
                 "--server.address",
@@ -109,7 +108,7 @@ def streamlit_app(serving: Path, log_path: Path):
                 "--browser.gatherUsageStats",
                 "false",
             ],
-            cwd=ROOT,
+            cwd=checkout,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -239,6 +238,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--pages", default="", help="only these URL paths (comma-separated; kpi for the KPI board)")
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        default=ROOT,
+        help="the project folder whose app/ and src/ run (default this one; e.g. an exported older version, "
+        "`git archive <commit> app src | tar -x -C DIR`, for a before / after comparison)",
+    )
     args = parser.parse_args(argv)
 
     serving = (args.serving or serving_file.serving_path()).resolve()
@@ -261,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     log_path = ROOT / "test-artifacts" / "bench_app_streamlit.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with streamlit_app(serving, log_path) as url, sync_playwright() as playwright:
+        with streamlit_app(serving, log_path, args.checkout.resolve()) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:
                 fresh()
