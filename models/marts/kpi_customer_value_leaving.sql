@@ -1,11 +1,13 @@
 {{ config(enabled=target.type != 'spark') }}
 {%- set top_customers = var('crm_app_leaving_customers', 200) %}
+{%- set month_index = dbt.datediff("cast('2000-01-01' as date)", 'report_month', 'month') %}
 -- Customer value page of the app, "High value, likely leaving": per report month, RFM segment of that
 -- month (Not Active for customers without one) and P(alive) band, the customers ranked by the highest
 -- clv_12m they had in the 12 report months up to this one (peak_clv_12m), best {{ top_customers }} per band
 -- (var crm_app_leaving_customers). P(alive) bands here are closed above: p_alive_band_to =
--- ceil(p_alive * 20) / 20, rounded to 9 decimals first (0 for P(alive) below 5e-11), so "P(alive) at most t" for a t of the app's slider (0.05
--- to 0.95 by 0.05) is the bands up to t, and the top customers of any segment and threshold are among
+-- ceil(p_alive * 20) / 20, with p_alive * 20 rounded to 9 decimals first (0 for P(alive) below 5e-11),
+-- so "P(alive) at most t" for a t of the app's slider (0.05 to 0.95 by 0.05) is the bands up to t,
+-- and the top customers of any segment and threshold are among
 -- the rows kept: the app reads this mart filtered by report month, segment and P(alive) with a server-side
 -- order and limit instead of ranking fct_customer_value at view time. Customers above P(alive) 0.95
 -- (the slider's maximum) are not kept.
@@ -15,7 +17,7 @@ customer_value as (
     select
         customer_id,
         report_month,
-        {{ dbt.datediff("cast('2000-01-01' as date)", 'report_month', 'month') }} as month_index,
+        {{ month_index }} as month_index,
         p_alive,
         clv_12m,
         x,
@@ -66,7 +68,7 @@ ranked as (
         *,
         row_number() over (
             partition by report_month, rfm_segment, p_alive_band_to
-            order by peak_clv_12m desc nulls last, customer_id
+            order by peak_clv_12m desc nulls last, customer_id asc
         ) as rank_in_band
     from candidates
 ),
@@ -102,7 +104,7 @@ final as (
         cast(x as integer) as repeat_occasions,
         cast(t_weeks - t_x_weeks as double) as weeks_since_last_purchase
     from with_earlier
-    order by report_month, peak_clv_12m desc nulls last, customer_id
+    order by report_month asc, peak_clv_12m desc nulls last, customer_id asc
 )
 
 select * from final
