@@ -24,6 +24,16 @@ def serving_env(monkeypatch, serving_db):
     monkeypatch.setenv("CRM_SERVING_PATH", str(serving_db))
 
 
+def same_rows(left: pd.DataFrame, right: pd.DataFrame) -> None:
+    """Equal values, whatever the dtype DuckDB gave a column that is all null in one of them."""
+
+    def plain(table: pd.DataFrame) -> pd.DataFrame:
+        table = table.reset_index(drop=True).astype(object)
+        return table.where(table.notna(), None)
+
+    pd.testing.assert_frame_equal(plain(left), plain(right))
+
+
 def frame(path: Path, query: str, params=None) -> pd.DataFrame:
     with duckdb.connect(str(path), read_only=True) as connection:
         return connection.execute(query, params or []).df()
@@ -86,7 +96,7 @@ def test_rfm_pages_are_the_whole_list_in_order_and_the_grid_counts_it(serving_db
             first = crm_data.customer_rfm(month, segment, limit=7, **options)
             second = crm_data.customer_rfm(month, segment, limit=7, offset=7, **options)
             paged = pd.concat([first, second], ignore_index=True)
-            pd.testing.assert_frame_equal(paged, whole.head(len(paged)).reset_index(drop=True), check_dtype=False)
+            same_rows(paged, whole.head(len(paged)))
     # the old view-time R x F counts of a segment's members, now read from kpi_customer_grid
     segment = segments[1]
     expected = frame(
@@ -222,7 +232,7 @@ def test_campaign_list_preview_size_and_store_filter(serving_db, months):
         whole = campaign_list.build_campaign_list(month, **filters)
         assert campaign_list.campaign_list_size(month, **filters) == len(whole)
         preview = campaign_list.build_campaign_list(month, limit=25, **filters)
-        pd.testing.assert_frame_equal(preview, whole.head(25), check_dtype=False)
+        same_rows(preview, whole.head(25))
     # the store rule: a purchase line (not a return) in the store by the month's end (old: fct_sales)
     expected = frame(
         serving_db,
