@@ -185,7 +185,7 @@ def click_choice(page, title: str, text: str, timeout: float) -> tuple[float, st
     """Click the button or radio option showing `text` and time the rerun until the page is rendered."""
     target = page.get_by_role("button", name=text, exact=True).or_(page.get_by_text(text, exact=True))
     try:
-        target.first.wait_for(state="visible", timeout=5000)
+        target.first.wait_for(state="visible", timeout=15000)
     except Exception:  # noqa: BLE001  (Playwright's TimeoutError: the page has no such choice)
         return 0.0, "no such choice"
     started = time.perf_counter()
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         default=ROOT,
         help="the project folder whose app/ and src/ run (default this one; e.g. an exported older version, "
-        "`git archive <commit> app src | tar -x -C DIR`, for a before / after comparison)",
+        "`git archive <commit> app src dbt_project.yml | tar -x -C DIR`, for a before / after comparison)",
     )
     args = parser.parse_args(argv)
 
@@ -321,6 +321,8 @@ def main(argv: list[str] | None = None) -> None:
 def report(slowest: dict, title: str, month: str, segment: str, choice: str, seconds: float, cpu: float, state: str):
     note = "" if state == "done" else f"  [{state}]"
     print(f"{seconds:8.2f} {cpu:8.2f}  {title:<28} {month:<8} {segment:<22} {choice}{note}", flush=True)
+    if state == "no such choice":  # e.g. a page that shows a note instead of its charts for this selection
+        return
     worst_seconds, worst_cpu = slowest.get(title, (0.0, 0.0))
     slowest[title] = (max(worst_seconds, seconds if state == "done" else float("inf")), max(worst_cpu, cpu))
 
