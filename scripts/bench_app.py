@@ -183,7 +183,8 @@ def visit(browser, url: str, title: str, timeout: float) -> tuple[float, str, ob
 
 def click_choice(page, title: str, text: str, timeout: float) -> tuple[float, str]:
     """Click the button or radio option showing `text` and time the rerun until the page is rendered."""
-    target = page.get_by_role("button", name=text, exact=True).or_(page.get_by_text(text, exact=True))
+    main = page.locator('[data-testid="stMain"]')  # not the sidebar (its "Report month" filter, say)
+    target = main.get_by_role("button", name=text, exact=True).or_(main.get_by_text(text, exact=True))
     try:
         target.first.wait_for(state="visible", timeout=15000)
     except Exception:  # noqa: BLE001  (Playwright's TimeoutError: the page has no such choice)
