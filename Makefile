@@ -1,7 +1,7 @@
 # Thin wrappers around scripts/tasks.py (which also runs on Windows without make).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: build test test-spark test-orchestration orchestrate lint docs freshness refresh app bench setup clean
+.PHONY: build test test-spark test-orchestration orchestrate lint docs freshness refresh app bench bench-app setup clean
 
 build: ## create .venv if needed and build the warehouse (CRM_RAW_DIR, CRM_DUCKDB_PATH)
 	$(PYTHON) scripts/tasks.py build $(ARGS)
@@ -36,6 +36,10 @@ app: ## self-service Streamlit app on the serving file (http://localhost:8501)
 SIZE ?= 1M
 bench: ## benchmark: make bench SIZE=1M (or 10M, 100M, a list 1M,10M)
 	$(PYTHON) scripts/tasks.py bench $(SIZE)
+
+SERVING ?=
+bench-app: ## first visit of every app page in Chromium: make bench-app SERVING=/path/crm_serving.duckdb (default CRM_SERVING_PATH)
+	$(PYTHON) scripts/tasks.py bench-app $(if $(SERVING),--serving "$(SERVING)") $(ARGS)
 
 setup:
 	$(PYTHON) scripts/tasks.py setup

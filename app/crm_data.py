@@ -9,11 +9,18 @@ customer_id. Only the Campaign lists page, when the user asks for contact detail
 the build warehouse (crm_warehouse.pii.read_contacts: read-only, one query, closed at once), and
 every download holding them is recorded in the export log (pii.log_export).
 
-Segment filter ("cohort" rule): a segment selection restricts every page to the customers who are
-in that segment in the selected report month (snapshot rfm_segment, `Not Active` for in-scope
-customers without a segment, `Anonymous` for the anonymous walk-in customers of dim_customers). In
-the latest report month this is exactly dim_customers.segment_label, the key the BI marts
-(kpi_sales_by_period, kpi_sales_by_category) are split by.
+Every page reads marts shaped for it, filtered by report month (and segment), never aggregating
+the snapshot, fct_sales or fct_customer_value at view time: the time of a page does not grow with
+the number of customers. Customer lists (RFM by customer, campaign lists) are read a page at a time
+with a server-side order and limit.
+
+Segment filter: on the customer pages (segments, RFM by customer, lifecycle, customer value,
+campaign lists) a segment selection restricts the page to the customers who are in that segment in
+the selected report month (snapshot rfm_segment, `Not Active` for in-scope customers without a
+segment, `Anonymous` for the anonymous walk-in customers of dim_customers). The sales pages (KPI
+board, sales trend, categories) follow the customer's current segment (dim_customers.segment_label,
+the key the BI marts kpi_monthly_board_by_segment, kpi_sales_by_period and kpi_sales_by_category are
+split by, as the Power BI slicer); in the latest report month both rules are the same.
 """
 
 from __future__ import annotations
@@ -83,8 +90,9 @@ def to_date(value) -> dt.date:
 
 
 def report_months() -> list[dt.date]:
-    """Report months of the customer snapshot, latest first."""
-    frame = query("select distinct report_month from fct_customer_monthly_snapshot order by report_month desc")
+    """Report months of the customer snapshot, latest first (kpi_segment_summary has a row for every
+    report month with a snapshot row: data test assert_kpi_marts_cover_every_report_month)."""
+    frame = query("select distinct report_month from kpi_segment_summary order by report_month desc")
     return [to_date(value) for value in frame["report_month"]]
 
 
@@ -130,33 +138,18 @@ def latest_build() -> pd.DataFrame:
 # Segment filter
 
 
-def members_sql(month: dt.date, segment: str | None) -> tuple[str, list]:
-    """SQL selecting the customer_id of the segment's members in `month`, and its parameters."""
-    if segment == ANONYMOUS:
-        return "select customer_id from dim_customers where is_anonymous", []
-    return (
-        "select customer_id from fct_customer_monthly_snapshot "
-        f"where report_month = ? and coalesce(rfm_segment, '{NOT_ACTIVE}') = ?",
-        [month, segment],
-    )
-
-
-def customer_filter(column: str, month: dt.date, segment: str | None) -> tuple[str, list]:
-    """A where-clause condition restricting `column` (a customer_id) to the segment's members."""
-    if not segment:
-        return "true", []
-    sql, params = members_sql(month, segment)
-    return f"{column} in ({sql})", params
-
-
 def segment_customers(month: dt.date, segment: str | None) -> int:
-    condition, params = customer_filter("customer_id", month, segment)
+    """Customers of the segment in `month` (kpi_segment_summary; the anonymous walk-ins: dim_customers)."""
     if segment == ANONYMOUS:
-        frame = query(f"select count(*) as n from dim_customers where {condition}", params)
+        frame = query("select count(*) as n from dim_customers where is_anonymous")
+    elif segment:
+        frame = query(
+            "select coalesce(sum(customers), 0) as n from kpi_segment_summary where report_month = ? and rfm_segment = ?",
+            [month, segment],
+        )
     else:
         frame = query(
-            f"select count(*) as n from fct_customer_monthly_snapshot where report_month = ? and {condition}",
-            [month, *params],
+            "select coalesce(sum(customers), 0) as n from kpi_segment_summary where report_month = ?", [month]
         )
     return int(frame["n"].iloc[0])
 
@@ -214,6 +207,45 @@ def segment_history(month: dt.date) -> pd.DataFrame:
 # RFM by customer
 
 
+RFM_PAGE_SIZE = 500
+RFM_SCORE_COLUMNS = ("recency_score", "frequency_score", "monetary_score", "tenure_score")
+
+
+def _rfm_conditions(
+    alias: str,
+    month: dt.date,
+    segment: str | None,
+    include_not_active: bool,
+    tiers: list[str] | None,
+    scores: dict[str, list[int]] | None,
+) -> tuple[list[str], list]:
+    """Where-conditions of the RFM page's filters on the snapshot (alias `snapshot`) or on the grid mart
+    kpi_customer_grid (alias `grid`, whose segment and tier are already `Not Active` when missing)."""
+    if alias == "snapshot":
+        segment_column = f"coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}')"
+        tier_column = f"coalesce(snapshot.value_tier, '{NOT_ACTIVE}')"
+    else:
+        segment_column, tier_column = f"{alias}.rfm_segment", f"{alias}.value_tier"
+    where, params = [f"{alias}.report_month = ?"], [month]
+    if segment == ANONYMOUS:  # anonymous walk-ins are outside the CRM base: never in the snapshot
+        where.append("false")
+    elif segment:
+        where.append(f"{segment_column} = ?")
+        params.append(segment)
+    if not include_not_active:
+        where.append(f"{alias}.activity_status = 'Active'")
+    if tiers:
+        where.append(f"{tier_column} in ({', '.join('?' for _ in tiers)})")
+        params += list(tiers)
+    for column, values in (scores or {}).items():
+        if column not in RFM_SCORE_COLUMNS:
+            raise ValueError(f"unknown score column {column!r}")
+        if values:
+            where.append(f"{alias}.{column} in ({', '.join('?' for _ in values)})")
+            params += [int(v) for v in values]
+    return where, params
+
+
 def customer_rfm(
     month: dt.date,
     segment: str | None,
@@ -221,47 +253,94 @@ def customer_rfm(
     include_not_active: bool = False,
     tiers: list[str] | None = None,
     scores: dict[str, list[int]] | None = None,
+    limit: int | None = RFM_PAGE_SIZE,
+    offset: int = 0,
 ) -> pd.DataFrame:
-    """Customers of the month with their RFM(T) measures and scores, filtered."""
-    condition, params = customer_filter("snapshot.customer_id", month, segment)
-    where = ["snapshot.report_month = ?", condition]
-    params = [month, *params]
-    if not include_not_active:
-        where.append("snapshot.activity_status = 'Active'")
+    """One page of the month's customers with their RFM(T) measures and scores, filtered, ordered by
+    monetary value (highest first), then customer_id. The order and the limit run in DuckDB on the
+    snapshot's rows of the month: only the page's rows reach pandas (and are joined to dim_customers).
+    limit None: every row (tests)."""
+    where, params = _rfm_conditions("snapshot", month, segment, include_not_active, tiers, scores)
     if search and search.strip():
         where.append("snapshot.customer_id ilike ?")
         params.append(f"%{search.strip()}%")
-    if tiers:
-        where.append(f"coalesce(snapshot.value_tier, '{NOT_ACTIVE}') in ({', '.join('?' for _ in tiers)})")
-        params += list(tiers)
-    for column, values in (scores or {}).items():
-        if values:
-            where.append(f"snapshot.{column} in ({', '.join('?' for _ in values)})")
-            params += [int(v) for v in values]
+    page = "" if limit is None else f"limit {int(limit)} offset {max(int(offset), 0)}"
     return query(
         f"""
+        with page as (
+            select
+                snapshot.customer_id,
+                snapshot.activity_status,
+                coalesce(snapshot.value_tier, '{NOT_ACTIVE}') as value_tier,
+                snapshot.lifecycle_event,
+                coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}') as rfm_segment,
+                snapshot.rfm_cell,
+                snapshot.recency_score,
+                snapshot.frequency_score,
+                snapshot.monetary_score,
+                snapshot.tenure_score,
+                snapshot.recency_days,
+                snapshot.frequency_orders,
+                cast(snapshot.monetary_value as double) as monetary_value,
+                snapshot.tenure_months,
+                cast(snapshot.sales_12m as double) as sales_12m
+            from fct_customer_monthly_snapshot as snapshot
+            where {" and ".join(where)}
+            order by snapshot.monetary_value desc nulls last, snapshot.customer_id
+            {page}
+        )
         select
-            snapshot.customer_id,
+            page.customer_id,
             customers.customer_group,
             customers.city,
-            snapshot.activity_status,
-            coalesce(snapshot.value_tier, '{NOT_ACTIVE}') as value_tier,
-            snapshot.lifecycle_event,
-            coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}') as rfm_segment,
-            snapshot.rfm_cell,
-            snapshot.recency_score,
-            snapshot.frequency_score,
-            snapshot.monetary_score,
-            snapshot.tenure_score,
-            snapshot.recency_days,
-            snapshot.frequency_orders,
-            cast(snapshot.monetary_value as double) as monetary_value,
-            snapshot.tenure_months,
-            cast(snapshot.sales_12m as double) as sales_12m
-        from fct_customer_monthly_snapshot as snapshot
-        inner join dim_customers as customers on snapshot.customer_id = customers.customer_id
+            page.* exclude (customer_id)
+        from page
+        inner join dim_customers as customers on page.customer_id = customers.customer_id
+        order by page.monetary_value desc nulls last, page.customer_id
+        """,
+        params,
+    )
+
+
+def customer_rfm_count(
+    month: dt.date,
+    segment: str | None,
+    search: str = "",
+    include_not_active: bool = False,
+    tiers: list[str] | None = None,
+    scores: dict[str, list[int]] | None = None,
+) -> int:
+    """How many customers customer_rfm finds over all its pages: a sum of the grid mart
+    kpi_customer_grid; with a search text (a part of the customer id, which no mart can hold), a count
+    of the month's matching snapshot rows."""
+    if search and search.strip():
+        where, params = _rfm_conditions("snapshot", month, segment, include_not_active, tiers, scores)
+        where.append("snapshot.customer_id ilike ?")
+        params.append(f"%{search.strip()}%")
+        sql = f"select count(*) as n from fct_customer_monthly_snapshot as snapshot where {' and '.join(where)}"
+    else:
+        where, params = _rfm_conditions("grid", month, segment, include_not_active, tiers, scores)
+        sql = f"select coalesce(sum(grid.customers), 0) as n from kpi_customer_grid as grid where {' and '.join(where)}"
+    return int(query(sql, params)["n"].iloc[0])
+
+
+def rfm_grid(
+    month: dt.date,
+    segment: str | None,
+    include_not_active: bool = False,
+    tiers: list[str] | None = None,
+    scores: dict[str, list[int]] | None = None,
+) -> pd.DataFrame:
+    """The filtered customers by R, F, M and T score (customers, sales_12m), from kpi_customer_grid."""
+    where, params = _rfm_conditions("grid", month, segment, include_not_active, tiers, scores)
+    return query(
+        f"""
+        select recency_score, frequency_score, monetary_score, tenure_score,
+            sum(customers) as customers, cast(sum(sales_12m) as double) as sales_12m
+        from kpi_customer_grid as grid
         where {" and ".join(where)}
-        order by snapshot.monetary_value desc nulls last, snapshot.customer_id
+        group by all
+        order by all
         """,
         params,
     )
@@ -280,33 +359,48 @@ def score_bands(month: dt.date) -> pd.DataFrame:
 # Sales
 
 
-def sales_trend(period_type: str, month: dt.date, segment: str | None) -> pd.DataFrame:
-    """Sales per period (day, month, quarter, year) up to the end of `month`, from fct_sales.
+def _period_cutoff(period_type: str, month: dt.date) -> dt.date:
+    """The last period_start the sales trend shows for `month`: periods up to the end of the month; a
+    quarter or year still running after the month (an earlier report month) is left out, since its
+    row in kpi_sales_by_period holds the later months too. In the latest report month the data end
+    with the month, so its period shows (partial)."""
+    last = month_end(month)
+    if period_type not in ("quarter", "year") or month == report_months()[0]:
+        return last
+    months = 3 if period_type == "quarter" else 12
+    start = dt.date(month.year, 1 if months == 12 else (month.month - 1) // 3 * 3 + 1, 1)
+    if month_end(add_months(start, months - 1)) > last:
+        return start - dt.timedelta(days=1)
+    return last
 
-    Days cover the three months up to the report month; other periods the whole history.
-    Matches the kpi_sales_by_period mart (summed over segment_label) in the latest month.
-    """
+
+def sales_trend(period_type: str, month: dt.date, segment: str | None) -> pd.DataFrame:
+    """Sales per period (day, month, quarter, year) up to the end of `month`, read from the
+    kpi_sales_by_period mart (orders and customers counted there: macros/crm_orders.sql), of the
+    segment's customers by their current segment (segment_label) or of everybody (summed over
+    segment_label). Days cover the three months up to the report month; other periods the whole
+    history (see _period_cutoff for a quarter or year still running after the month)."""
     if period_type not in PERIOD_TYPES:
         raise ValueError(f"unknown period type {period_type!r}")
-    condition, params = customer_filter("customer_id", month, segment)
     first_day = add_months(month, -2) if period_type == "day" else dt.date.min
+    condition, params = ("segment_label = ?", [segment]) if segment else ("true", [])
     return query(
         f"""
         select
-            cast(date_trunc('{period_type}', invoice_date) as date) as period_start,
-            cast(sum(revenue) as double) as sales,
-            cast(sum(case when is_return then revenue else 0 end) as double) as returns_revenue,
+            period_start,
+            cast(sum(sales) as double) as sales,
+            cast(sum(returns_revenue) as double) as returns_revenue,
             cast(sum(quantity) as double) as quantity,
-            cast(sum(coalesce(units, 0)) as double) as units,
-            count(distinct invoice_id) as orders,
-            count(distinct customer_id) as customers,
-            count(*) as lines
-        from fct_sales
-        where invoice_date between ? and ? and {condition}
-        group by 1
-        order by 1
+            cast(sum(units) as double) as units,
+            sum(orders) as orders,
+            sum(customers) as customers,
+            sum(lines) as lines
+        from kpi_sales_by_period
+        where period_type = ? and period_start between ? and ? and {condition}
+        group by period_start
+        order by period_start
         """,
-        [first_day, month_end(month), *params],
+        [period_type, first_day, _period_cutoff(period_type, month), *params],
     )
 
 
@@ -323,46 +417,46 @@ def sales_window(month: dt.date, window: str) -> tuple[dt.date, dt.date]:
 
 
 def sales_by_category(month: dt.date, segment: str | None, window: str = "12m") -> pd.DataFrame:
-    """Sales by category, brand and CRM role over the window ending with the report month."""
-    condition, params = customer_filter("sales.customer_id", month, segment)
-    first, last = sales_window(month, window)
+    """Sales by category, brand and CRM role over the window ending with the report month, read from
+    kpi_sales_by_category (per month; the segment's customers by their current segment_label).
+    Orders are the group's distinct invoices of each month (macros/crm_orders.sql), which add up over
+    months; buying customers are distinct per month, so they are given for the one-month window only
+    (customers is null for longer windows)."""
+    first, _ = sales_window(month, window)
+    condition, params = ("segment_label = ?", [segment]) if segment else ("true", [])
+    customers = "sum(customers)" if window == "month" else "cast(null as bigint)"
     return query(
         f"""
         select
-            products.category,
-            coalesce(products.brand, '(no brand)') as brand,
-            products.crm_role,
-            cast(sum(sales.revenue) as double) as sales,
-            cast(sum(sales.quantity) as double) as quantity,
-            cast(sum(coalesce(sales.units, 0)) as double) as units,
-            count(distinct sales.invoice_id) as orders,
-            count(distinct sales.customer_id) as customers
-        from fct_sales as sales
-        inner join dim_products as products on sales.product_id = products.product_id
-        where sales.invoice_date between ? and ? and {condition}
+            category,
+            coalesce(brand, '(no brand)') as brand,
+            crm_role,
+            cast(sum(sales) as double) as sales,
+            cast(sum(quantity) as double) as quantity,
+            cast(sum(units) as double) as units,
+            sum(orders) as orders,
+            {customers} as customers
+        from kpi_sales_by_category
+        where invoice_month between ? and ? and {condition}
         group by all
         order by sales desc
         """,
-        [first, last, *params],
+        [first, month, *params],
     )
 
 
 def category_trend(month: dt.date, segment: str | None) -> pd.DataFrame:
-    """Monthly sales by category over the 24 months up to the report month."""
-    condition, params = customer_filter("sales.customer_id", month, segment)
+    """Monthly sales by category over the 24 months up to the report month (kpi_sales_by_category)."""
+    condition, params = ("segment_label = ?", [segment]) if segment else ("true", [])
     return query(
         f"""
-        select
-            cast(date_trunc('month', sales.invoice_date) as date) as sales_month,
-            products.category,
-            cast(sum(sales.revenue) as double) as sales
-        from fct_sales as sales
-        inner join dim_products as products on sales.product_id = products.product_id
-        where sales.invoice_date between ? and ? and {condition}
+        select invoice_month as sales_month, category, cast(sum(sales) as double) as sales
+        from kpi_sales_by_category
+        where invoice_month between ? and ? and {condition}
         group by all
         order by 1, 2
         """,
-        [add_months(month, -23), month_end(month), *params],
+        [add_months(month, -23), month, *params],
     )
 
 
@@ -371,21 +465,28 @@ def category_trend(month: dt.date, segment: str | None) -> pd.DataFrame:
 
 
 def lifecycle_counts(month: dt.date, segment: str | None) -> pd.DataFrame:
-    """Per report month up to `month`: customers by status, tier and lifecycle event (long form)."""
-    condition, params = customer_filter("customer_id", month, segment)
+    """Per report month up to `month`: customers by status, tier and lifecycle event (long form), sums
+    of kpi_customer_grid; with a segment, the customers who are in that segment in each month."""
+    if segment == ANONYMOUS:  # outside the CRM base: never in the snapshot
+        condition, params = "false", []
+    elif segment:
+        condition, params = "rfm_segment = ?", [segment]
+    else:
+        condition, params = "true", []
     return query(
         f"""
-        with snapshot as (
-            select * from fct_customer_monthly_snapshot where report_month <= ? and {condition}
+        with grid as (
+            select report_month, activity_status, value_tier, lifecycle_event, customers
+            from kpi_customer_grid
+            where report_month <= ? and {condition}
         )
-        select report_month, 'status' as dimension, activity_status as label, count(*) as customers
-        from snapshot group by all
+        select report_month, 'status' as dimension, activity_status as label, sum(customers) as customers
+        from grid group by all
         union all
-        select report_month, 'tier', coalesce(value_tier, '{NOT_ACTIVE}'), count(*)
-        from snapshot group by all
+        select report_month, 'tier', value_tier, sum(customers) from grid group by all
         union all
-        select report_month, 'event', lifecycle_event, count(*)
-        from snapshot where lifecycle_event is not null group by all
+        select report_month, 'event', lifecycle_event, sum(customers)
+        from grid where lifecycle_event is not null group by all
         order by 1, 2, 3
         """,
         [month, *params],
@@ -451,10 +552,12 @@ def builds() -> pd.DataFrame:
 
 
 def campaign_options() -> dict[str, list[str]]:
+    """The choices of the list filters: customer groups and cities of dim_customers, the stores of
+    dim_stores."""
     frame = query(
         "select 'group' as kind, customer_group as value from dim_customers where not is_anonymous "
         "union select 'city', city from dim_customers where not is_anonymous "
-        "union select 'store', store_id from fct_sales where store_id is not null"
+        "union select 'store', store_id from dim_stores"
     ).dropna()
     options = {}
     for kind, values in frame.groupby("kind")["value"]:
@@ -469,20 +572,48 @@ def campaign_options() -> dict[str, list[str]]:
     return options
 
 
+CAMPAIGN_PREVIEW_ROWS = 500
+
+
+def _filter_key(filters: dict) -> tuple:
+    return tuple(sorted((name, tuple(value) if isinstance(value, list) else value) for name, value in filters.items()))
+
+
+def _filters_of(key: tuple) -> dict:
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in key}
+
+
 def campaign_list_frame(month: dt.date, **filters) -> pd.DataFrame:
     """scripts/campaign_list.build_campaign_list on the serving file, cached per file version (with
     include_pii, the contact columns come from the build warehouse; pii.ContactsUnavailable when it
-    is held by a running build)."""
+    is held by a running build). The whole list: for the downloads and the campaign record, built
+    when they are asked for; the page shows campaign_list_preview and campaign_list_size."""
     path, mtime_ns = serving_file_state()
-    key = tuple(sorted((name, tuple(value) if isinstance(value, list) else value) for name, value in filters.items()))
-    return _cached_campaign_list(path, mtime_ns, month, key).copy()
+    return _cached_campaign_list(path, mtime_ns, month, _filter_key(filters), None).copy()
+
+
+def campaign_list_preview(month: dt.date, rows: int = CAMPAIGN_PREVIEW_ROWS, **filters) -> pd.DataFrame:
+    """The first `rows` rows of the campaign list (order and limit in DuckDB)."""
+    path, mtime_ns = serving_file_state()
+    return _cached_campaign_list(path, mtime_ns, month, _filter_key(filters), int(rows)).copy()
+
+
+def campaign_list_size(month: dt.date, **filters) -> int:
+    """The number of customers in the campaign list, counted in DuckDB."""
+    path, mtime_ns = serving_file_state()
+    return _cached_campaign_list_size(path, mtime_ns, month, _filter_key(filters))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _cached_campaign_list(path: str, mtime_ns: int, month: dt.date, key: tuple) -> pd.DataFrame:
+def _cached_campaign_list(path: str, mtime_ns: int, month: dt.date, key: tuple, limit: int | None) -> pd.DataFrame:
     del mtime_ns
-    filters = {name: list(value) if isinstance(value, tuple) else value for name, value in key}
-    return campaign_list.build_campaign_list(month, path=path, **filters)
+    return campaign_list.build_campaign_list(month, path=path, limit=limit, **_filters_of(key))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _cached_campaign_list_size(path: str, mtime_ns: int, month: dt.date, key: tuple) -> int:
+    del mtime_ns
+    return campaign_list.campaign_list_size(month, path=path, **_filters_of(key))
 
 
 def campaign_csv_bytes(frame: pd.DataFrame, download: dict | None = None) -> bytes:
@@ -567,14 +698,24 @@ def value_model_fits(month: dt.date) -> pd.DataFrame:
     return query("select * from fct_customer_value_model_fits where report_month = ? order by model", [month])
 
 
+def _value_segment_condition(segment: str | None) -> tuple[str, list]:
+    """The customer value marts' segment is the snapshot's rfm_segment of the month (or Not Active);
+    the anonymous walk-ins have no customer value."""
+    if segment == ANONYMOUS:
+        return "false", []
+    if segment:
+        return "rfm_segment = ?", [segment]
+    return "true", []
+
+
 def p_alive_distribution(month: dt.date, segment: str | None) -> pd.DataFrame:
-    """Customers per P(alive) band of width 0.05 in `month` (the segment's members only)."""
-    condition, params = customer_filter("customer_id", month, segment)
+    """Customers per P(alive) band of width 0.05 in `month` (the segment's members only), read from
+    kpi_customer_value_p_alive_bands (the band rule lives there)."""
+    condition, params = _value_segment_condition(segment)
     return query(
         f"""
-        select least(floor(p_alive * 20), 19) / 20 as p_alive_from, count(*) as customers,
-            sum(clv_12m) as clv_12m
-        from fct_customer_value
+        select p_alive_band_from as p_alive_from, sum(customers) as customers, sum(clv_12m) as clv_12m
+        from kpi_customer_value_p_alive_bands
         where report_month = ? and {condition}
         group by 1 order by 1
         """,
@@ -582,34 +723,35 @@ def p_alive_distribution(month: dt.date, segment: str | None) -> pd.DataFrame:
     )
 
 
-def leaving_customers(month: dt.date, segment: str | None, max_p_alive: float, limit: int = 200) -> pd.DataFrame:
+LEAVING_LIMIT = 200  # the rows per band kept by kpi_customer_value_leaving (var crm_app_leaving_customers)
+
+
+def leaving_customers(
+    month: dt.date, segment: str | None, max_p_alive: float, limit: int = LEAVING_LIMIT
+) -> pd.DataFrame:
     """High value but leaving: customers of `month` with P(alive) at most max_p_alive, ranked by the
-    highest clv_12m they had in the 12 months up to `month`, with their P(alive) 3 months earlier."""
-    condition, params = customer_filter("value.customer_id", month, segment)
+    highest clv_12m they had in the 12 months up to `month`, with their P(alive) 3 months earlier.
+    Read from kpi_customer_value_leaving (which keeps the best rows of every segment and P(alive) band)
+    with a server-side order and limit; city and current segment from dim_customers for these rows."""
+    if limit > LEAVING_LIMIT:
+        raise ValueError(f"kpi_customer_value_leaving keeps the best {LEAVING_LIMIT} customers per band")
+    condition, params = _value_segment_condition(segment)
     return query(
         f"""
-        with history as (
-            select customer_id, max(clv_12m) as peak_clv_12m
-            from fct_customer_value
-            where report_month > ? and report_month <= ?
-            group by customer_id
-        ),
-        earlier as (
-            select customer_id, p_alive as p_alive_3m_ago
-            from fct_customer_value where report_month = ?
+        with page as (
+            select * from kpi_customer_value_leaving
+            where report_month = ? and p_alive <= ? and {condition}
+            order by peak_clv_12m desc nulls last, customer_id
+            limit {int(limit)}
         )
-        select value.customer_id, customers.city, customers.segment_label,
-            value.p_alive, earlier.p_alive_3m_ago, value.clv_12m, history.peak_clv_12m,
-            value.x as repeat_occasions, value.t_weeks - value.t_x_weeks as weeks_since_last_purchase
-        from fct_customer_value as value
-        inner join history on value.customer_id = history.customer_id
-        left join earlier on value.customer_id = earlier.customer_id
-        left join dim_customers as customers on value.customer_id = customers.customer_id
-        where value.report_month = ? and value.p_alive <= ? and {condition}
-        order by history.peak_clv_12m desc, value.customer_id
-        limit {int(limit)}
+        select page.customer_id, customers.city, customers.segment_label,
+            page.p_alive, page.p_alive_3m_ago, page.clv_12m, page.peak_clv_12m,
+            page.repeat_occasions, page.weeks_since_last_purchase
+        from page
+        left join dim_customers as customers on page.customer_id = customers.customer_id
+        order by page.peak_clv_12m desc nulls last, page.customer_id
         """,
-        [add_months(month, -12), month, add_months(month, -3), month, max_p_alive, *params],
+        [month, max_p_alive, *params],
     )
 
 

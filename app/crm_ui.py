@@ -104,11 +104,19 @@ def month_to_date_note(month: dt.date) -> None:
         )
 
 
-def filter_caption(month: dt.date, segment: str | None) -> None:
+def filter_caption(month: dt.date, segment: str | None, current_segment: bool = False) -> None:
     """The page's filters, after the month-to-date warning of a partial month (every page with a
-    report month shows it)."""
+    report month shows it). current_segment: the page follows the customers' current segment
+    (dim_customers.segment_label: the sales pages and the KPI board), not their segment in `month`."""
     month_to_date_note(month)
-    if segment:
+    latest = data.report_months()[0]
+    if segment and current_segment and month != latest:
+        customers = data.segment_customers(latest, segment)
+        st.caption(
+            f"Report month **{month_label(month)}** · segment **{segment}** by the customers' current segment "
+            f"({customers:,} customers in {month_label(latest)}; every figure on this page is restricted to them)"
+        )
+    elif segment:
         customers = data.segment_customers(month, segment)
         st.caption(
             f"Report month **{month_label(month)}** · segment **{segment}** "
@@ -191,12 +199,14 @@ def select_segment(label: str | None) -> None:
 
 
 def score_heatmap(frame: pd.DataFrame, key: str, title: str, height: int = 360) -> None:
-    """Customers per (R score, F score) cell, a 5 x 5 grid (scores 1 to 5, 5 best)."""
+    """Customers per (R score, F score) cell, a 5 x 5 grid (scores 1 to 5, 5 best). frame: rows of
+    kpi_customer_grid (data.rfm_grid: a `customers` count per score combination)."""
     scores = [1, 2, 3, 4, 5]
     counts = (
         frame.dropna(subset=["recency_score", "frequency_score"])
-        .groupby(["frequency_score", "recency_score"])
-        .size()
+        .astype({"recency_score": int, "frequency_score": int})
+        .groupby(["frequency_score", "recency_score"])["customers"]
+        .sum()
         .unstack(fill_value=0)
         .reindex(index=scores, columns=scores, fill_value=0)
     )

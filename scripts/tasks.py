@@ -8,6 +8,9 @@
     python scripts/tasks.py lint                   ruff (Python) + sqlfluff (SQL)
     python scripts/tasks.py docs                   dbt docs generate
     python scripts/tasks.py bench [1M,10M,...]    benchmark full / incremental builds vs the raw floor
+    python scripts/tasks.py bench-app [--serving PATH]  first visit of every app page in a headless
+                                                   Chromium, per report month, segment and page choice
+                                                   (scripts/bench_app.py; default CRM_SERVING_PATH)
     python scripts/tasks.py app                    self-service Streamlit app on the serving file
     python scripts/tasks.py freshness              dbt source freshness of the raw landing folder
     python scripts/tasks.py refresh                for a scheduler: freshness gate, build, publish; a log
@@ -739,6 +742,11 @@ def bench(extra: list[str]) -> None:
     run([venv_tool("python"), str(ROOT / "scripts" / "benchmark.py"), "--sizes", sizes, *rest], env=project_env())
 
 
+def bench_app(extra: list[str]) -> None:
+    setup()
+    run([venv_tool("python"), str(ROOT / "scripts" / "bench_app.py"), *extra], env=project_env())
+
+
 def docs() -> None:
     setup()
     dbt(["docs", "generate"], project_env())
@@ -761,6 +769,8 @@ def main(argv: list[str]) -> None:
         docs()
     elif command == "bench":
         bench(extra)
+    elif command == "bench-app":
+        bench_app(extra)
     elif command == "app":
         app()
     elif command == "freshness":

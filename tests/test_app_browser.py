@@ -53,6 +53,7 @@ PAGES = [
     ("categories", "categories", "Sales by category and brand", True),
     ("lifecycle", "lifecycle", "Lifecycle and tiers", True),
     ("cohorts", "cohorts", "Cohort retention", True),
+    ("customer_value", "customer-value", "Customer value", True),
     ("campaigns", "campaigns", "Campaign lists", False),
     ("campaign_results", "campaign-results", "Campaign results", True),
     ("data_quality", "data-quality", "Data quality", True),
@@ -219,6 +220,11 @@ def test_filtered_pages_render_in_chromium(app_url, serving_db, browser):
     for name, path, title in (
         ("kpi_board_champions", "", "KPI board"),
         ("sales_trend_champions", "sales-trend", "Sales trend"),
+        # the pages that read the app's page-shaped marts (issue 25) with a month and a segment
+        ("rfm_champions", "rfm", "RFM score by customer"),
+        ("lifecycle_champions", "lifecycle", "Lifecycle and tiers"),
+        ("customer_value_champions", "customer-value", "Customer value"),
+        ("categories_champions", "categories", "Sales by category and brand"),
     ):
         dom = screenshot(browser, f"{app_url}/{path}{query}", name, title, True)
         check(dom, name, title, True)

@@ -104,6 +104,17 @@ def metric(at: AppTest, label: str) -> str:
     raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")
 
 
+RFM_PAGE_SIZE = 500  # app/crm_data.py RFM_PAGE_SIZE: rows per page of the RFM table
+
+
+def rfm_found(at: AppTest) -> int:
+    """The RFM page's "**N customers**" line: every customer of the filters, over all pages."""
+    for element in at.markdown:
+        if element.value.startswith("**") and " customers**" in element.value:
+            return int(element.value[2:].split(" customers**")[0].replace(",", ""))
+    raise AssertionError("no customer count on the RFM page")
+
+
 def money(value: float) -> str:
     return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
 
@@ -143,7 +154,8 @@ def test_kpi_board_matches_the_mart_and_the_month_selector_navigates_history(ser
         "select count(*) from fct_customer_monthly_snapshot where report_month = ? and activity_status = 'Active'",
         [earlier],
     )[0][0]
-    assert len(at.dataframe[0].value) == scored
+    assert rfm_found(at) == scored
+    assert len(at.dataframe[0].value) == min(scored, RFM_PAGE_SIZE)
     goto(at, "views/campaigns.py")
     in_base = sql(serving_db, "select count(*) from fct_customer_monthly_snapshot where report_month = ?", [earlier])[
         0
@@ -209,10 +221,11 @@ def test_segment_filter_applies_to_every_page(serving_db, latest, big_segment):
     bars = figures(at)[0]["data"]  # one trace per category
     assert sum(sum(decode(item["y"])) for item in bars) == pytest.approx(float(expected), abs=0.01)
 
-    # RFM table: only the segment's customers, all of them
+    # RFM table: only the segment's customers, all of them (counted), the first page shown
     goto(at, "views/rfm_customers.py")
     table = at.dataframe[0].value
-    assert len(table) == members and set(table["rfm_segment"]) == {big_segment}
+    assert rfm_found(at) == members and len(table) == min(members, RFM_PAGE_SIZE)
+    assert set(table["rfm_segment"]) == {big_segment}
 
     # Lifecycle: the latest month's status bar counts the segment's customers
     goto(at, "views/lifecycle.py")

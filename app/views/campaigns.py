@@ -57,15 +57,24 @@ filters = dict(
     store=stores,
     include_pii=include_pii,
 )
+# The page shows the list's size and its first rows (both counted and cut in DuckDB); the whole list is
+# read only when a download or the campaign record asks for it.
+size = data.campaign_list_size(month, **filters)
 try:
-    frame = data.campaign_list_frame(month, **filters)
+    preview = data.campaign_list_preview(month, **filters)
 except data.pii.ContactsUnavailable as error:
     st.error(f"Contact details are not available right now: {error}")
     st.stop()
-st.metric("Customers in the list", f"{len(frame):,}", border=True, width="content")
-st.dataframe(frame.head(500), hide_index=True, height=380)
-if len(frame) > 500:
-    st.caption(f"Preview of the first 500 of {len(frame):,} rows; the downloads hold every row.")
+st.metric("Customers in the list", f"{size:,}", border=True, width="content")
+st.dataframe(preview, hide_index=True, height=380)
+if size > len(preview):
+    st.caption(f"Preview of the first {len(preview):,} of {size:,} rows; the downloads hold every row.")
+
+
+def whole_list():
+    """The whole list (build_campaign_list, cached per file version and filters)."""
+    return data.campaign_list_frame(month, **filters)
+
 
 stem = f"campaign_{ui.month_label(month)}" + (f"_{filters['channel']}" if filters["channel"] else "")
 if include_pii:
@@ -74,11 +83,11 @@ if include_pii:
         "(`warehouse/logs/pii_exports.log`: time, user, filters, rows; never the data). Keep the file where only "
         "you and the campaign tool can read it, and delete it after the campaign."
     )
-changed_cells = data.control_character_cells(frame)
+changed_cells = data.control_character_cells(preview)
 if changed_cells:
     st.warning(
-        f"{changed_cells:,} cell(s) hold control characters that Excel files cannot store: the Excel download "
-        "shows each as \ufffd; the CSV keeps them as they are."
+        f"{changed_cells:,} cell(s) of the preview hold control characters that Excel files cannot store: the "
+        "Excel download shows each as \ufffd; the CSV keeps them as they are."
     )
 logged_filters = {"month": ui.month_label(month), **{k: v for k, v in filters.items() if k != "include_pii"}}
 left, right, _ = st.columns([1, 1, 3])
@@ -86,7 +95,7 @@ left, right, _ = st.columns([1, 1, 3])
 left.download_button(
     "Download CSV",
     lambda: data.campaign_csv_bytes(
-        frame, {"page": "Campaign lists", "file_name": f"{stem}.csv", "filters": logged_filters}
+        whole_list(), {"page": "Campaign lists", "file_name": f"{stem}.csv", "filters": logged_filters}
     ),
     file_name=f"{stem}.csv",
     mime="text/csv",
@@ -97,7 +106,7 @@ left.download_button(
 right.download_button(
     "Download Excel",
     lambda: data.campaign_xlsx_bytes(
-        frame, {"page": "Campaign lists", "file_name": f"{stem}.xlsx", "filters": logged_filters}
+        whole_list(), {"page": "Campaign lists", "file_name": f"{stem}.xlsx", "filters": logged_filters}
     ),
     file_name=f"{stem}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -131,7 +140,7 @@ with st.form("camp_record_form"):
 if record_clicked:
     try:
         contacted, campaign, record_path = campaign_list.record_list_as_campaign(
-            frame,
+            whole_list(),
             month,
             campaign_name=campaign_name,
             channel=filters["channel"],

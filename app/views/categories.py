@@ -9,7 +9,7 @@ import crm_ui as ui
 
 month, segment = ui.current_filters()
 st.title("Sales by category and brand")
-ui.filter_caption(month, segment)
+ui.filter_caption(month, segment, current_segment=True)
 
 window = st.segmented_control(
     "Period",
@@ -73,6 +73,8 @@ with right:
     fig = px.bar(trend, x="sales_month", y="sales", color="category", color_discrete_sequence=ui.SEGMENT_PALETTE)
     ui.chart(fig, "cat_trend", title="Monthly sales by category (24 months)", height=380)
 
+if window != "month":  # buying customers are distinct per month (kpi_sales_by_category): not summed
+    sales = sales.drop(columns=["customers"])
 st.dataframe(
     sales,
     hide_index=True,

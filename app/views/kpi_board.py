@@ -10,7 +10,7 @@ import crm_ui as ui
 
 month, segment = ui.current_filters()
 st.title("KPI board")
-ui.filter_caption(month, segment)
+ui.filter_caption(month, segment, current_segment=True)
 
 board = data.kpi_board(month, segment)
 board["report_month"] = pd.to_datetime(board["report_month"])

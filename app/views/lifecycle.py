@@ -13,8 +13,8 @@ st.title("Lifecycle and tiers")
 ui.filter_caption(month, segment)
 if segment:
     st.caption(
-        f"With a segment, the history follows the customers who are {segment} in "
-        f"{ui.month_label(month)}: how they got there, and the migration into this month."
+        f"With a segment, each month counts the customers who were {segment} in that month; the migration "
+        f"charts show how the customers of {ui.month_label(month)} got there."
     )
 
 counts = data.lifecycle_counts(month, segment)

@@ -31,10 +31,25 @@ scores = {
     "tenure_score": s4.multiselect("T score", score_options, key="rfm_t"),
 }
 
-customers = data.customer_rfm(
-    month, segment, search=search, include_not_active=include_not_active, tiers=tiers, scores=scores
+filters = dict(search=search, include_not_active=include_not_active, tiers=tiers, scores=scores)
+found = data.customer_rfm_count(month, segment, **filters)
+pages = max(1, -(-found // data.RFM_PAGE_SIZE))
+head, pager = st.columns([4, 1], vertical_alignment="bottom")
+page = (
+    pager.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1, key="rfm_page")
+    if pages > 1
+    else 1
 )
-st.markdown(f"**{len(customers):,} customers**")
+customers = data.customer_rfm(month, segment, **filters, offset=(int(page) - 1) * data.RFM_PAGE_SIZE)
+first_row = (int(page) - 1) * data.RFM_PAGE_SIZE
+head.markdown(
+    f"**{found:,} customers**"
+    + (
+        f" · rows {first_row + 1:,} to {first_row + len(customers):,}, highest monetary value first"
+        if pages > 1
+        else ""
+    )
+)
 st.dataframe(
     customers,
     hide_index=True,
@@ -60,7 +75,11 @@ st.dataframe(
     },
 )
 
-scored = customers.dropna(subset=["recency_score", "frequency_score"])
+# The charts count every customer of the filters (kpi_customer_grid), not only the page shown.
+grid = data.rfm_grid(month, segment, include_not_active=include_not_active, tiers=tiers, scores=scores)
+scored = grid.dropna(subset=["recency_score", "frequency_score"])
+if search and search.strip():
+    st.caption("The charts show the customers of the other filters (the search narrows the table only).")
 left, right = st.columns(2)
 with left:
     if not scored.empty:
@@ -69,11 +88,8 @@ with left:
         st.info("No scored customer matches the filters.")
 with right:
     if not scored.empty:
-        by_m = (
-            scored.groupby("monetary_score")
-            .agg(customers=("customer_id", "count"), sales_12m=("sales_12m", "sum"))
-            .reset_index()
-        )
+        by_m = scored.groupby("monetary_score").agg(customers=("customers", "sum"), sales_12m=("sales_12m", "sum"))
+        by_m = by_m.reset_index()
         fig = px.bar(by_m, x="monetary_score", y="sales_12m", text="customers", color_discrete_sequence=["#117A65"])
         fig.update_xaxes(dtick=1, title="M score")
         fig.update_yaxes(title="Sales 12 months")

@@ -10,7 +10,7 @@ import crm_ui as ui
 
 month, segment = ui.current_filters()
 st.title("Sales trend")
-ui.filter_caption(month, segment)
+ui.filter_caption(month, segment, current_segment=True)
 
 period = st.segmented_control(
     "Period", data.PERIOD_TYPES, default="month", key="trend_period", required=True, format_func=str.capitalize
@@ -23,7 +23,10 @@ trend["period_start"] = pd.to_datetime(trend["period_start"])
 if period == "day":
     st.caption(f"Days of the three months up to {ui.month_label(month)}.")
 else:
-    st.caption(f"Whole history up to the end of {ui.month_label(month)}; the last period may be partial.")
+    st.caption(
+        f"Whole history up to the end of {ui.month_label(month)}; the last period may be partial. In an earlier "
+        "report month, a quarter or year still running after it is left out."
+    )
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Sales", ui.fmt_money(trend["sales"].sum()), border=True)

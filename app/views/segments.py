@@ -106,7 +106,7 @@ if segment and segment in set(summary["rfm_segment"]):
         else:
             st.info(f"No customer joined {segment} in {ui.month_label(month)}.")
     with right:
-        rfm = data.customer_rfm(month, segment, include_not_active=True)
+        rfm = data.rfm_grid(month, segment, include_not_active=True)
         if not rfm.empty and rfm["recency_score"].notna().any():
             ui.score_heatmap(rfm, "seg_heat", f"{segment}: customers by R and F score", height=320)
 

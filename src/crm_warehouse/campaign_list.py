@@ -16,7 +16,7 @@ a list.
 - event: lifecycle_event of that month (New, Lost, Reactivated).
 - group, city: dim_customers.customer_group / city, compared case-insensitively.
 - store: customers with at least one purchase line (not a return) in that store, any time up to
-  the end of the report month (fct_sales).
+  the end of the report month (fct_customer_stores: their first purchase there by the month's end).
 - min-p-alive, max-p-alive, min-clv: the customer value of that month (fct_customer_value, SPEC
   section 9): P(alive) at least / at most, clv_12m at least. A customer without a core purchase
   has no customer value and is left out when one of them is given.
@@ -64,7 +64,7 @@ from pathlib import Path
 import pandas as pd
 
 from crm_warehouse import campaign_record, pii, project_settings, safe_export
-from crm_warehouse.constants import NOT_ACTIVE
+from crm_warehouse.constants import NOT_ACTIVE, month_end
 from crm_warehouse.serving_file import (  # noqa: F401  (re-exported: older callers import them from here)
     ServingFileMissing,
     latest_month,
@@ -130,18 +130,123 @@ def build_campaign_list(
     include_pii: bool = False,
     path: Path | str | None = None,
     build_db: Path | str | None = None,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """The campaign list as a DataFrame (one row per customer, ordered by customer_id).
 
     Each filter takes one value or a list of values (OR); None or [] means no filter. path: the
     serving file (default CRM_SERVING_PATH). include_pii: add the contact columns, read from the
     build warehouse build_db (default CRM_DUCKDB_PATH; pii.read_contacts, which raises
-    pii.ContactsUnavailable when it cannot be read).
+    pii.ContactsUnavailable when it cannot be read). limit: the first rows only (the order and the
+    limit run in DuckDB: a preview never reads the whole list).
     """
-    month = parse_month(report_month) or latest_month(path)
-    known = read_sql(
-        "select count(*) as n from fct_customer_monthly_snapshot where report_month = ?", [month], path=path
+    month, conditions, params = _list_filters(
+        report_month,
+        activity_status=activity_status,
+        value_tier=value_tier,
+        lifecycle_event=lifecycle_event,
+        segment=segment,
+        channel=channel,
+        customer_group=customer_group,
+        city=city,
+        store=store,
+        min_p_alive=min_p_alive,
+        max_p_alive=max_p_alive,
+        min_clv=min_clv,
+        path=path,
     )
+    channel = channel.lower() if channel else None
+    contact_columns: list[str] = []
+    if include_pii:
+        contact_columns = ["customer_name", CHANNELS[channel][1]] if channel else list(PII_COLUMNS)
+
+    # The snapshot rows of the list first (filters, order and limit on the month's rows only), then
+    # the customer attributes and the customer value of these rows.
+    sql = f"""
+        with listed as (
+            select *
+            from fct_customer_monthly_snapshot as snapshot
+            where {" and ".join(conditions)}
+            order by snapshot.customer_id
+            {"" if limit is None else f"limit {int(limit)}"}
+        )
+
+        select
+            listed.customer_id,
+            strftime(listed.report_month, '%Y-%m') as report_month,
+            customers.customer_group,
+            customers.city,
+            listed.activity_status,
+            coalesce(listed.value_tier, '{NOT_ACTIVE}') as value_tier,
+            listed.lifecycle_event,
+            coalesce(listed.rfm_segment, '{NOT_ACTIVE}') as rfm_segment,
+            listed.rfm_cell,
+            listed.recency_days,
+            listed.frequency_orders,
+            cast(listed.monetary_value as double) as monetary_value,
+            cast(listed.sales_12m as double) as sales_12m,
+            listed.tenure_months,
+            value.p_alive,
+            cast(value.clv_12m as double) as clv_12m,
+            customers.opt_email,
+            customers.opt_sms,
+            customers.opt_phone
+        from listed
+        inner join dim_customers as customers
+            on listed.customer_id = customers.customer_id
+        left join fct_customer_value as value
+            on listed.customer_id = value.customer_id and value.report_month = ?
+        order by listed.customer_id
+    """
+    params = [*params, month]
+    frame = read_sql(sql, params, path=path)
+    if contact_columns:
+        contacts = pii.read_contacts(frame["customer_id"], contact_columns, build_db)
+        frame = frame.merge(contacts, on="customer_id", how="left", validate="one_to_one")
+    columns = ["customer_id", *contact_columns, *BASE_COLUMNS[1:]]
+    frame = frame[columns]
+    for column in TEXT_COLUMNS:
+        if column in frame:
+            frame[column] = frame[column].astype("object")
+    return frame
+
+
+def campaign_list_size(report_month: str | dt.date | None = None, *, path: Path | str | None = None, **filters) -> int:
+    """How many customers build_campaign_list finds with these filters (include_pii and build_db
+    change nothing), counted in DuckDB."""
+    filters.pop("include_pii", None)
+    filters.pop("build_db", None)
+    _, conditions, params = _list_filters(report_month, path=path, **filters)
+    frame = read_sql(
+        f"select count(*) as n from fct_customer_monthly_snapshot as snapshot where {' and '.join(conditions)}",
+        params,
+        path=path,
+    )
+    return int(frame["n"].iloc[0])
+
+
+def _list_filters(
+    report_month: str | dt.date | None,
+    *,
+    activity_status=None,
+    value_tier=None,
+    lifecycle_event=None,
+    segment=None,
+    channel: str | None = None,
+    customer_group=None,
+    city=None,
+    store=None,
+    min_p_alive: float | None = None,
+    max_p_alive: float | None = None,
+    min_clv: float | None = None,
+    path: Path | str | None = None,
+) -> tuple[dt.date, list[str], list]:
+    """(report month, where-conditions on the snapshot (alias `snapshot`), parameters) of a campaign
+    list: the snapshot rows of the month; the filters on dim_customers, the customer value and the
+    stores are semi-joins. Raises ValueError for a month that is not a report month or an unknown
+    channel."""
+    month = parse_month(report_month) or latest_month(path)
+    known = read_sql("select count(*) as n from kpi_segment_summary where report_month = ?", [month], path=path)
     if not int(known["n"].iloc[0]):
         raise ValueError(f"{month:%Y-%m} is not a report month of the customer snapshot")
     if channel is not None:
@@ -165,70 +270,45 @@ def build_campaign_list(
     add_in(f"coalesce(snapshot.value_tier, '{NOT_ACTIVE}')", _values(value_tier))
     add_in("snapshot.lifecycle_event", _values(lifecycle_event))
     add_in(f"coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}')", _values(segment))
-    add_in("customers.customer_group", _values(customer_group), lower=True)
-    add_in("customers.city", _values(city), lower=True)
+    customer_conditions: list[str] = []
+    customer_params: list = []
+    for column, values in (("customer_group", _values(customer_group)), ("city", _values(city))):
+        if values:
+            customer_conditions.append(f"lower(customers.{column}) in ({', '.join('?' for _ in values)})")
+            customer_params.extend(value.lower() for value in values)
+    if channel:
+        customer_conditions.append(f"customers.{CHANNELS[channel][0]} = 1")
+    if customer_conditions:
+        conditions.append(
+            "snapshot.customer_id in (select customers.customer_id from dim_customers as customers "
+            f"where {' and '.join(customer_conditions)})"
+        )
+        params.extend(customer_params)
     stores = _values(store)
     if stores:
         conditions.append(
-            "snapshot.customer_id in (select sales.customer_id from fct_sales as sales "
-            f"where sales.store_id in ({', '.join('?' for _ in stores)}) and not sales.is_return "
-            "and sales.invoice_date <= last_day(snapshot.report_month))"
+            "snapshot.customer_id in (select stores.customer_id from fct_customer_stores as stores "
+            f"where stores.store_id in ({', '.join('?' for _ in stores)}) and stores.first_purchase_date <= ?)"
         )
-        params.extend(stores)
-    if channel:
-        conditions.append(f"customers.{CHANNELS[channel][0]} = 1")
+        params.extend([*stores, month_end(month)])
+    value_conditions: list[str] = []
+    value_params: list = []
     for expression, bound in (
         ("value.p_alive >= ?", min_p_alive),
         ("value.p_alive <= ?", max_p_alive),
         ("value.clv_12m >= ?", min_clv),
     ):
         if bound is not None:
-            conditions.append(expression)
-            params.append(float(bound))
-
-    contact_columns: list[str] = []
-    if include_pii:
-        contact_columns = ["customer_name", CHANNELS[channel][1]] if channel else list(PII_COLUMNS)
-
-    sql = f"""
-        select
-            snapshot.customer_id,
-            strftime(snapshot.report_month, '%Y-%m') as report_month,
-            customers.customer_group,
-            customers.city,
-            snapshot.activity_status,
-            coalesce(snapshot.value_tier, '{NOT_ACTIVE}') as value_tier,
-            snapshot.lifecycle_event,
-            coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}') as rfm_segment,
-            snapshot.rfm_cell,
-            snapshot.recency_days,
-            snapshot.frequency_orders,
-            cast(snapshot.monetary_value as double) as monetary_value,
-            cast(snapshot.sales_12m as double) as sales_12m,
-            snapshot.tenure_months,
-            value.p_alive,
-            cast(value.clv_12m as double) as clv_12m,
-            customers.opt_email,
-            customers.opt_sms,
-            customers.opt_phone
-        from fct_customer_monthly_snapshot as snapshot
-        inner join dim_customers as customers
-            on snapshot.customer_id = customers.customer_id
-        left join fct_customer_value as value
-            on snapshot.customer_id = value.customer_id and snapshot.report_month = value.report_month
-        where {" and ".join(conditions)}
-        order by snapshot.customer_id
-    """
-    frame = read_sql(sql, params, path=path)
-    if contact_columns:
-        contacts = pii.read_contacts(frame["customer_id"], contact_columns, build_db)
-        frame = frame.merge(contacts, on="customer_id", how="left", validate="one_to_one")
-    columns = ["customer_id", *contact_columns, *BASE_COLUMNS[1:]]
-    frame = frame[columns]
-    for column in TEXT_COLUMNS:
-        if column in frame:
-            frame[column] = frame[column].astype("object")
-    return frame
+            value_conditions.append(expression)
+            value_params.append(float(bound))
+    if value_conditions:
+        # a customer without a customer value in the month is left out (no value row to compare)
+        conditions.append(
+            "snapshot.customer_id in (select value.customer_id from fct_customer_value as value "
+            f"where value.report_month = ? and {' and '.join(value_conditions)})"
+        )
+        params.extend([month, *value_params])
+    return month, conditions, params
 
 
 def to_csv_bytes(frame: pd.DataFrame, *, raw: bool = False) -> bytes:

@@ -47,7 +47,10 @@ def parse_month(value: str | dt.date | None) -> dt.date | None:
 
 
 def latest_month(path: Path | str | None = None) -> dt.date:
-    frame = read_sql("select max(report_month) as m from fct_customer_monthly_snapshot", path=path)
+    """The latest report month of the customer snapshot, read from kpi_segment_summary (a row for every
+    report month with a snapshot row: data test assert_kpi_marts_cover_every_report_month), so that no
+    reader scans the snapshot for it."""
+    frame = read_sql("select max(report_month) as m from kpi_segment_summary", path=path)
     value = frame["m"].iloc[0]
     if pd.isna(value):
         raise ValueError("the customer monthly snapshot is empty")
