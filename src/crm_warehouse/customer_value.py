@@ -33,6 +33,7 @@ Numerics
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -42,7 +43,7 @@ from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy import optimize, special  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
+from threadpoolctl import ThreadpoolController  # noqa: E402
 
 MODELS = ("bg_nbd", "mbg_nbd")
 A_NEAR_ONE = 1e-3
@@ -104,6 +105,19 @@ GRID_STARTS_GAMMA_GAMMA = ((0.5, 2.0, 0.5), (2.0, 5.0, 2.0), (10.0, 2.0, 0.1), (
 PLATEAU_DROPOUT_PROBABILITY = 1e-4
 
 
+_BLAS_LIMIT = []
+
+
+def _one_blas_thread():
+    """Limits BLAS to one thread, for the rest of the process, on the first fit (threadpoolctl): the
+    fits' vectors are small, where BLAS threads only cost (10-30x slower fits on a shared machine),
+    and a limit lifted after each fit woke OpenBLAS's threads again each time (their spinning doubled
+    the CPU time of the fits). Returns a context manager for the `with` of the callers."""
+    if not _BLAS_LIMIT:
+        _BLAS_LIMIT.append(ThreadpoolController().limit(limits=1))
+    return contextlib.nullcontext()
+
+
 @dataclass
 class Fit:
     model: str
@@ -161,22 +175,60 @@ def _log_dropout_odds(r, alpha, a, b, x, t_x, T, k):
     return result
 
 
+class _DropoutTerms:
+    """The triples of one model's drop-out term, sorted by x: indices into the distinct T and t_x,
+    weights and their logs, and how many triples each distinct x has (terms of x are repeated, not
+    gathered, and summed per x by reduceat, not bincount: both faster on sorted runs)."""
+
+    def __init__(self, index, index_T, index_t_x, w, distinct_x):
+        order = np.argsort(index, kind="stable")
+        self.index_T, self.index_t_x, self.w = index_T[order], index_t_x[order], w[order]
+        with np.errstate(divide="ignore"):
+            self.log_w = np.log(self.w)
+        self.counts_x = np.bincount(index, minlength=distinct_x)
+        self.present_x = self.counts_x > 0
+        self.run_starts = (np.cumsum(self.counts_x) - self.counts_x)[self.present_x]
+
+    def repeat(self, per_x):
+        return np.repeat(per_x, self.counts_x)
+
+    def sum_by_x(self, values):
+        result = np.zeros(len(self.counts_x))
+        if len(values):
+            result[self.present_x] = np.add.reduceat(values, self.run_starts)
+        return result
+
+
 class _Triples:
     """Fit data prepared once per fit: the terms that depend only on x (gammaln, betaln, digamma)
-    are evaluated once per distinct x and weighted by that x's total weight."""
+    are evaluated once per distinct x and weighted by that x's total weight; the terms that depend
+    only on T (the "alive" part -(r + x) log(alpha + T)) once per distinct T with the weights and
+    weighted x of that T; the drop-out term, the only one left per triple, only on the triples where
+    it exists (_Triples.dropout)."""
 
     def __init__(self, x, t_x, T, weights=None):
         self.x, self.t_x, self.T = _as_arrays(x, t_x, T)
         self.w = np.ones_like(self.x) if weights is None else np.asarray(weights, dtype=float)
         self.unique_x, self.index = np.unique(self.x, return_inverse=True)
         self.weight_x = np.bincount(self.index, weights=self.w, minlength=len(self.unique_x))
-        self.positive = self.x > 0
         self.total_weight = float(np.sum(self.w))
         # t_x and T take few distinct values (whole days): logs and reciprocals are evaluated once per
         # distinct value and gathered (the same numbers, a fraction of the work)
         self.unique_T, self.index_T = np.unique(self.T, return_inverse=True)
         self.unique_t_x, self.index_t_x = np.unique(self.t_x, return_inverse=True)
+        self.weight_T = np.bincount(self.index_T, weights=self.w, minlength=len(self.unique_T))
+        self.weight_x_T = np.bincount(self.index_T, weights=self.w * self.x, minlength=len(self.unique_T))
+        self._dropout = {}
         self._sample = None
+
+    def dropout(self, k: int) -> _DropoutTerms:
+        """The triples that have a drop-out term: x >= 1 (BG/NBD, k = 0), all (MBG/NBD, k = 1)."""
+        if k not in self._dropout:
+            keep = slice(None) if k == 1 else self.x > 0
+            self._dropout[k] = _DropoutTerms(
+                self.index[keep], self.index_T[keep], self.index_t_x[keep], self.w[keep], len(self.unique_x)
+            )
+        return self._dropout[k]
 
     def sample(self) -> _Triples | None:
         """A fixed weighted sample of about SAMPLE_SHARE of the triples (None below SAMPLE_MIN_TRIPLES):
@@ -207,49 +259,59 @@ def log_likelihood(model, r, alpha, a, b, x, t_x, T, weights=None, gradient=Fals
 
 def _log_likelihood(model, r, alpha, a, b, data, gradient=False):
     k = _dropout_shift(model)
-    ux, index, weight_x = data.unique_x, data.index, data.weight_x
+    ux, weight_x = data.unique_x, data.weight_x
     s_x = r + ux
     denominator_x = b + ux - 1 + k
     safe_denominator_x = np.where(denominator_x > 0, denominator_x, 1.0)
     log_a_term_x = np.log(a) - np.log(safe_denominator_x)
-    s = s_x[index]
-    alpha_T = alpha + data.unique_T
-    alpha_t_x = alpha + data.unique_t_x
-    log_alpha_T = np.log(alpha_T)[data.index_T]
-    log_alpha_t_x = np.log(alpha_t_x)[data.index_t_x]
-    # log of the odds of "dropped out after the last purchase" to "alive": d = log_dead - log_alive;
-    # log_mix = log(e^log_alive + e^log_dead) = log_alive + softplus(d), and the dead share is
-    # expit(d), both from one exp (the same numbers as logaddexp and two exps, in fewer operations)
-    d = log_a_term_x[index] + s * (log_alpha_T - log_alpha_t_x)
-    if k == 0:
-        d = np.where(data.positive, d, -np.inf)
-    small = np.exp(-np.abs(d))  # in (0, 1]
-    log_mix = -s * log_alpha_T + np.maximum(d, 0.0) + np.log1p(small)
+    log_alpha = np.log(alpha)
+    log_alpha_T = np.log(alpha + data.unique_T)
+    log_alpha_t_x = np.log(alpha + data.unique_t_x)
+    # each customer's likelihood is the "alive at T" term e^log_alive, log_alive = -(r + x) log(alpha + T)
+    # (+ terms of x alone), plus, where a drop-out after the last purchase exists, e^log_dead; with
+    # d = log_dead - log_alive (the log odds dead : alive), log(e^log_alive + e^log_dead) =
+    # log_alive + softplus(d) and the dead share is expit(d), both from one exp. The alive terms add
+    # up per distinct T; only softplus(d) is evaluated per triple
+    terms = data.dropout(k)
+    spread = log_alpha_T[terms.index_T]
+    spread -= log_alpha_t_x[terms.index_t_x]  # log((alpha + T) / (alpha + t_x)) >= 0
+    s = terms.repeat(s_x)
+    d = s * spread
+    d += terms.repeat(log_a_term_x)
+    softplus = np.abs(d)
+    np.negative(softplus, out=softplus)
+    np.exp(softplus, out=softplus)  # exp(-|d|), in (0, 1]
+    np.log1p(softplus, out=softplus)
+    softplus += np.maximum(d, 0.0)
     per_x = (
-        special.gammaln(s_x)
-        - special.gammaln(r)
-        + r * np.log(alpha)
-        + special.betaln(a, b + ux + k)
-        - special.betaln(a, b)
+        special.gammaln(s_x) - special.gammaln(r) + r * log_alpha + special.betaln(a, b + ux + k) - special.betaln(a, b)
     )
-    total = float(np.dot(weight_x, per_x) + np.dot(data.w, log_mix))
+    alive = -(r * np.dot(data.weight_T, log_alpha_T) + np.dot(data.weight_x_T, log_alpha_T))
+    total = float(np.dot(weight_x, per_x) + alive + np.dot(terms.w, softplus))
     if not gradient:
         return total
-    dead_share = np.where(d >= 0, 1.0, small) / (1.0 + small)
-    weighted_dead = data.w * dead_share
-    weighted_alive = data.w - weighted_dead
+    # w * expit(d) = exp(d - softplus(d) + log w): no branch per triple (np.where costs 5 exps here)
+    weighted_dead = d - softplus
+    weighted_dead += terms.log_w
+    np.exp(weighted_dead, out=weighted_dead)
+    reciprocal_T = 1.0 / (alpha + data.unique_T)
+    reciprocal_t_x = 1.0 / (alpha + data.unique_t_x)
     digamma = special.digamma
     d_r = (
-        np.dot(weight_x, digamma(s_x) - digamma(r) + np.log(alpha))
-        - np.dot(weighted_alive, log_alpha_T)
-        - np.dot(weighted_dead, log_alpha_t_x)
+        np.dot(weight_x, digamma(s_x) - digamma(r) + log_alpha)
+        - np.dot(data.weight_T, log_alpha_T)
+        + np.dot(weighted_dead, spread)
     )
+    # d spread / d alpha = 1 / (alpha + T) - 1 / (alpha + t_x)
+    spread_slope = reciprocal_T[terms.index_T]
+    spread_slope -= reciprocal_t_x[terms.index_t_x]
+    spread_slope *= s
     d_alpha = (
         r / alpha * data.total_weight
-        - np.dot(weighted_alive * s, (1.0 / alpha_T)[data.index_T])
-        - np.dot(weighted_dead * s, (1.0 / alpha_t_x)[data.index_t_x])
+        - (r * np.dot(data.weight_T, reciprocal_T) + np.dot(data.weight_x_T, reciprocal_T))
+        + np.dot(weighted_dead, spread_slope)
     )
-    dead_x = np.bincount(index, weights=weighted_dead, minlength=len(ux))
+    dead_x = terms.sum_by_x(weighted_dead)
     d_a = np.dot(weight_x, digamma(a + b) - digamma(a + b + ux + k)) + np.sum(dead_x) / a
     d_b = np.dot(weight_x, digamma(b + ux + k) - digamma(a + b + ux + k) - digamma(b) + digamma(a + b)) - np.dot(
         dead_x, 1.0 / safe_denominator_x
@@ -458,7 +520,7 @@ def fit_bg_nbd(
         climb = sample_objective if sample is not None and name != START_PREVIOUS else None
         return _run_start(model, objective, names, customers, max_iterations, name, start, best, climb)
 
-    with threadpool_limits(limits=1):
+    with _one_blas_thread():
         return _multi_start(run, _bg_nbd_starts(data, previous), lambda: _grid_starts_bg_nbd(data), starts)
 
 
@@ -647,7 +709,7 @@ def fit_gamma_gamma(x, m_x, weights=None, max_iterations=MAX_ITERATIONS, previou
     def run(name, start, best):
         return _run_start("gamma_gamma", objective, names, customers, max_iterations, name, start, best)
 
-    with threadpool_limits(limits=1):
+    with _one_blas_thread():
         return _multi_start(run, candidates, lambda: grid, starts)
 
 
