@@ -319,6 +319,26 @@ def _log_likelihood(model, r, alpha, a, b, data, gradient=False):
     return total, np.array([d_r, d_alpha, d_a, d_b])
 
 
+# log(b / a) above this: a / (a + b) < PLATEAU_DROPOUT_PROBABILITY (the no-drop-out plateau)
+_PLATEAU_LOG_ODDS = float(np.log(1.0 / PLATEAU_DROPOUT_PROBABILITY - 1.0))
+
+
+def _same_maximum(log_params, other, names) -> bool:
+    """Two points (log parameters) of the same maximum for a run's join: within JOIN_DISTANCE in every
+    parameter or, BG/NBD and MBG/NBD, both on the no-drop-out plateau within JOIN_DISTANCE in r and
+    alpha: the plateau is a ridge along which the likelihood is flat (in the limit a -> 0 it depends
+    on r and alpha alone; the runs of this data's young months reached it at the same (r, alpha) and
+    log-likelihood to 0.01 with a and b anywhere along it), so where on it a run stops is immaterial."""
+    if np.max(np.abs(log_params - other)) < JOIN_DISTANCE:
+        return True
+    return bool(
+        names[2:] == ("a", "b")
+        and log_params[3] - log_params[2] > _PLATEAU_LOG_ODDS
+        and other[3] - other[2] > _PLATEAU_LOG_ODDS
+        and np.max(np.abs(log_params[:2] - other[:2])) < JOIN_DISTANCE
+    )
+
+
 def _minimise(objective, start, names, max_iterations, joins=None):
     """L-BFGS-B on the log parameters; objective(params) -> (mean log-likelihood, gradient).
     joins: (log parameters, mean log-likelihood) of the best fit of another start; the run stops as
@@ -330,7 +350,7 @@ def _minimise(objective, start, names, max_iterations, joins=None):
     def callback(intermediate_result):
         if (
             joins is not None
-            and np.max(np.abs(intermediate_result.x - joins[0])) < JOIN_DISTANCE
+            and _same_maximum(intermediate_result.x, joins[0], names)
             and -intermediate_result.fun <= joins[1]
         ):
             joined.append(True)
@@ -453,13 +473,29 @@ def _multi_start(run, main_starts, grid_starts, starts) -> Fit:
     return best
 
 
-def _run_start(model, objective, names, customers, max_iterations, name, start, best, climb=None) -> Fit:
+def _run_start(model, objective, names, customers, max_iterations, name, start, best, climb=None, image=None) -> Fit:
     """One start of a multi-start fit: optionally a first climb on climb (the sample's objective), then
-    L-BFGS-B on objective (mean log-likelihood of `customers`), stopping when it joins best's maximum."""
+    L-BFGS-B on objective (mean log-likelihood of `customers`), stopping when it joins best's maximum.
+    image: (log parameters, mean log-likelihood) of best's maximum on the sample (the sample's maximum
+    next to it, _sample_image): a climb that joins it is climbing to best's maximum and stops there,
+    without the steps on all the triples."""
     joins = None if best is None else (np.log([best.params[key] for key in names]), best.log_likelihood / customers)
     start, climb_iterations = _clip_start(start), 0
     if climb is not None:
-        climbed, _, _, climb_iterations, *_ = _minimise(climb, start, names, max_iterations)
+        climbed, _, _, climb_iterations, _, at_bound, joined = _minimise(climb, start, names, max_iterations, image)
+        if joined:
+            return Fit(
+                model,
+                climbed,
+                objective([climbed[key] for key in names], gradient=False) * customers,
+                int(round(customers)),
+                False,
+                climb_iterations,
+                f"joined the maximum of an earlier start on the sample after {climb_iterations} iterations",
+                at_bound,
+                name,
+                joined=True,
+            )
         start = _clip_start([climbed[key] for key in names])
     params, mean_ll, converged, iterations, message, at_bound, joined = _minimise(
         objective, start, names, max_iterations, joins
@@ -476,6 +512,15 @@ def _run_start(model, objective, names, customers, max_iterations, name, start, 
         name,
         joined=joined,
     )
+
+
+def _sample_image(sample_objective, best: Fit, names, max_iterations):
+    """(log parameters, mean log-likelihood) of the sample's maximum next to best's maximum: L-BFGS-B on
+    the sample from best's parameters (a few steps: the two maxima differ by the sampling error)."""
+    params, mean_ll, *_ = _minimise(
+        sample_objective, _clip_start([best.params[key] for key in names]), names, max_iterations
+    )
+    return np.log([params[key] for key in names]), mean_ll
 
 
 def _clip_start(start) -> np.ndarray:
@@ -505,7 +550,9 @@ def fit_bg_nbd(
         return Fit(model, dict(r=np.nan, alpha=np.nan, a=np.nan, b=np.nan), np.nan, 0, False, 0, "no customers to fit")
     scale = 1.0 / customers  # mean log-likelihood: tolerances independent of the size
 
-    def objective(params):
+    def objective(params, gradient=True):
+        if not gradient:
+            return _log_likelihood(model, *params, data) * scale
         value, grad = _log_likelihood(model, *params, data, gradient=True)
         return value * scale, grad * scale
 
@@ -516,9 +563,19 @@ def fit_bg_nbd(
         value, grad = _log_likelihood(model, *params, sample, gradient=True)
         return value / sample.total_weight, grad / sample.total_weight
 
+    images = {}
+
     def run(name, start, best):
-        climb = sample_objective if sample is not None and name != START_PREVIOUS else None
-        return _run_start(model, objective, names, customers, max_iterations, name, start, best, climb)
+        if sample is None or name == START_PREVIOUS:
+            return _run_start(model, objective, names, customers, max_iterations, name, start, best)
+        image = None
+        if best is not None:
+            if id(best) not in images:
+                images[id(best)] = _sample_image(sample_objective, best, names, max_iterations)
+            image = images[id(best)]
+        return _run_start(
+            model, objective, names, customers, max_iterations, name, start, best, sample_objective, image
+        )
 
     with _one_blas_thread():
         return _multi_start(run, _bg_nbd_starts(data, previous), lambda: _grid_starts_bg_nbd(data), starts)
