@@ -231,24 +231,38 @@ class _Triples:
         return self._dropout[k]
 
     def sample(self) -> _Triples | None:
-        """A fixed weighted sample of about SAMPLE_SHARE of the triples (None below SAMPLE_MIN_TRIPLES):
-        triple i is kept with probability p_i = min(1, w_i / c), c set so that the p_i add up to the
-        sample's size, and weighted w_i / p_i, so its log-likelihood estimates the whole one without
-        bias and the heavy triples (the many customers with x = 0) are all kept. The random draws come
-        from a fixed seed: the same triples give the same sample."""
-        if self._sample is None and len(self.x) >= SAMPLE_MIN_TRIPLES:
-            target = SAMPLE_SHARE * len(self.x)
-            low, high = 1e-12, float(np.sum(self.w))
-            for _ in range(100):  # bisection: the expected size falls as c grows
-                middle = np.sqrt(low * high)
-                if np.sum(np.minimum(1.0, self.w / middle)) > target:
-                    low = middle
-                else:
-                    high = middle
-            probability = np.minimum(1.0, self.w / high)
-            keep = np.random.default_rng(SAMPLE_SEED).random(len(self.x)) < probability
-            self._sample = _Triples(self.x[keep], self.t_x[keep], self.T[keep], self.w[keep] / probability[keep])
+        """The fixed weighted sample of the triples that later starts climb on (_weighted_sample)."""
+        if self._sample is None:
+            sampled = _weighted_sample(self.w)
+            if sampled is not None:
+                keep, weights = sampled
+                self._sample = _Triples(self.x[keep], self.t_x[keep], self.T[keep], weights)
         return self._sample
+
+
+def _weighted_sample(w):
+    """(kept, their weights) of a fixed weighted sample of about SAMPLE_SHARE of the rows with weights
+    w (None below SAMPLE_MIN_TRIPLES rows): row i is kept with probability p_i = min(1, w_i / c), c set
+    so that the p_i add up to the sample's size, and weighted w_i / p_i, so its log-likelihood
+    estimates the whole one without bias and the heavy rows (the many customers with x = 0) are all
+    kept. The random draws come from a fixed seed: the same rows give the same sample."""
+    if len(w) < SAMPLE_MIN_TRIPLES:
+        return None
+    target = SAMPLE_SHARE * len(w)
+    # with the weights in falling order, the k heaviest kept for sure (w >= c) and the rest with w / c:
+    # k + rest_k / c = target gives c = rest_k / (target - k), valid where it lies between the k-th
+    # and the (k+1)-th weight (the smallest such k; the expected size falls as c grows)
+    heaviest = np.sort(w)[::-1]
+    rest = np.cumsum(heaviest[::-1])[::-1]  # rest[k] = sum of heaviest[k:]
+    capped = np.arange(int(np.ceil(target)))
+    candidates = rest[capped] / (target - capped)
+    upper = np.concatenate([[np.inf], heaviest[:-1]])[capped]
+    valid = (candidates >= heaviest[capped]) & (candidates <= upper)
+    found = np.flatnonzero(valid)
+    c = float(candidates[found[0] if len(found) else 0])  # any c > 0 gives an unbiased sample
+    probability = np.minimum(1.0, w / c)
+    keep = np.random.default_rng(SAMPLE_SEED).random(len(w)) < probability
+    return keep, w[keep] / probability[keep]
 
 
 def log_likelihood(model, r, alpha, a, b, x, t_x, T, weights=None, gradient=False):
@@ -514,6 +528,27 @@ def _run_start(model, objective, names, customers, max_iterations, name, start, 
     )
 
 
+def _runner(model, objective, sample_objective, names, customers, max_iterations):
+    """run(name, start, best) of _multi_start: the previous month's start on all the data (objective),
+    every other start first on the sample (sample_objective, when there is one), joining there the
+    sample's image of best's maximum (_sample_image, made once per best fit)."""
+    images = {}
+
+    def run(name, start, best):
+        if sample_objective is None or name == START_PREVIOUS:
+            return _run_start(model, objective, names, customers, max_iterations, name, start, best)
+        image = None
+        if best is not None:
+            if id(best) not in images:
+                images[id(best)] = _sample_image(sample_objective, best, names, max_iterations)
+            image = images[id(best)]
+        return _run_start(
+            model, objective, names, customers, max_iterations, name, start, best, sample_objective, image
+        )
+
+    return run
+
+
 def _sample_image(sample_objective, best: Fit, names, max_iterations):
     """(log parameters, mean log-likelihood) of the sample's maximum next to best's maximum: L-BFGS-B on
     the sample from best's parameters (a few steps: the two maxima differ by the sampling error)."""
@@ -563,19 +598,7 @@ def fit_bg_nbd(
         value, grad = _log_likelihood(model, *params, sample, gradient=True)
         return value / sample.total_weight, grad / sample.total_weight
 
-    images = {}
-
-    def run(name, start, best):
-        if sample is None or name == START_PREVIOUS:
-            return _run_start(model, objective, names, customers, max_iterations, name, start, best)
-        image = None
-        if best is not None:
-            if id(best) not in images:
-                images[id(best)] = _sample_image(sample_objective, best, names, max_iterations)
-            image = images[id(best)]
-        return _run_start(
-            model, objective, names, customers, max_iterations, name, start, best, sample_objective, image
-        )
+    run = _runner(model, objective, sample_objective if sample is not None else None, names, customers, max_iterations)
 
     with _one_blas_thread():
         return _multi_start(run, _bg_nbd_starts(data, previous), lambda: _grid_starts_bg_nbd(data), starts)
@@ -690,6 +713,16 @@ class _Spends:
         self.sum_wx_log_m = float(np.dot(self.w * self.x, log_m))
         self.wx = self.w * self.x
         self.total_weight = float(np.sum(self.w))
+        self._sample = None
+
+    def sample(self) -> _Spends | None:
+        """The fixed weighted sample of the customers that later starts climb on (_weighted_sample)."""
+        if self._sample is None:
+            sampled = _weighted_sample(self.w)
+            if sampled is not None:
+                keep, weights = sampled
+                self._sample = _Spends(self.x[keep], self.m_x[keep], weights)
+        return self._sample
 
 
 def gamma_gamma_log_likelihood(p, q, gamma, x, m_x, weights=None, gradient=False):
@@ -701,25 +734,22 @@ def gamma_gamma_log_likelihood(p, q, gamma, x, m_x, weights=None, gradient=False
 def _gamma_gamma_log_likelihood(p, q, gamma, data, gradient=False):
     ux, weight_x = data.unique_x, data.weight_x
     px_x = p * ux
-    log_total = np.log(gamma + data.total)
+    shifted = np.add(gamma, data.total)
+    log_total = np.log(shifted)
+    wx_log_total, w_log_total = np.dot(data.wx, log_total), np.dot(data.w, log_total)
     per_x = (
         special.gammaln(px_x + q) - special.gammaln(px_x) - special.gammaln(q) + q * np.log(gamma) + px_x * np.log(ux)
     )
     # sum of (p x - 1) log m_x - (p x + q) log(gamma + m_x x)
-    per_customer = (
-        p * data.sum_wx_log_m - data.sum_w_log_m - p * np.dot(data.wx, log_total) - q * np.dot(data.w, log_total)
-    )
+    per_customer = p * data.sum_wx_log_m - data.sum_w_log_m - p * wx_log_total - q * w_log_total
     total = float(np.dot(weight_x, per_x) + per_customer)
     if not gradient:
         return total
     digamma = special.digamma
-    d_p = (
-        np.dot(weight_x, ux * (digamma(px_x + q) - digamma(px_x) + np.log(ux)))
-        + data.sum_wx_log_m
-        - np.dot(data.wx, log_total)
-    )
-    d_q = np.dot(weight_x, digamma(px_x + q) - digamma(q) + np.log(gamma)) - np.dot(data.w, log_total)
-    d_gamma = q / gamma * data.total_weight - np.dot(p * data.wx + q * data.w, 1.0 / (gamma + data.total))
+    d_p = np.dot(weight_x, ux * (digamma(px_x + q) - digamma(px_x) + np.log(ux))) + data.sum_wx_log_m - wx_log_total
+    d_q = np.dot(weight_x, digamma(px_x + q) - digamma(q) + np.log(gamma)) - w_log_total
+    reciprocal = np.reciprocal(shifted, out=shifted)
+    d_gamma = q / gamma * data.total_weight - (p * np.dot(data.wx, reciprocal) + q * np.dot(data.w, reciprocal))
     return total, np.array([d_p, d_q, d_gamma])
 
 
@@ -747,9 +777,17 @@ def fit_gamma_gamma(x, m_x, weights=None, max_iterations=MAX_ITERATIONS, previou
         )
     scale = 1.0 / customers
 
-    def objective(params):
+    def objective(params, gradient=True):
+        if not gradient:
+            return _gamma_gamma_log_likelihood(*params, data) * scale
         value, grad = _gamma_gamma_log_likelihood(*params, data, gradient=True)
         return value * scale, grad * scale
+
+    sample = data.sample()
+
+    def sample_objective(params):
+        value, grad = _gamma_gamma_log_likelihood(*params, sample, gradient=True)
+        return value / sample.total_weight, grad / sample.total_weight
 
     mean_spend = max(float(np.average(m_x, weights=w)), 1e-3)
     variance = float(np.average((m_x - mean_spend) ** 2, weights=w))
@@ -763,8 +801,9 @@ def fit_gamma_gamma(x, m_x, weights=None, max_iterations=MAX_ITERATIONS, previou
     grid = [(START_GRID, np.array([p, q, share * mean_spend])) for p, q, share in GRID_STARTS_GAMMA_GAMMA]
     names = ("p", "q", "gamma")
 
-    def run(name, start, best):
-        return _run_start("gamma_gamma", objective, names, customers, max_iterations, name, start, best)
+    run = _runner(
+        "gamma_gamma", objective, sample_objective if sample is not None else None, names, customers, max_iterations
+    )
 
     with _one_blas_thread():
         return _multi_start(run, candidates, lambda: grid, starts)
