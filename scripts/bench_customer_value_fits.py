@@ -32,6 +32,7 @@ def main(argv=None) -> None:
     for name in [name for name in sys.modules if name.startswith("crm_warehouse")]:
         del sys.modules[name]  # the checkout's package, not the installed one
     import duckdb
+    import numpy  # noqa: F401  as in dbt: the model file imports numpy first (BLAS threads at their default)
 
     from crm_warehouse import customer_value as cv
 

@@ -19,16 +19,19 @@ References
   JMR 42(4) (Gamma-Gamma spend model).
 
 Numerics
-- Log-likelihoods use gammaln / betaln and logaddexp; gradients are analytic; parameters are
-  optimised on the log scale (all are positive) with L-BFGS-B.
+- Log-likelihoods use gammaln / betaln and a softplus of the log odds dead : alive; gradients are
+  analytic; parameters are optimised on the log scale (all are positive) with L-BFGS-B. The BG/NBD
+  likelihood sums the terms of x alone per distinct x and the "alive" terms per distinct T; only the
+  drop-out term is evaluated per triple, where it exists (_Triples.dropout).
 - The conditional expectation uses Euler's transformation
   2F1(r+x, b+x+k; C; z) (1-z)^(r+x) = (1-z)^(a-1) 2F1(C-r-x, a-1; C; z), C = a+b+x-1+k,
   so that the large argument x only enters C, where it speeds up the series instead of making
   it overflow (scipy.special.hyp2f1 is then accurate; the tests compare it with mpmath).
 - The expectation has the factor 1/(a-1), a removable 0/0 at a = 1: within A_NEAR_ONE of 1 it is
   interpolated linearly between a = 1 - A_NEAR_ONE and a = 1 + A_NEAR_ONE (error O(A_NEAR_ONE^2)).
-- BLAS is limited to one thread while fitting (threadpoolctl): multi-threaded BLAS made small fits
-  10-30x slower on a shared machine.
+- BLAS is limited to one thread from the first fit on, for the rest of the process (threadpoolctl):
+  multi-threaded BLAS made small fits 10-30x slower on a shared machine, and lifting the limit after
+  each fit woke OpenBLAS's spinning threads again each time.
 """
 
 from __future__ import annotations
