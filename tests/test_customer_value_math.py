@@ -401,3 +401,60 @@ def test_the_climbing_sample_is_fixed_and_estimates_the_whole_likelihood(trap_mo
     assert estimate == pytest.approx(whole, rel=0.1)  # an estimate: close enough to climb on
     small = cv.prepare_triples([1.0, 2.0], [1.0, 2.0], [3.0, 4.0])
     assert small.sample() is None  # below SAMPLE_MIN_TRIPLES every start climbs on the triples themselves
+
+
+def test_the_sample_threshold_gives_the_wanted_size():
+    """_weighted_sample keeps row i with probability min(1, w_i / c), c solved so that the
+    probabilities add up to SAMPLE_SHARE of the rows, also when a few rows are far heavier than the
+    rest (those are kept with their own weight, every other row is weighted c)."""
+    rng = np.random.default_rng(4)
+    for w in (
+        np.ones(5_000),
+        np.concatenate([rng.integers(1, 3, 30_000), [5_000, 300, 20]]),
+        rng.pareto(1.0, 20_000) + 1,
+    ):
+        w = np.asarray(w, dtype=float)
+        keep, weights = cv._weighted_sample(w)
+        certain = weights == w[keep]
+        c = float(np.max(weights[~certain]))
+        assert np.allclose(weights[~certain], c)
+        assert np.sum(np.minimum(1.0, w / c)) == pytest.approx(cv.SAMPLE_SHARE * len(w), rel=1e-9)
+        assert np.all(w[keep][certain] >= c * (1 - 1e-12))
+
+
+def test_later_starts_that_join_on_the_sample_take_no_step_on_all_the_triples(trap_months, monkeypatch):
+    """The previous month's start at this month's maximum: the cold and moment starts climb on the
+    sample until they join the sample's maximum next to it and stop there; on all the triples they
+    cost one likelihood value each (no gradient step), the same fit wins."""
+    data = trap_months[-1]
+    alone = cv.fit_bg_nbd(model="bg_nbd", data=data, starts=(cv.START_COLD,))
+    previous = list(alone.params.values())
+    calls = []
+    original = cv._log_likelihood
+
+    def counting(model, r, alpha, a, b, prepared, gradient=False):
+        if prepared is data:
+            calls.append(gradient)
+        return original(model, r, alpha, a, b, prepared, gradient)
+
+    monkeypatch.setattr(cv, "_log_likelihood", counting)
+    only_previous = cv.fit_bg_nbd(model="bg_nbd", data=data, previous=previous, starts=(cv.START_PREVIOUS,))
+    steps_previous = calls.count(True)
+    calls.clear()
+    best = cv.fit_bg_nbd(model="bg_nbd", data=data, previous=previous)
+    assert best.start == cv.START_PREVIOUS and best.starts_tried == 3
+    assert best.log_likelihood == only_previous.log_likelihood
+    assert calls.count(True) == steps_previous and calls.count(False) == 2
+
+
+def test_runs_on_the_no_dropout_plateau_join_on_r_and_alpha():
+    names = ("r", "alpha", "a", "b")
+    plateau = np.log([0.7, 20.0, 1e-4, 6000.0])
+    elsewhere_on_it = np.log([0.71, 20.3, 1e-2, 900.0])  # a / (a + b) = 1.1e-5: on the plateau too
+    assert cv._same_maximum(elsewhere_on_it, plateau, names)
+    # off the plateau, a and b count: a drop-out probability of 0.2 is another maximum
+    assert not cv._same_maximum(np.log([0.71, 20.3, 1.0, 4.0]), plateau, names)
+    assert not cv._same_maximum(np.log([0.9, 20.3, 1e-2, 900.0]), plateau, names)  # r 25% away
+    # within JOIN_DISTANCE in every parameter anywhere; Gamma-Gamma has no plateau
+    assert cv._same_maximum(np.log([0.71, 20.3, 1.0, 4.0]), np.log([0.7, 20.0, 1.02, 4.1]), names)
+    assert not cv._same_maximum(np.log([6.0, 4.0, 900.0]), np.log([6.0, 4.0, 15.0]), ("p", "q", "gamma"))

@@ -19,20 +19,24 @@ References
   JMR 42(4) (Gamma-Gamma spend model).
 
 Numerics
-- Log-likelihoods use gammaln / betaln and logaddexp; gradients are analytic; parameters are
-  optimised on the log scale (all are positive) with L-BFGS-B.
+- Log-likelihoods use gammaln / betaln and a softplus of the log odds dead : alive; gradients are
+  analytic; parameters are optimised on the log scale (all are positive) with L-BFGS-B. The BG/NBD
+  likelihood sums the terms of x alone per distinct x and the "alive" terms per distinct T; only the
+  drop-out term is evaluated per triple, where it exists (_Triples.dropout).
 - The conditional expectation uses Euler's transformation
   2F1(r+x, b+x+k; C; z) (1-z)^(r+x) = (1-z)^(a-1) 2F1(C-r-x, a-1; C; z), C = a+b+x-1+k,
   so that the large argument x only enters C, where it speeds up the series instead of making
   it overflow (scipy.special.hyp2f1 is then accurate; the tests compare it with mpmath).
 - The expectation has the factor 1/(a-1), a removable 0/0 at a = 1: within A_NEAR_ONE of 1 it is
   interpolated linearly between a = 1 - A_NEAR_ONE and a = 1 + A_NEAR_ONE (error O(A_NEAR_ONE^2)).
-- BLAS is limited to one thread while fitting (threadpoolctl): multi-threaded BLAS made small fits
-  10-30x slower on a shared machine.
+- BLAS is limited to one thread from the first fit on, for the rest of the process (threadpoolctl):
+  multi-threaded BLAS made small fits 10-30x slower on a shared machine, and lifting the limit after
+  each fit woke OpenBLAS's spinning threads again each time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -42,7 +46,7 @@ from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy import optimize, special  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
+from threadpoolctl import ThreadpoolController  # noqa: E402
 
 MODELS = ("bg_nbd", "mbg_nbd")
 A_NEAR_ONE = 1e-3
@@ -104,6 +108,19 @@ GRID_STARTS_GAMMA_GAMMA = ((0.5, 2.0, 0.5), (2.0, 5.0, 2.0), (10.0, 2.0, 0.1), (
 PLATEAU_DROPOUT_PROBABILITY = 1e-4
 
 
+_BLAS_LIMIT = []
+
+
+def _one_blas_thread():
+    """Limits BLAS to one thread, for the rest of the process, on the first fit (threadpoolctl): the
+    fits' vectors are small, where BLAS threads only cost (10-30x slower fits on a shared machine),
+    and a limit lifted after each fit woke OpenBLAS's threads again each time (their spinning doubled
+    the CPU time of the fits). Returns a context manager for the `with` of the callers."""
+    if not _BLAS_LIMIT:
+        _BLAS_LIMIT.append(ThreadpoolController().limit(limits=1))
+    return contextlib.nullcontext()
+
+
 @dataclass
 class Fit:
     model: str
@@ -161,42 +178,94 @@ def _log_dropout_odds(r, alpha, a, b, x, t_x, T, k):
     return result
 
 
+class _DropoutTerms:
+    """The triples of one model's drop-out term, sorted by x: indices into the distinct T and t_x,
+    weights and their logs, and how many triples each distinct x has (terms of x are repeated, not
+    gathered, and summed per x by reduceat, not bincount: both faster on sorted runs)."""
+
+    def __init__(self, index, index_T, index_t_x, w, distinct_x):
+        order = np.argsort(index, kind="stable")
+        self.index_T, self.index_t_x, self.w = index_T[order], index_t_x[order], w[order]
+        with np.errstate(divide="ignore"):
+            self.log_w = np.log(self.w)
+        self.counts_x = np.bincount(index, minlength=distinct_x)
+        self.present_x = self.counts_x > 0
+        self.run_starts = (np.cumsum(self.counts_x) - self.counts_x)[self.present_x]
+
+    def repeat(self, per_x):
+        return np.repeat(per_x, self.counts_x)
+
+    def sum_by_x(self, values):
+        result = np.zeros(len(self.counts_x))
+        if len(values):
+            result[self.present_x] = np.add.reduceat(values, self.run_starts)
+        return result
+
+
 class _Triples:
     """Fit data prepared once per fit: the terms that depend only on x (gammaln, betaln, digamma)
-    are evaluated once per distinct x and weighted by that x's total weight."""
+    are evaluated once per distinct x and weighted by that x's total weight; the terms that depend
+    only on T (the "alive" part -(r + x) log(alpha + T)) once per distinct T with the weights and
+    weighted x of that T; the drop-out term, the only one left per triple, only on the triples where
+    it exists (_Triples.dropout)."""
 
     def __init__(self, x, t_x, T, weights=None):
         self.x, self.t_x, self.T = _as_arrays(x, t_x, T)
         self.w = np.ones_like(self.x) if weights is None else np.asarray(weights, dtype=float)
         self.unique_x, self.index = np.unique(self.x, return_inverse=True)
         self.weight_x = np.bincount(self.index, weights=self.w, minlength=len(self.unique_x))
-        self.positive = self.x > 0
         self.total_weight = float(np.sum(self.w))
         # t_x and T take few distinct values (whole days): logs and reciprocals are evaluated once per
         # distinct value and gathered (the same numbers, a fraction of the work)
         self.unique_T, self.index_T = np.unique(self.T, return_inverse=True)
         self.unique_t_x, self.index_t_x = np.unique(self.t_x, return_inverse=True)
+        self.weight_T = np.bincount(self.index_T, weights=self.w, minlength=len(self.unique_T))
+        self.weight_x_T = np.bincount(self.index_T, weights=self.w * self.x, minlength=len(self.unique_T))
+        self._dropout = {}
         self._sample = None
 
+    def dropout(self, k: int) -> _DropoutTerms:
+        """The triples that have a drop-out term: x >= 1 (BG/NBD, k = 0), all (MBG/NBD, k = 1)."""
+        if k not in self._dropout:
+            keep = slice(None) if k == 1 else self.x > 0
+            self._dropout[k] = _DropoutTerms(
+                self.index[keep], self.index_T[keep], self.index_t_x[keep], self.w[keep], len(self.unique_x)
+            )
+        return self._dropout[k]
+
     def sample(self) -> _Triples | None:
-        """A fixed weighted sample of about SAMPLE_SHARE of the triples (None below SAMPLE_MIN_TRIPLES):
-        triple i is kept with probability p_i = min(1, w_i / c), c set so that the p_i add up to the
-        sample's size, and weighted w_i / p_i, so its log-likelihood estimates the whole one without
-        bias and the heavy triples (the many customers with x = 0) are all kept. The random draws come
-        from a fixed seed: the same triples give the same sample."""
-        if self._sample is None and len(self.x) >= SAMPLE_MIN_TRIPLES:
-            target = SAMPLE_SHARE * len(self.x)
-            low, high = 1e-12, float(np.sum(self.w))
-            for _ in range(100):  # bisection: the expected size falls as c grows
-                middle = np.sqrt(low * high)
-                if np.sum(np.minimum(1.0, self.w / middle)) > target:
-                    low = middle
-                else:
-                    high = middle
-            probability = np.minimum(1.0, self.w / high)
-            keep = np.random.default_rng(SAMPLE_SEED).random(len(self.x)) < probability
-            self._sample = _Triples(self.x[keep], self.t_x[keep], self.T[keep], self.w[keep] / probability[keep])
+        """The fixed weighted sample of the triples that later starts climb on (_weighted_sample)."""
+        if self._sample is None:
+            sampled = _weighted_sample(self.w)
+            if sampled is not None:
+                keep, weights = sampled
+                self._sample = _Triples(self.x[keep], self.t_x[keep], self.T[keep], weights)
         return self._sample
+
+
+def _weighted_sample(w):
+    """(kept, their weights) of a fixed weighted sample of about SAMPLE_SHARE of the rows with weights
+    w (None below SAMPLE_MIN_TRIPLES rows): row i is kept with probability p_i = min(1, w_i / c), c set
+    so that the p_i add up to the sample's size, and weighted w_i / p_i, so its log-likelihood
+    estimates the whole one without bias and the heavy rows (the many customers with x = 0) are all
+    kept. The random draws come from a fixed seed: the same rows give the same sample."""
+    if len(w) < SAMPLE_MIN_TRIPLES:
+        return None
+    target = SAMPLE_SHARE * len(w)
+    # with the weights in falling order, the k heaviest kept for sure (w >= c) and the rest with w / c:
+    # k + rest_k / c = target gives c = rest_k / (target - k), valid where it lies between the k-th
+    # and the (k+1)-th weight (the smallest such k; the expected size falls as c grows)
+    heaviest = np.sort(w)[::-1]
+    rest = np.cumsum(heaviest[::-1])[::-1]  # rest[k] = sum of heaviest[k:]
+    capped = np.arange(int(np.ceil(target)))
+    candidates = rest[capped] / (target - capped)
+    upper = np.concatenate([[np.inf], heaviest[:-1]])[capped]
+    valid = (candidates >= heaviest[capped]) & (candidates <= upper)
+    found = np.flatnonzero(valid)
+    c = float(candidates[found[0] if len(found) else 0])  # any c > 0 gives an unbiased sample
+    probability = np.minimum(1.0, w / c)
+    keep = np.random.default_rng(SAMPLE_SEED).random(len(w)) < probability
+    return keep, w[keep] / probability[keep]
 
 
 def log_likelihood(model, r, alpha, a, b, x, t_x, T, weights=None, gradient=False):
@@ -207,54 +276,84 @@ def log_likelihood(model, r, alpha, a, b, x, t_x, T, weights=None, gradient=Fals
 
 def _log_likelihood(model, r, alpha, a, b, data, gradient=False):
     k = _dropout_shift(model)
-    ux, index, weight_x = data.unique_x, data.index, data.weight_x
+    ux, weight_x = data.unique_x, data.weight_x
     s_x = r + ux
     denominator_x = b + ux - 1 + k
     safe_denominator_x = np.where(denominator_x > 0, denominator_x, 1.0)
     log_a_term_x = np.log(a) - np.log(safe_denominator_x)
-    s = s_x[index]
-    alpha_T = alpha + data.unique_T
-    alpha_t_x = alpha + data.unique_t_x
-    log_alpha_T = np.log(alpha_T)[data.index_T]
-    log_alpha_t_x = np.log(alpha_t_x)[data.index_t_x]
-    # log of the odds of "dropped out after the last purchase" to "alive": d = log_dead - log_alive;
-    # log_mix = log(e^log_alive + e^log_dead) = log_alive + softplus(d), and the dead share is
-    # expit(d), both from one exp (the same numbers as logaddexp and two exps, in fewer operations)
-    d = log_a_term_x[index] + s * (log_alpha_T - log_alpha_t_x)
-    if k == 0:
-        d = np.where(data.positive, d, -np.inf)
-    small = np.exp(-np.abs(d))  # in (0, 1]
-    log_mix = -s * log_alpha_T + np.maximum(d, 0.0) + np.log1p(small)
+    log_alpha = np.log(alpha)
+    log_alpha_T = np.log(alpha + data.unique_T)
+    log_alpha_t_x = np.log(alpha + data.unique_t_x)
+    # each customer's likelihood is the "alive at T" term e^log_alive, log_alive = -(r + x) log(alpha + T)
+    # (+ terms of x alone), plus, where a drop-out after the last purchase exists, e^log_dead; with
+    # d = log_dead - log_alive (the log odds dead : alive), log(e^log_alive + e^log_dead) =
+    # log_alive + softplus(d) and the dead share is expit(d), both from one exp. The alive terms add
+    # up per distinct T; only softplus(d) is evaluated per triple
+    terms = data.dropout(k)
+    spread = log_alpha_T[terms.index_T]
+    spread -= log_alpha_t_x[terms.index_t_x]  # log((alpha + T) / (alpha + t_x)) >= 0
+    s = terms.repeat(s_x)
+    d = s * spread
+    d += terms.repeat(log_a_term_x)
+    softplus = np.abs(d)
+    np.negative(softplus, out=softplus)
+    np.exp(softplus, out=softplus)  # exp(-|d|), in (0, 1]
+    np.log1p(softplus, out=softplus)
+    softplus += np.maximum(d, 0.0)
     per_x = (
-        special.gammaln(s_x)
-        - special.gammaln(r)
-        + r * np.log(alpha)
-        + special.betaln(a, b + ux + k)
-        - special.betaln(a, b)
+        special.gammaln(s_x) - special.gammaln(r) + r * log_alpha + special.betaln(a, b + ux + k) - special.betaln(a, b)
     )
-    total = float(np.dot(weight_x, per_x) + np.dot(data.w, log_mix))
+    alive = -(r * np.dot(data.weight_T, log_alpha_T) + np.dot(data.weight_x_T, log_alpha_T))
+    total = float(np.dot(weight_x, per_x) + alive + np.dot(terms.w, softplus))
     if not gradient:
         return total
-    dead_share = np.where(d >= 0, 1.0, small) / (1.0 + small)
-    weighted_dead = data.w * dead_share
-    weighted_alive = data.w - weighted_dead
+    # w * expit(d) = exp(d - softplus(d) + log w): no branch per triple (np.where costs 5 exps here)
+    weighted_dead = d - softplus
+    weighted_dead += terms.log_w
+    np.exp(weighted_dead, out=weighted_dead)
+    reciprocal_T = 1.0 / (alpha + data.unique_T)
+    reciprocal_t_x = 1.0 / (alpha + data.unique_t_x)
     digamma = special.digamma
     d_r = (
-        np.dot(weight_x, digamma(s_x) - digamma(r) + np.log(alpha))
-        - np.dot(weighted_alive, log_alpha_T)
-        - np.dot(weighted_dead, log_alpha_t_x)
+        np.dot(weight_x, digamma(s_x) - digamma(r) + log_alpha)
+        - np.dot(data.weight_T, log_alpha_T)
+        + np.dot(weighted_dead, spread)
     )
+    # d spread / d alpha = 1 / (alpha + T) - 1 / (alpha + t_x)
+    spread_slope = reciprocal_T[terms.index_T]
+    spread_slope -= reciprocal_t_x[terms.index_t_x]
+    spread_slope *= s
     d_alpha = (
         r / alpha * data.total_weight
-        - np.dot(weighted_alive * s, (1.0 / alpha_T)[data.index_T])
-        - np.dot(weighted_dead * s, (1.0 / alpha_t_x)[data.index_t_x])
+        - (r * np.dot(data.weight_T, reciprocal_T) + np.dot(data.weight_x_T, reciprocal_T))
+        + np.dot(weighted_dead, spread_slope)
     )
-    dead_x = np.bincount(index, weights=weighted_dead, minlength=len(ux))
+    dead_x = terms.sum_by_x(weighted_dead)
     d_a = np.dot(weight_x, digamma(a + b) - digamma(a + b + ux + k)) + np.sum(dead_x) / a
     d_b = np.dot(weight_x, digamma(b + ux + k) - digamma(a + b + ux + k) - digamma(b) + digamma(a + b)) - np.dot(
         dead_x, 1.0 / safe_denominator_x
     )
     return total, np.array([d_r, d_alpha, d_a, d_b])
+
+
+# log(b / a) above this: a / (a + b) < PLATEAU_DROPOUT_PROBABILITY (the no-drop-out plateau)
+_PLATEAU_LOG_ODDS = float(np.log(1.0 / PLATEAU_DROPOUT_PROBABILITY - 1.0))
+
+
+def _same_maximum(log_params, other, names) -> bool:
+    """Two points (log parameters) of the same maximum for a run's join: within JOIN_DISTANCE in every
+    parameter or, BG/NBD and MBG/NBD, both on the no-drop-out plateau within JOIN_DISTANCE in r and
+    alpha: the plateau is a ridge along which the likelihood is flat (in the limit a -> 0 it depends
+    on r and alpha alone; the runs of this data's young months reached it at the same (r, alpha) and
+    log-likelihood to 0.01 with a and b anywhere along it), so where on it a run stops is immaterial."""
+    if np.max(np.abs(log_params - other)) < JOIN_DISTANCE:
+        return True
+    return bool(
+        names[2:] == ("a", "b")
+        and log_params[3] - log_params[2] > _PLATEAU_LOG_ODDS
+        and other[3] - other[2] > _PLATEAU_LOG_ODDS
+        and np.max(np.abs(log_params[:2] - other[:2])) < JOIN_DISTANCE
+    )
 
 
 def _minimise(objective, start, names, max_iterations, joins=None):
@@ -268,7 +367,7 @@ def _minimise(objective, start, names, max_iterations, joins=None):
     def callback(intermediate_result):
         if (
             joins is not None
-            and np.max(np.abs(intermediate_result.x - joins[0])) < JOIN_DISTANCE
+            and _same_maximum(intermediate_result.x, joins[0], names)
             and -intermediate_result.fun <= joins[1]
         ):
             joined.append(True)
@@ -391,13 +490,29 @@ def _multi_start(run, main_starts, grid_starts, starts) -> Fit:
     return best
 
 
-def _run_start(model, objective, names, customers, max_iterations, name, start, best, climb=None) -> Fit:
+def _run_start(model, objective, names, customers, max_iterations, name, start, best, climb=None, image=None) -> Fit:
     """One start of a multi-start fit: optionally a first climb on climb (the sample's objective), then
-    L-BFGS-B on objective (mean log-likelihood of `customers`), stopping when it joins best's maximum."""
+    L-BFGS-B on objective (mean log-likelihood of `customers`), stopping when it joins best's maximum.
+    image: (log parameters, mean log-likelihood) of best's maximum on the sample (the sample's maximum
+    next to it, _sample_image): a climb that joins it is climbing to best's maximum and stops there,
+    without the steps on all the triples."""
     joins = None if best is None else (np.log([best.params[key] for key in names]), best.log_likelihood / customers)
     start, climb_iterations = _clip_start(start), 0
     if climb is not None:
-        climbed, _, _, climb_iterations, *_ = _minimise(climb, start, names, max_iterations)
+        climbed, _, _, climb_iterations, _, at_bound, joined = _minimise(climb, start, names, max_iterations, image)
+        if joined:
+            return Fit(
+                model,
+                climbed,
+                objective([climbed[key] for key in names], gradient=False) * customers,
+                int(round(customers)),
+                False,
+                climb_iterations,
+                f"joined the maximum of an earlier start on the sample after {climb_iterations} iterations",
+                at_bound,
+                name,
+                joined=True,
+            )
         start = _clip_start([climbed[key] for key in names])
     params, mean_ll, converged, iterations, message, at_bound, joined = _minimise(
         objective, start, names, max_iterations, joins
@@ -414,6 +529,36 @@ def _run_start(model, objective, names, customers, max_iterations, name, start, 
         name,
         joined=joined,
     )
+
+
+def _runner(model, objective, sample_objective, names, customers, max_iterations):
+    """run(name, start, best) of _multi_start: the previous month's start on all the data (objective),
+    every other start first on the sample (sample_objective, when there is one), joining there the
+    sample's image of best's maximum (_sample_image, made once per best fit)."""
+    images = {}
+
+    def run(name, start, best):
+        if sample_objective is None or name == START_PREVIOUS:
+            return _run_start(model, objective, names, customers, max_iterations, name, start, best)
+        image = None
+        if best is not None:
+            if id(best) not in images:
+                images[id(best)] = _sample_image(sample_objective, best, names, max_iterations)
+            image = images[id(best)]
+        return _run_start(
+            model, objective, names, customers, max_iterations, name, start, best, sample_objective, image
+        )
+
+    return run
+
+
+def _sample_image(sample_objective, best: Fit, names, max_iterations):
+    """(log parameters, mean log-likelihood) of the sample's maximum next to best's maximum: L-BFGS-B on
+    the sample from best's parameters (a few steps: the two maxima differ by the sampling error)."""
+    params, mean_ll, *_ = _minimise(
+        sample_objective, _clip_start([best.params[key] for key in names]), names, max_iterations
+    )
+    return np.log([params[key] for key in names]), mean_ll
 
 
 def _clip_start(start) -> np.ndarray:
@@ -443,7 +588,9 @@ def fit_bg_nbd(
         return Fit(model, dict(r=np.nan, alpha=np.nan, a=np.nan, b=np.nan), np.nan, 0, False, 0, "no customers to fit")
     scale = 1.0 / customers  # mean log-likelihood: tolerances independent of the size
 
-    def objective(params):
+    def objective(params, gradient=True):
+        if not gradient:
+            return _log_likelihood(model, *params, data) * scale
         value, grad = _log_likelihood(model, *params, data, gradient=True)
         return value * scale, grad * scale
 
@@ -454,11 +601,9 @@ def fit_bg_nbd(
         value, grad = _log_likelihood(model, *params, sample, gradient=True)
         return value / sample.total_weight, grad / sample.total_weight
 
-    def run(name, start, best):
-        climb = sample_objective if sample is not None and name != START_PREVIOUS else None
-        return _run_start(model, objective, names, customers, max_iterations, name, start, best, climb)
+    run = _runner(model, objective, sample_objective if sample is not None else None, names, customers, max_iterations)
 
-    with threadpool_limits(limits=1):
+    with _one_blas_thread():
         return _multi_start(run, _bg_nbd_starts(data, previous), lambda: _grid_starts_bg_nbd(data), starts)
 
 
@@ -571,6 +716,16 @@ class _Spends:
         self.sum_wx_log_m = float(np.dot(self.w * self.x, log_m))
         self.wx = self.w * self.x
         self.total_weight = float(np.sum(self.w))
+        self._sample = None
+
+    def sample(self) -> _Spends | None:
+        """The fixed weighted sample of the customers that later starts climb on (_weighted_sample)."""
+        if self._sample is None:
+            sampled = _weighted_sample(self.w)
+            if sampled is not None:
+                keep, weights = sampled
+                self._sample = _Spends(self.x[keep], self.m_x[keep], weights)
+        return self._sample
 
 
 def gamma_gamma_log_likelihood(p, q, gamma, x, m_x, weights=None, gradient=False):
@@ -582,25 +737,22 @@ def gamma_gamma_log_likelihood(p, q, gamma, x, m_x, weights=None, gradient=False
 def _gamma_gamma_log_likelihood(p, q, gamma, data, gradient=False):
     ux, weight_x = data.unique_x, data.weight_x
     px_x = p * ux
-    log_total = np.log(gamma + data.total)
+    shifted = np.add(gamma, data.total)
+    log_total = np.log(shifted)
+    wx_log_total, w_log_total = np.dot(data.wx, log_total), np.dot(data.w, log_total)
     per_x = (
         special.gammaln(px_x + q) - special.gammaln(px_x) - special.gammaln(q) + q * np.log(gamma) + px_x * np.log(ux)
     )
     # sum of (p x - 1) log m_x - (p x + q) log(gamma + m_x x)
-    per_customer = (
-        p * data.sum_wx_log_m - data.sum_w_log_m - p * np.dot(data.wx, log_total) - q * np.dot(data.w, log_total)
-    )
+    per_customer = p * data.sum_wx_log_m - data.sum_w_log_m - p * wx_log_total - q * w_log_total
     total = float(np.dot(weight_x, per_x) + per_customer)
     if not gradient:
         return total
     digamma = special.digamma
-    d_p = (
-        np.dot(weight_x, ux * (digamma(px_x + q) - digamma(px_x) + np.log(ux)))
-        + data.sum_wx_log_m
-        - np.dot(data.wx, log_total)
-    )
-    d_q = np.dot(weight_x, digamma(px_x + q) - digamma(q) + np.log(gamma)) - np.dot(data.w, log_total)
-    d_gamma = q / gamma * data.total_weight - np.dot(p * data.wx + q * data.w, 1.0 / (gamma + data.total))
+    d_p = np.dot(weight_x, ux * (digamma(px_x + q) - digamma(px_x) + np.log(ux))) + data.sum_wx_log_m - wx_log_total
+    d_q = np.dot(weight_x, digamma(px_x + q) - digamma(q) + np.log(gamma)) - w_log_total
+    reciprocal = np.reciprocal(shifted, out=shifted)
+    d_gamma = q / gamma * data.total_weight - (p * np.dot(data.wx, reciprocal) + q * np.dot(data.w, reciprocal))
     return total, np.array([d_p, d_q, d_gamma])
 
 
@@ -628,9 +780,17 @@ def fit_gamma_gamma(x, m_x, weights=None, max_iterations=MAX_ITERATIONS, previou
         )
     scale = 1.0 / customers
 
-    def objective(params):
+    def objective(params, gradient=True):
+        if not gradient:
+            return _gamma_gamma_log_likelihood(*params, data) * scale
         value, grad = _gamma_gamma_log_likelihood(*params, data, gradient=True)
         return value * scale, grad * scale
+
+    sample = data.sample()
+
+    def sample_objective(params):
+        value, grad = _gamma_gamma_log_likelihood(*params, sample, gradient=True)
+        return value / sample.total_weight, grad / sample.total_weight
 
     mean_spend = max(float(np.average(m_x, weights=w)), 1e-3)
     variance = float(np.average((m_x - mean_spend) ** 2, weights=w))
@@ -644,10 +804,11 @@ def fit_gamma_gamma(x, m_x, weights=None, max_iterations=MAX_ITERATIONS, previou
     grid = [(START_GRID, np.array([p, q, share * mean_spend])) for p, q, share in GRID_STARTS_GAMMA_GAMMA]
     names = ("p", "q", "gamma")
 
-    def run(name, start, best):
-        return _run_start("gamma_gamma", objective, names, customers, max_iterations, name, start, best)
+    run = _runner(
+        "gamma_gamma", objective, sample_objective if sample is not None else None, names, customers, max_iterations
+    )
 
-    with threadpool_limits(limits=1):
+    with _one_blas_thread():
         return _multi_start(run, candidates, lambda: grid, starts)
 
 
