@@ -1,7 +1,7 @@
 """Dagster code location of the CRM warehouse (docs/orchestration.md).
 
 - every dbt seed and model an asset, with its lineage, from dbt's manifest (dagster-dbt), grouped by
-  layer (reference, staging, intermediate, marts, serving); every dbt data test an asset check;
+  layer (reference, staging, intermediate, marts, build, serving); every dbt data test an asset check;
 - the publish step (models/serving/publish_serving.py, dbt's last node: the serving file + Parquet)
   is the asset `publish_serving`, downstream of every mart: its last materialisation is when BI last
   got fresh data; after each build its metadata tells what was published;

@@ -36,6 +36,8 @@ def test_every_seed_and_model_is_an_asset_in_its_layer():
     assert groups["fct_customer_monthly_snapshot"] == "marts"
     assert groups["kpi_monthly_board"] == "marts"
     assert groups["int_report_months"] == "intermediate"
+    assert groups["int_build_changes"] == "intermediate"
+    assert groups["int_build_completed"] == "build"  # the last model of the DAG (docs/incremental.md)
     assert groups["stg_crm__sales_transactions"] == "staging"
     assert groups["rfm_segments"] == "reference"
     assert groups["publish_serving"] == "serving"
