@@ -6,7 +6,7 @@
     (`int_build_completed`, the last node of the DAG) and says, in one row, from which month this
     run rebuilds (or that it rebuilds everything, or nothing). Each month-recomputed model reads it
     in its own SQL, `{%- set changes = crm_changes(ref('int_build_changes')) %}`, and filters its
-    inputs with the macros below; its materialization (macros/materializations/crm_month_range.sql)
+    inputs with the macros below; its incremental strategy `crm_month_range` (macros/crm_month_range.sql)
     replaces the same months of its table.
 
     A run that fails half way does not reach int_build_completed, so the next run compares with the
@@ -117,7 +117,7 @@
 {%- endmacro %}
 
 {#-
-    How the current model's months are replaced, from its own config() (materialization
+    How the current model's months are replaced, from its own config() (incremental strategy
     crm_month_range, or the delete hook of the two Python models): a dict
       column: the column whose months are replaced (config recompute_column)
       is_month_index: true for a month index column, false for a date (config recompute_column_type,
