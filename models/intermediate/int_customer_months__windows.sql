@@ -1,15 +1,4 @@
 {%- set changes = crm_changes() %}
-{#-
-    A run that recomputes only the last few months (the usual monthly run) aggregates each output
-    month straight from the activity rows up to it (cost: activity rows x months recomputed);
-    a longer range uses the dense spine with running sums (cost: customers x (months + 25)).
-    Both give the same rows (tests/test_incremental.py covers both paths).
--#}
-{%- set direct = false %}
-{%- if execute and not changes.full and not changes.nothing %}
-    {%- set last_month = run_query("select max(report_month_index) from " ~ ref('int_report_months')).columns[0].values()[0] %}
-    {%- set direct = last_month is not none and (last_month | int) - changes.from_month_index < 3 %}
-{%- endif %}
 -- One row per in-scope customer and report month from the month the customer exists: the
 -- point-in-time window aggregates of SPEC section 5, each made of whole calendar months ending
 -- with the report month and seeing no line dated after the month's last day.
@@ -19,7 +8,9 @@
 --
 -- Incremental runs (macros/crm_incremental.sql) recompute only the report months from the first
 -- month whose inputs changed. They start the spine 25 months earlier and carry everything older in
--- per-customer baselines, so the rows are identical to a full refresh.
+-- per-customer baselines, so the rows are identical to a full refresh. (One algorithm for every run:
+-- an earlier second one, aggregating each output month straight from the activity rows, was cheaper
+-- only for runs of one to three months and made the model two programs; docs/performance.md.)
 with
 
 customers as (
@@ -61,85 +52,6 @@ spine_range as (
         greatest(first_calendar_month_index, first_output_month_index - 25) as first_spine_month_index
     from recompute_range
 ),
-
-{%- if direct %}
-
-output_months as (
-    select
-        calendar.report_month,
-        calendar.report_month_index,
-        calendar.report_month_end
-    from calendar
-    cross join spine_range
-    where
-        calendar.is_report_month
-        and calendar.report_month_index >= spine_range.first_output_month_index
-),
-
-direct_windows as (
-    select
-        customers.customer_id,
-        output_months.report_month,
-        output_months.report_month_index,
-        output_months.report_month_end,
-        coalesce(sum(activity.core_units), 0) as m_total,
-        {%- for months in [1, 6, 12, 13, 24, 25] %}
-        coalesce(sum(case
-            when activity.month_index > output_months.report_month_index - {{ months }} then activity.core_units
-        end), 0) as m{{ months }},
-        {%- endfor %}
-        coalesce(sum(activity.o6_delta), 0) as o6,
-        coalesce(sum(activity.o12_delta), 0) as o12,
-        coalesce(sum(case
-            when activity.month_index > output_months.report_month_index - 12 then activity.core_revenue
-        end), 0) as r12,
-        coalesce(sum(case
-            when activity.month_index = output_months.report_month_index then activity.net_revenue
-        end), 0) as sales_month,
-        coalesce(sum(case
-            when activity.month_index > output_months.report_month_index - 12 then activity.net_revenue
-        end), 0) as sales_12m,
-        min(activity.first_entry_purchase_date) as first_entry_purchase_date,
-        min(activity.first_core_purchase_date) as first_core_purchase_date,
-        max(activity.last_core_purchase_date) as last_core_purchase_date
-    from customers
-    inner join output_months
-        on customers.exists_from_month_index <= output_months.report_month_index
-    left join activity
-        on
-            customers.customer_id = activity.customer_id
-            and activity.month_index <= output_months.report_month_index
-    group by
-        customers.customer_id,
-        output_months.report_month,
-        output_months.report_month_index,
-        output_months.report_month_end
-),
-
-final as (
-    select
-        customer_id,
-        report_month,
-        report_month_index,
-        report_month_end,
-        cast(m_total as decimal(18, 4)) as m_total,
-        cast(m1 as decimal(18, 4)) as m1,
-        cast(m6 as decimal(18, 4)) as m6,
-        cast(m12 as decimal(18, 4)) as m12,
-        cast(m13 as decimal(18, 4)) as m13,
-        cast(m24 as decimal(18, 4)) as m24,
-        cast(m25 as decimal(18, 4)) as m25,
-        cast(o6 as integer) as o6,
-        cast(o12 as integer) as o12,
-        cast(r12 as decimal(18, 4)) as r12,
-        cast(sales_month as decimal(18, 4)) as sales_month,
-        cast(sales_12m as decimal(18, 4)) as sales_12m,
-        first_entry_purchase_date,
-        first_core_purchase_date,
-        last_core_purchase_date
-    from direct_windows
-)
-{%- else %}
 
 baselines as (
     -- everything before the spine, per customer: it only adds to the running totals (m_total, o6,
@@ -278,6 +190,5 @@ final as (
         and windows.report_month_index >= spine_range.first_output_month_index
         and {{ 'false' if changes.nothing else 'true' }}
 )
-{%- endif %}
 
 select * from final

@@ -353,7 +353,7 @@ class Bench:
         res["raw_mb"] = round(sum(f.stat().st_size for f in raw_full.glob("*.csv")) / 2**20, 1)
         log(
             f"raw data: {res['lines']} lines, {res['raw_mb']} MB, generated in "
-            f"{res['phases']['generate']['median_s']} s, cut in {res['phases']['cut']['median_s']} s"
+            f"{res['phases']['generate'].get('median_s', 'n/a')} s, cut in {res['phases']['cut']['median_s']} s"
         )
 
         # Every dbt run of a size uses the same raw folder path and warehouse path (the files in them
