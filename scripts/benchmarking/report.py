@@ -133,7 +133,9 @@ def markdown(results: list[dict]) -> str:
     disks = [r for r in results if r.get("disk")]
     if disks:
         rows.append("")
-        rows.append("| size | raw CSV MB | build file MB | serving file MB | Parquet MB | (build + serving + Parquet) / raw |")
+        rows.append(
+            "| size | raw CSV MB | build file MB | serving file MB | Parquet MB | (build + serving + Parquet) / raw |"
+        )
         rows.append("|---|---:|---:|---:|---:|---:|")
         for r in disks:
             d = r["disk"]

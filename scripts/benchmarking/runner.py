@@ -45,6 +45,8 @@ def parse_customers(text: str):
 def customers_for(spec, lines: int) -> int:
     kind, value = spec
     return max(100, int(lines // value)) if kind == "per" else max(100, int(value))
+
+
 # what `make build` runs (scripts/tasks.py): models and data tests, no unit tests
 PRODUCTION_BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
 PROJECT_ITEMS = (

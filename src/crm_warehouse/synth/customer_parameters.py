@@ -10,6 +10,7 @@ from crm_warehouse.synth.name_lists import CITIES, CITY_WEIGHTS, FIRST_NAMES, G_
 from crm_warehouse.synth.personas import (
     ANON_LINE_SHARE,
     ANON_SHARE,
+    ONE_TIME_SECOND_GAP,
     P_ANON,
     P_BRONZE,
     P_CASUAL,
@@ -22,7 +23,6 @@ from crm_warehouse.synth.personas import (
     P_NEWCOMER,
     P_ONE_TIME,
     P_ONE_TIME_SECOND,
-    ONE_TIME_SECOND_GAP,
     P_OTHER,
     P_PLATINUM,
     P_RETURN,
