@@ -168,6 +168,11 @@ def measure(command: list[str], env: dict, log_path: Path, cwd: Path = ROOT) -> 
     text = stats.read_text() if stats.exists() else ""
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
     rss_mb = int(m.group(1)) / 1024 if m else None
+    # CPU seconds of the process tree (GNU time: user + system of the child and its children): on a
+    # shared machine the wall time grows with the others' load, the CPU time far less
+    user = re.search(r"User time \(seconds\): ([0-9.]+)", text)
+    system = re.search(r"System time \(seconds\): ([0-9.]+)", text)
+    cpu_s = float(user.group(1)) + float(system.group(1)) if user and system else None
     output = log_path.read_text(errors="replace")
     if result.returncode != 0:
         raise RuntimeError(
@@ -176,6 +181,7 @@ def measure(command: list[str], env: dict, log_path: Path, cwd: Path = ROOT) -> 
     return {
         "wall_s": round(wall, 3),
         "rss_mb": round(rss_mb, 1) if rss_mb else None,
+        "cpu_s": round(cpu_s, 2) if cpu_s is not None else None,
         "load1_before": round(load, 2) if load is not None else None,
         "output": output,
     }
