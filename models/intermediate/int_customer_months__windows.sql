@@ -66,7 +66,7 @@ customer_months as (
         true as is_output
     from customers
     inner join output_months
-        on output_months.report_month_index >= customers.exists_from_month_index
+        on customers.exists_from_month_index <= output_months.report_month_index
     union all
     select
         activity.customer_id,

@@ -38,7 +38,7 @@ shared_invoices as (
     -- spares a window over every invoice of every period type
     select invoice_id
     from invoice_dates
-    group by invoice_id
+    group by 1
     having min(customer_id) <> max(customer_id)
 ),
 
