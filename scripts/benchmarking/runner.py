@@ -145,9 +145,10 @@ def git_state() -> dict:
 RUSAGE_WRAPPER = (
     "import resource, subprocess, sys\n"
     "code = subprocess.call(sys.argv[2:])\n"
-    "kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "kb = kb // 1024 if sys.platform == 'darwin' else kb\n"
-    "open(sys.argv[1], 'w').write('Maximum resident set size (kbytes): %d\\n' % kb)\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "kb = usage.ru_maxrss // 1024 if sys.platform == 'darwin' else usage.ru_maxrss\n"
+    "open(sys.argv[1], 'w').write('Maximum resident set size (kbytes): %d\\nUser time (seconds): %.2f\\n"
+    "System time (seconds): %.2f\\n' % (kb, usage.ru_utime, usage.ru_stime))\n"
     "sys.exit(code)\n"
 )
 
@@ -272,7 +273,8 @@ class Bench:
             "checks": {},
             "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
-        log(f"== {label}: {lines} lines, {customers} customers, {repeats} repeat(s)")
+        shape = f"raw folder {a.raw_dir}" if a.raw_dir else f"{lines} lines, {customers} customers"
+        log(f"== {label}: {shape}, {repeats} repeat(s)")
 
         # 1. raw data: the full set and the November cut
         stamp = base / "raw_full.json"
