@@ -4,8 +4,11 @@
     python scripts/benchmark.py --sizes 1M --repeats 3
     python scripts/benchmark.py --sizes 10M --json-out warehouse/bench/10M.json --write-docs
 
-For every size (transaction lines L; customers = L / 20; 3 years 2023-2025, so ~6.7 lines per
-customer and year) the project generator writes a clean raw folder, and a copy without December
+For every size (transaction lines L; by default customers = L / 20 and 3 years 2023-2025, so ~6.7
+lines per customer and year; --customers, --start-year, --years and --one-time-share change the
+shape, e.g. issue 25's retail-like 10M lines / 1M customers / 48 months:
+`--sizes 10M --customers 1M --start-year 2022 --years 4 --one-time-share 0.6`, or --raw-dir with a
+folder generated that way) the project generator writes a clean raw folder, and a copy without December
 2025 is cut from it (DuckDB COPY of the lines dated up to 2025-11-30). Phases (--phases):
 
     full         `dbt build --full-refresh` (seeds, models and data tests, as `make build`; unit
@@ -49,7 +52,19 @@ import sys
 
 from benchmarking.phases import run_internal
 from benchmarking.report import markdown, profile_markdown, write_json
-from benchmarking.runner import GNU_TIME, PHASES, ROOT, Bench, git_state, log, parse_size, tree_hash
+from benchmarking.runner import (
+    GNU_TIME,
+    PHASES,
+    ROOT,
+    START_YEAR,
+    YEARS,
+    Bench,
+    git_state,
+    log,
+    parse_customers,
+    parse_size,
+    tree_hash,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +79,26 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ap.add_argument("--sizes", default="1M", help="comma-separated transaction line counts: 20k,200k,1M,10M,100M")
+    ap.add_argument(
+        "--customers",
+        type=parse_customers,
+        default=parse_customers("/20"),
+        help="customers: a count for every size (1M, 100k) or /K for lines / K (default /20)",
+    )
+    ap.add_argument("--start-year", type=int, default=START_YEAR, help=f"first year (default {START_YEAR})")
+    ap.add_argument("--years", type=int, default=YEARS, help=f"years of data, the last one complete (default {YEARS})")
+    ap.add_argument(
+        "--one-time-share",
+        type=float,
+        default=0.0,
+        help="generator --one-time-share: share of one-time buyers (retail-like; default 0)",
+    )
+    ap.add_argument(
+        "--raw-dir",
+        default=None,
+        help="use this clean raw folder (generated beforehand with the same --start-year / --years) instead of "
+        "generating one; hard-linked, never modified; one size only",
+    )
     ap.add_argument("--repeats", type=int, default=None, help="runs per phase (default 3 up to 1M lines, 1 above)")
     ap.add_argument("--work-dir", default=str(ROOT / "warehouse" / "bench"), help="work folder (git-ignored)")
     ap.add_argument("--phases", default=",".join(PHASES), help="comma-separated subset of " + ",".join(PHASES))
@@ -103,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write-docs", action="store_true", help="append the table to docs/performance.md")
     args = ap.parse_args(argv)
     args.sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    if args.raw_dir and len(args.sizes) != 1:
+        ap.error("--raw-dir needs exactly one --sizes value (its label names the work folder)")
     args.phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = set(args.phases) - set(PHASES)
     if unknown:

@@ -598,3 +598,40 @@ def test_same_arguments_give_the_same_bytes_as_before(tmp_path, case):
 def test_bg_nbd_files_are_the_same_bytes_as_before(tmp_path, model):
     gd.generate_bg_nbd(tmp_path, model=model, verbose=False, **BG_NBD_CASE)
     assert folder_digest(tmp_path) == EXPECTED_DIGESTS[f"bgnbd_{model}"], f"the BG/NBD output ({model}) changed"
+
+
+# ---------------------------------------------------------------------------------------------
+# --one-time-share: retail-like data (issue 25's benchmark shape)
+# ---------------------------------------------------------------------------------------------
+def invoices_per_customer(folder: Path) -> dict[str, int]:
+    """Distinct invoices with a positive line per customer id, straight from the files."""
+    with duckdb.connect() as con:
+        load(con, folder)
+        rows = con.execute(
+            "select customer_id, count(distinct invoice_id) from raw_tx "
+            "where try_cast(quantity as double) > 0 group by customer_id"
+        ).fetchall()
+    return dict(rows)
+
+
+def test_one_time_share_makes_one_time_buyers(tmp_path):
+    shape = dict(customers=2000, start_year=2022, years=4, lines=20000, seed=5, clean=True)
+    base = gd.generate(tmp_path / "base", verbose=False, **shape)
+    retail = gd.generate(tmp_path / "retail", verbose=False, one_time_share=0.6, **shape)
+    identified = shape["customers"] - base["personas"]["anonymous"]
+    assert "one_time" not in base["personas"] and "one_time_share" not in base["args"]
+    assert retail["personas"]["one_time"] == round(0.6 * identified)
+    assert retail["args"]["one_time_share"] == 0.6
+    # the target number of lines still holds (the casual buyers make up the rest)
+    assert abs(retail["transaction_lines"] - shape["lines"]) < 0.15 * shape["lines"]
+    share_with_at_most_two = {}
+    for name in ("base", "retail"):
+        counts = invoices_per_customer(tmp_path / name)
+        share_with_at_most_two[name] = sum(n <= 2 for n in counts.values()) / len(counts)
+    assert share_with_at_most_two["retail"] > 0.5 > share_with_at_most_two["base"], share_with_at_most_two
+    # the default (no --one-time-share) keeps the bytes of the same options: the digest tests below
+
+
+def test_one_time_share_out_of_range(tmp_path):
+    with pytest.raises(ValueError, match="one-time-share"):
+        gd.generate(tmp_path, verbose=False, customers=100, one_time_share=1.0)

@@ -39,13 +39,22 @@ invoice_dates as (
     group by 1, 2, 3
 ),
 
-invoice_days as (
+shared_invoices as (
+    -- invoice ids on lines of more than one customer (none in clean data): only their orders need
+    -- the carrier window; every other customer-invoice row carries its invoice's order (1), which
+    -- spares a window over every invoice of every period type
+    select invoice_id
+    from invoice_dates
+    group by 1
+    having min(customer_id) <> max(customer_id)
+),
+
+invoice_day_sums as (
     -- invoice_dates is already one row per customer, invoice and day
     select
         invoice_date as period_start,
         customer_id,
         invoice_id,
-        {{ crm_order_carrier('customer_id', 'invoice_id', ['invoice_date']) }} as carried_orders,
         sales,
         returns_revenue,
         quantity,
@@ -72,11 +81,24 @@ invoice_{{ period }}_sums as (
     group by 1, 2, 3
 ),
 
+{%- endfor %}
+{%- for period in ['day', 'month', 'quarter', 'year'] %}
+
 invoice_{{ period }}s as (
     select
-        *,
-        {{ crm_order_carrier('customer_id', 'invoice_id', ['period_start']) }} as carried_orders
-    from invoice_{{ period }}_sums
+        sums.*,
+        1 as carried_orders
+    from invoice_{{ period }}_sums as sums
+    left join shared_invoices
+        on sums.invoice_id = shared_invoices.invoice_id
+    where shared_invoices.invoice_id is null
+    union all
+    select
+        sums.*,
+        {{ crm_order_carrier('sums.customer_id', 'sums.invoice_id', ['sums.period_start']) }} as carried_orders
+    from invoice_{{ period }}_sums as sums
+    inner join shared_invoices
+        on sums.invoice_id = shared_invoices.invoice_id
 ),
 {%- endfor %}
 

@@ -22,11 +22,13 @@ def fmt_ratio(value) -> str:
 def summarise(runs: list[dict]) -> dict:
     walls = [r["wall_s"] for r in runs]
     rss = [r["rss_mb"] for r in runs if r.get("rss_mb") is not None]
+    cpus = [r["cpu_s"] for r in runs if r.get("cpu_s") is not None]
     out = {
         "median_s": round(statistics.median(walls), 3),
         "min_s": round(min(walls), 3),
         "max_s": round(max(walls), 3),
         "peak_rss_mb": round(max(rss), 1) if rss else None,
+        "median_cpu_s": round(statistics.median(cpus), 2) if cpus else None,
         "n": len(runs),
         "runs": runs,
     }
@@ -66,8 +68,20 @@ def ratios(phases: dict) -> dict:
         return p.get("median_s")
 
     full, floor, inc, pandas = med("full"), med("floor"), med("incremental"), med("pandas")
+    publish = med("publish")
+
+    def cpu(name):
+        return (phases.get(name) or {}).get("median_cpu_s")
+
+    cpu_full, cpu_publish, cpu_floor = cpu("full"), cpu("publish"), cpu("floor")
     return {
+        # the same ratio in CPU seconds (user + system): less sensitive to a shared machine's load
+        "cpu_full_and_publish_over_floor": round((cpu_full + cpu_publish) / cpu_floor, 2)
+        if cpu_full and cpu_publish and cpu_floor
+        else None,
         "full_over_floor": round(full / floor, 2) if full and floor else None,
+        # issue 25's build: dbt build and the publish step (make build publishes as dbt's last node)
+        "full_and_publish_over_floor": round((full + publish) / floor, 2) if full and publish and floor else None,
         "incremental_over_full": round(inc / full, 3) if inc and full else None,
         "pandas_over_full": round(pandas / full, 2) if pandas and full else None,
     }
@@ -91,7 +105,7 @@ PHASE_NAMES = [
 def markdown(results: list[dict]) -> str:
     head = (
         "| size | lines | customers | months | snapshot rows | phase | wall s (median) | min-max s "
-        "| s per M lines | peak RSS MB |\n|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"
+        "| s per M lines | peak RSS MB | CPU s |\n|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"
     )
     rows = [head]
     for r in results:
@@ -102,7 +116,7 @@ def markdown(results: list[dict]) -> str:
             if "skipped" in p:
                 rows.append(
                     f"| {r['label']} | {r['lines']:,} | {r['customers']:,} | {r['months']} | "
-                    f"{r.get('snapshot_rows') or 0:,} | {name} | n/a | n/a | n/a | n/a |"
+                    f"{r.get('snapshot_rows') or 0:,} | {name} | n/a | n/a | n/a | n/a | n/a |"
                 )
                 continue
             spread = f"{fmt_s(p['min_s'])}-{fmt_s(p['max_s'])}" if p["n"] > 1 else ""
@@ -110,22 +124,38 @@ def markdown(results: list[dict]) -> str:
             rows.append(
                 f"| {r['label']} | {r['lines']:,} | {r['customers']:,} | {r['months']} | "
                 f"{r.get('snapshot_rows') or 0:,} | {name} | {fmt_s(p['median_s'])} | {spread} "
-                f"| {p['median_s'] / (r['lines'] / 1e6):.2f} | {rss} |"
+                f"| {p['median_s'] / (r['lines'] / 1e6):.2f} | {rss} | {fmt_s(p['median_cpu_s']) if p.get('median_cpu_s') else 'n/a'} |"
             )
     rows.append("")
     rows.append(
-        "| size | full build / floor | incremental / full build | pandas / full build "
+        "| size | full build / floor | (build + publish) / floor | same in CPU s | incremental / full build "
+        "| pandas / full build "
         "| floor = warehouse (mismatching rows) | incremental = full (mismatching rows) |"
     )
-    rows.append("|---|---:|---:|---:|---:|---:|")
+    rows.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         q = r["ratios"]
         c1 = r["checks"].get("floor_vs_warehouse", {}).get("mismatches", "not checked")
         c2 = r["checks"].get("incremental_vs_full", {}).get("mismatches", "not checked")
         rows.append(
-            f"| {r['label']} | {fmt_ratio(q['full_over_floor'])} | {fmt_ratio(q['incremental_over_full'])} "
+            f"| {r['label']} | {fmt_ratio(q['full_over_floor'])} | {fmt_ratio(q.get('full_and_publish_over_floor'))} "
+            f"| {fmt_ratio(q.get('cpu_full_and_publish_over_floor'))} "
+            f"| {fmt_ratio(q['incremental_over_full'])} "
             f"| {fmt_ratio(q['pandas_over_full'])} | {c1} | {c2} |"
         )
+    disks = [r for r in results if r.get("disk")]
+    if disks:
+        rows.append("")
+        rows.append(
+            "| size | raw CSV MB | build file MB | serving file MB | Parquet MB | (build + serving + Parquet) / raw |"
+        )
+        rows.append("|---|---:|---:|---:|---:|---:|")
+        for r in disks:
+            d = r["disk"]
+            rows.append(
+                f"| {r['label']} | {d['raw_csv_mb']:,.0f} | {d['build_mb']:,.0f} | {d['serving_mb']:,.0f} "
+                f"| {d['parquet_mb']:,.0f} | {fmt_ratio(d['total_over_raw'])} |"
+            )
     return "\n".join(rows)
 
 

@@ -22,8 +22,31 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / ("Scripts" if os.name == "nt" else "bin")
 GNU_TIME = Path("/usr/bin/time")
 PHASES = ("full", "incremental", "floor", "pandas")
-START_YEAR, YEARS, SEED = 2023, 3, 42
-FULL_END, CUT_END = f"{START_YEAR + YEARS - 1}-12-31", f"{START_YEAR + YEARS - 1}-11-30"
+START_YEAR, YEARS, SEED = 2023, 3, 42  # defaults of --start-year / --years
+
+
+def parse_customers(text: str):
+    """--customers: a count (1M, 100k, 5000: the same for every size) or /K (lines / K per size)."""
+    text = str(text).strip()
+    if text.startswith("/"):
+        try:
+            divisor = float(text[1:])
+        except ValueError:
+            divisor = 0
+        if divisor <= 0:
+            raise argparse.ArgumentTypeError(f"not a divisor: {text!r} (e.g. /20: lines / 20 customers)")
+        return ("per", divisor)
+    try:
+        return ("count", int(text))
+    except ValueError:
+        return ("count", parse_size(text))
+
+
+def customers_for(spec, lines: int) -> int:
+    kind, value = spec
+    return max(100, int(lines // value)) if kind == "per" else max(100, int(value))
+
+
 # what `make build` runs (scripts/tasks.py): models and data tests, no unit tests
 PRODUCTION_BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
 PROJECT_ITEMS = (
@@ -122,9 +145,10 @@ def git_state() -> dict:
 RUSAGE_WRAPPER = (
     "import resource, subprocess, sys\n"
     "code = subprocess.call(sys.argv[2:])\n"
-    "kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "kb = kb // 1024 if sys.platform == 'darwin' else kb\n"
-    "open(sys.argv[1], 'w').write('Maximum resident set size (kbytes): %d\\n' % kb)\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "kb = usage.ru_maxrss // 1024 if sys.platform == 'darwin' else usage.ru_maxrss\n"
+    "open(sys.argv[1], 'w').write('Maximum resident set size (kbytes): %d\\nUser time (seconds): %.2f\\n"
+    "System time (seconds): %.2f\\n' % (kb, usage.ru_utime, usage.ru_stime))\n"
     "sys.exit(code)\n"
 )
 
@@ -145,6 +169,11 @@ def measure(command: list[str], env: dict, log_path: Path, cwd: Path = ROOT) -> 
     text = stats.read_text() if stats.exists() else ""
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
     rss_mb = int(m.group(1)) / 1024 if m else None
+    # CPU seconds of the process tree (GNU time: user + system of the child and its children): on a
+    # shared machine the wall time grows with the others' load, the CPU time far less
+    user = re.search(r"User time \(seconds\): ([0-9.]+)", text)
+    system = re.search(r"System time \(seconds\): ([0-9.]+)", text)
+    cpu_s = float(user.group(1)) + float(system.group(1)) if user and system else None
     output = log_path.read_text(errors="replace")
     if result.returncode != 0:
         raise RuntimeError(
@@ -153,6 +182,7 @@ def measure(command: list[str], env: dict, log_path: Path, cwd: Path = ROOT) -> 
     return {
         "wall_s": round(wall, 3),
         "rss_mb": round(rss_mb, 1) if rss_mb else None,
+        "cpu_s": round(cpu_s, 2) if cpu_s is not None else None,
         "load1_before": round(load, 2) if load is not None else None,
         "output": output,
     }
@@ -227,7 +257,9 @@ class Bench:
     def run_size(self, lines: int) -> dict:
         a = self.args
         label = size_label(lines)
-        customers = max(100, lines // 20)
+        customers = customers_for(a.customers, lines)
+        start_year, years = a.start_year, a.years
+        full_end, cut_end = f"{start_year + years - 1}-12-31", f"{start_year + years - 1}-11-30"
         repeats = a.repeats if a.repeats else (3 if lines <= 1_000_000 else 1)
         base = self.work / label
         logs = base / "logs"
@@ -241,7 +273,8 @@ class Bench:
             "checks": {},
             "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
-        log(f"== {label}: {lines} lines, {customers} customers, {repeats} repeat(s)")
+        shape = f"raw folder {a.raw_dir}" if a.raw_dir else f"{lines} lines, {customers} customers"
+        log(f"== {label}: {shape}, {repeats} repeat(s)")
 
         # 1. raw data: the full set and the November cut
         stamp = base / "raw_full.json"
@@ -249,11 +282,15 @@ class Bench:
             "customers": customers,
             "lines": lines,
             "seed": SEED,
-            "start_year": START_YEAR,
-            "years": YEARS,
-            "end_date": FULL_END,
+            "start_year": start_year,
+            "years": years,
+            "end_date": full_end,
             "layout": "last month appended to its yearly file",
         }
+        if a.one_time_share:
+            wanted["one_time_share"] = a.one_time_share
+        if a.raw_dir:
+            wanted = {"raw_dir": str(a.raw_dir), "end_date": full_end}
         if (
             a.reuse_data
             and stamp.exists()
@@ -264,6 +301,22 @@ class Bench:
             log(f"reusing raw data in {base}")
             res["phases"]["generate"] = summary["generate_measure"]
             res["phases"]["cut"] = summary["cut_measure"]
+        elif a.raw_dir:  # a folder generated beforehand: hard links (the cut replaces its last year's link only)
+            shutil.rmtree(raw_full, ignore_errors=True)
+            shutil.rmtree(raw_cut, ignore_errors=True)
+            fill_folder(Path(a.raw_dir), raw_full)
+            summary = given_raw_summary(Path(a.raw_dir), start_year, full_end)
+            log(f"raw data from {a.raw_dir} (not generated here)")
+            cut = measure(
+                self.internal("cut", str(raw_full), str(raw_cut), cut_end), dict(os.environ), logs / "cut.log"
+            )
+            cut.pop("output")
+            res["phases"]["cut"] = summarise([cut])
+            res["phases"]["generate"] = {"skipped": f"given --raw-dir {a.raw_dir}"}
+            summary["args_wanted"] = wanted
+            summary["generate_measure"] = res["phases"]["generate"]
+            summary["cut_measure"] = res["phases"]["cut"]
+            stamp.write_text(json.dumps(summary, indent=1))
         else:
             shutil.rmtree(raw_full, ignore_errors=True)
             shutil.rmtree(raw_cut, ignore_errors=True)
@@ -278,14 +331,15 @@ class Bench:
                     "--lines",
                     str(lines),
                     "--start-year",
-                    str(START_YEAR),
+                    str(start_year),
                     "--years",
-                    str(YEARS),
+                    str(years),
+                    *(["--one-time-share", str(a.one_time_share)] if a.one_time_share else []),
                     "--seed",
                     str(SEED),
                     "--clean",
                     "--end-date",
-                    FULL_END,
+                    full_end,
                     "--quiet",
                     "--json",
                 ],
@@ -294,7 +348,7 @@ class Bench:
             )
             summary = last_json_line_block(gen.pop("output"))
             cut = measure(
-                self.internal("cut", str(raw_full), str(raw_cut), CUT_END), dict(os.environ), logs / "cut.log"
+                self.internal("cut", str(raw_full), str(raw_cut), cut_end), dict(os.environ), logs / "cut.log"
             )
             cut.pop("output")
             res["phases"]["generate"] = summarise([gen])
@@ -303,12 +357,13 @@ class Bench:
             summary["generate_measure"] = res["phases"]["generate"]
             summary["cut_measure"] = res["phases"]["cut"]
             stamp.write_text(json.dumps(summary, indent=1))
+        res["customers"] = summary.get("args", {}).get("customers", customers)
         res["lines"] = summary["transaction_lines"]
         res["months"] = months_between(summary["period"][0], summary["period"][1])
         res["raw_mb"] = round(sum(f.stat().st_size for f in raw_full.glob("*.csv")) / 2**20, 1)
         log(
             f"raw data: {res['lines']} lines, {res['raw_mb']} MB, generated in "
-            f"{res['phases']['generate']['median_s']} s, cut in {res['phases']['cut']['median_s']} s"
+            f"{res['phases']['generate'].get('median_s', 'n/a')} s, cut in {res['phases']['cut']['median_s']} s"
         )
 
         # Every dbt run of a size uses the same raw folder path and warehouse path (the files in them
@@ -353,6 +408,8 @@ class Bench:
                 p.pop("output")
                 publishes.append(p)
                 log(f"publish {i + 1}/{repeats}: {p['wall_s']:.1f} s, {p['rss_mb']} MB")
+                res["disk"] = disk_use(raw, db, Path(env["CRM_SERVING_PATH"]), Path(env["CRM_PARQUET_DIR"]))
+                log(f"disk: {res['disk']}")
                 drop_published()
             res["phases"]["full"] = summarise(builds)
             res["phases"]["publish"] = summarise(publishes)
@@ -497,6 +554,41 @@ class Bench:
         out = last_json_line(m["output"])
         out["seconds"] = m["wall_s"]
         return out
+
+
+def disk_use(raw: Path, db: Path, serving: Path, parquet: Path) -> dict:
+    """Bytes on disk (MB) of the raw CSV, the build file, the serving file and the Parquet folder, and
+    the issue-25 ratio (build + serving + Parquet) / raw CSV."""
+
+    def size(path: Path) -> int:
+        if path.is_dir():
+            return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        return sum(p.stat().st_size for p in (path, Path(str(path) + ".wal")) if p.exists())
+
+    raw_b = sum(f.stat().st_size for f in raw.glob("*.csv"))
+    parts = {"build": size(db), "serving": size(serving), "parquet": size(parquet)}
+    out = {f"{k}_mb": round(v / 1e6, 1) for k, v in parts.items()}
+    out["raw_csv_mb"] = round(raw_b / 1e6, 1)
+    out["total_over_raw"] = round(sum(parts.values()) / raw_b, 2) if raw_b else None
+    return out
+
+
+def given_raw_summary(raw: Path, start_year: int, full_end: str) -> dict:
+    """What the benchmark needs of a raw folder it did not generate: lines, customers, period."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        lines = con.execute(
+            f"select count(*) from read_csv('{raw.as_posix()}/sales_transactions_*.csv', all_varchar = true)"
+        ).fetchone()[0]
+        customers = con.execute(
+            f"select count(*) from read_csv('{raw.as_posix()}/customers_master.csv', all_varchar = true)"
+        ).fetchone()[0]
+    return {
+        "transaction_lines": lines,
+        "period": [f"{start_year}-01-01", full_end],
+        "args": {"customers": customers},
+    }
 
 
 def last_json_line_block(output: str) -> dict:

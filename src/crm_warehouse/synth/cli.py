@@ -63,6 +63,13 @@ def main(argv=None) -> int:
         action="store_true",
         help="record the demo campaigns (campaigns/ folder) and append their simulated responses",
     )
+    parser.add_argument(
+        "--one-time-share",
+        type=float,
+        default=0.0,
+        help="share of the identified customers who buy once (a second time within a year for ~35%%), "
+        "retail-like; the persona shares apply to the rest (default 0: none)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--json", action="store_true", help="print the full summary as JSON on stdout")
     bgnbd = parser.add_argument_group(
@@ -103,8 +110,8 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     if args.bgnbd_params is not None:
-        if args.lines is not None or args.campaigns:
-            parser.error("--lines and --campaigns do not apply with --bgnbd-params")
+        if args.lines is not None or args.campaigns or args.one_time_share:
+            parser.error("--lines, --campaigns and --one-time-share do not apply with --bgnbd-params")
         result = generate_bg_nbd(
             args.out,
             customers=args.customers,
@@ -136,6 +143,7 @@ def main(argv=None) -> int:
         verbose=not args.quiet,
         block_customers=args.block_customers,
         campaigns=args.campaigns,
+        one_time_share=args.one_time_share,
     )
     if args.json:
         print(json.dumps(result, indent=2))

@@ -10,6 +10,7 @@ from crm_warehouse.synth.name_lists import CITIES, CITY_WEIGHTS, FIRST_NAMES, G_
 from crm_warehouse.synth.personas import (
     ANON_LINE_SHARE,
     ANON_SHARE,
+    ONE_TIME_SECOND_GAP,
     P_ANON,
     P_BRONZE,
     P_CASUAL,
@@ -20,6 +21,8 @@ from crm_warehouse.synth.personas import (
     P_GOLD,
     P_LAPSER,
     P_NEWCOMER,
+    P_ONE_TIME,
+    P_ONE_TIME_SECOND,
     P_OTHER,
     P_PLATINUM,
     P_RETURN,
@@ -55,14 +58,23 @@ def stratified_draw(rng, k: int, lo: int, hi: int) -> np.ndarray:
     return rng.permutation(v)
 
 
-def draw_customer_parameters(n: int, cal: ReportCalendar, seed: int, n_stores: int) -> dict:
+def draw_customer_parameters(
+    n: int, cal: ReportCalendar, seed: int, n_stores: int, one_time_share: float = 0.0
+) -> dict:
+    """Personas and buying parameters of n customers. one_time_share (0: none, the default and the
+    same draws as before the option existed) of the identified customers are one-time buyers; the
+    persona shares apply to the rest."""
     rng = random_stream(seed, 2)
     n_report_months = cal.n_months
     n_anon = max(3, int(round(ANON_SHARE * n))) if n >= 20 else 1
     n_id = n - n_anon
-    counts = {p: int(np.floor(s * n_id)) for p, s in PERSONA_SHARES.items()}
-    counts[P_CASUAL] = n_id - sum(counts.values())
+    n_one = int(round(one_time_share * n_id)) if one_time_share > 0 else 0
+    n_rest = n_id - n_one
+    counts = {p: int(np.floor(s * n_rest)) for p, s in PERSONA_SHARES.items()}
+    counts[P_CASUAL] = n_rest - sum(counts.values())
     counts[P_ANON] = n_anon
+    if n_one:
+        counts[P_ONE_TIME] = n_one
     persona = np.repeat(np.array(list(counts.keys()), dtype=np.int8), list(counts.values()))
     persona = rng.permutation(persona)
 
@@ -160,6 +172,14 @@ def draw_customer_parameters(n: int, cal: ReportCalendar, seed: int, n_stores: i
     idx = np.flatnonzero(persona == P_ANON)
     a1[idx], b1[idx] = 0, n_report_months - 1
     rate[idx] = 0.7 + 0.6 * rng.random(len(idx))
+    if n_one:  # one-time buyers: first invoice in any month (a1), a second one in b1 > a1 for some (cnt 2)
+        idx = np.flatnonzero(persona == P_ONE_TIME)
+        a1[idx] = rng.integers(0, n_report_months, n_one)
+        second = (rng.random(n_one) < P_ONE_TIME_SECOND) & (a1[idx] < n_report_months - 1)
+        b1[idx] = np.where(
+            second, np.minimum(n_report_months - 1, a1[idx] + rng.integers(1, ONE_TIME_SECOND_GAP + 1, n_one)), a1[idx]
+        )
+        cnt[idx] = 1 + second
 
     # descriptive attributes
     group = rng.choice(4, size=n, p=[0.6, 0.15, 0.15, 0.1]).astype(np.int64)
@@ -216,6 +236,8 @@ def calibrate_purchase_rates(
         + float(np.sum(customer_personas == P_OTHER)) * 2.5 * 1.5
     )
     fixed *= 1 + P_RETURN
+    one_time = customer_personas == P_ONE_TIME  # casual-basket invoices, ~2 lines each
+    fixed += float(np.sum(customer_params["cnt"][one_time])) * 2.0 * (1 + P_RETURN)
     months = np.where(customer_params["a1"] >= 0, customer_params["b1"] - customer_params["a1"] + 1, 0)
     cas = customer_personas == P_CASUAL
     anon = customer_personas == P_ANON

@@ -48,6 +48,7 @@ def generate(
     verbose: bool = True,
     block_customers: int | None = None,
     campaigns: bool = False,
+    one_time_share: float = 0.0,
 ) -> dict:
     """Generate the raw landing files into ``out_dir`` and return a summary dict.
 
@@ -55,7 +56,11 @@ def generate(
     on it (each block has its own random stream), so keep it fixed for reproducible files.
 
     ``campaigns`` (default off; on for the demo data): record the demo campaigns (DEMO_CAMPAIGNS) in ``out/campaigns`` and
-    append their simulated response lines to the year files (simulate_campaigns)."""
+    append their simulated response lines to the year files (simulate_campaigns).
+
+    ``one_time_share`` (default 0: none, output unchanged): that share of the identified customers
+    are one-time buyers (one invoice, a second one within a year for about a third of them), as in
+    retail data; the persona shares apply to the others and --lines calibrates the casual buyers."""
     t0 = time.time()
     log = log_progress if verbose else (lambda msg: None)
     customers = int(customers)
@@ -80,7 +85,9 @@ def generate(
     cust_bad = {c: n_bad(customers, len(CUSTOMER_BAD_CLASSES)) for c in CUSTOMER_BAD_CLASSES}
     n_stores = int(np.clip(round(customers / 100), 5, 999))
     catalogue = build_products(seed, {c: n_bad(120, len(PRODUCT_BAD_CLASSES)) for c in PRODUCT_BAD_CLASSES})
-    customer_params = draw_customer_parameters(customers, cal, seed, n_stores)
+    if not 0.0 <= float(one_time_share) < 1.0:
+        raise ValueError("--one-time-share must be in [0, 1)")
+    customer_params = draw_customer_parameters(customers, cal, seed, n_stores, float(one_time_share))
     cas_mult, anon_mult, fixed = calibrate_purchase_rates(customer_params, cal.n_months, lines)
     inv_w = max(7, len(str(2 * lines + 100_000)))
     cust_w = max(7, len(str(customers + 1000)))
@@ -273,6 +280,7 @@ def generate(
             "bad_share": share,
             "clean": bool(clean),
             "end_date": cal.end.isoformat(),
+            **({"one_time_share": float(one_time_share)} if one_time_share else {}),
         },
         "files": files,
         "transaction_lines": int(sum(rows_per_year.values())),

@@ -18,6 +18,7 @@ PERSONAS = [
     "newcomer",
     "casual",
     "anonymous",
+    "one_time",
 ]
 (
     P_NONE,
@@ -33,7 +34,8 @@ PERSONAS = [
     P_NEWCOMER,
     P_CASUAL,
     P_ANON,
-) = range(13)
+    P_ONE_TIME,
+) = range(14)
 # shares of the identified (non-anonymous) customers; casual buyers take the rest
 PERSONA_SHARES = {
     P_NONE: 0.07,
@@ -50,6 +52,10 @@ PERSONA_SHARES = {
 }
 ANON_SHARE = 0.004  # share of customers that are walk-in accounts (at least 3)
 ANON_LINE_SHARE = 0.08  # share of the target lines bought by walk-in accounts
+# one-time buyers (only with --one-time-share, retail-like data): one invoice, or a second one within
+# a year, of the casual buyers' basket; their share is taken from the identified customers first
+P_ONE_TIME_SECOND = 0.35  # share of them with a second invoice
+ONE_TIME_SECOND_GAP = 12  # the second invoice 1..12 months after the first (within the report period)
 
 # buying behaviour of the schedule personas ("tier codes")
 T_DIAMOND, T_PLATINUM, T_GOLD, T_SILVER, T_BRONZE = range(5)

@@ -13,6 +13,7 @@ from crm_warehouse.synth.personas import (
     P_DEVICE,
     P_DEVICE_FIRST,
     P_EXTRA_OTHER_LINE,
+    P_ONE_TIME,
     P_OTHER,
     P_RETURN,
     PACKS,
@@ -86,6 +87,18 @@ class TransactionBlock:
             o_cust.append(oc)
             o_day.append(cal.start_day + (rng.random(len(oc)) * span).astype(np.int64))
             o_kind.append(np.full(len(oc), kind, dtype=np.int8))
+        # one-time buyers (only with --one-time-share): an invoice in month a1, a second in b1 (cnt 2),
+        # with the casual buyers' basket (kind 1)
+        p_idx = np.flatnonzero(personas == P_ONE_TIME)
+        if len(p_idx):
+            customer_index = lo + p_idx
+            second = customer_params["cnt"][customer_index] > 1
+            om = np.concatenate([customer_params["a1"][customer_index], customer_params["b1"][customer_index][second]])
+            om = om.astype(np.int64)
+            oc = np.concatenate([p_idx, p_idx[second]])
+            o_cust.append(oc)
+            o_day.append(cal.month_start[om] + (rng.random(len(om)) * cal.month_len[om]).astype(np.int64))
+            o_kind.append(np.ones(len(oc), dtype=np.int8))
         o_cust = np.concatenate(o_cust).astype(np.int64)
         o_day = np.concatenate(o_day).astype(np.int64)
         o_kind = np.concatenate(o_kind)

@@ -1,3 +1,8 @@
+{#- A table, not a view (staging's default): the customers master is parsed once per build. As a
+    view it was parsed again by every model and data test reading a customer staging model
+    (base_crm__sales_transactions joins it: ~40 parses of the file per build). Its contact columns
+    stay in the build file, which already holds them (restricted schema) and is owner-only. -#}
+{{ config(materialized='table') }}
 -- Every raw customers_master row, typed, with its reject reason (null = clean) and data-quality flags.
 with
 
