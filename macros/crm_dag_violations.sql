@@ -1,7 +1,8 @@
 {#-
     The models that read against the one-way flow sources -> base -> staging -> intermediate -> marts
-    (and restricted, the personal-data models beside the marts) -> serving -> build (int_build_completed, the
-    last model: it reads every month-recomputed model, docs/incremental.md) (layer = the model's folder under models/; base = models/staging/*/base/), from dbt's
+    (and restricted, the personal-data models beside the marts) -> build (int_build_completed: it reads
+    every month-recomputed model, docs/incremental.md) -> serving (publish_serving, which runs once the
+    build completed) (layer = the model's folder under models/; base = models/staging/*/base/), from dbt's
     parsed graph: one dict (model, reads, rule) per offending edge. Checked by
     data_tests/assert_dag_flows_one_way.sql. Rules:
       * no model reads a model of a later layer;
@@ -11,7 +12,7 @@
         serving never read base models.
 -#}
 {% macro crm_dag_violations() %}
-{%- set layer_rank = {'base': 0, 'staging': 1, 'intermediate': 2, 'marts': 3, 'restricted': 3, 'serving': 4, 'build': 5} %}
+{%- set layer_rank = {'base': 0, 'staging': 1, 'intermediate': 2, 'marts': 3, 'restricted': 3, 'build': 4, 'serving': 5} %}
 {%- set violations = [] %}
 {%- if execute %}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' %}
