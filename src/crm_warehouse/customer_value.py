@@ -68,7 +68,8 @@ GRADIENT_TOLERANCE = 1e-3
 # log-likelihood points below the maximum).
 START_PREVIOUS = "previous_month"  # the previous report month's fit of the same model, when usable
 START_COLD = "cold"  # fixed: r = 1, alpha = mean T, a = b = 1 (Gamma-Gamma: p = q = 1, gamma = mean spend)
-START_MOMENTS = "moments"  # from the month's data: mean repeat rate (Gamma-Gamma: mean and variance of spend)
+START_MOMENTS = "moments"  # from the month's data: mean repeat rate (Gamma-Gamma: mean and variance of spend);
+# run only when the previous month's and the cold start disagree, one is degenerate or one is missing
 # When those starts disagree (reach maxima more than STARTS_AGREE_WITHIN apart) or any of them ends
 # degenerate (on the no-drop-out plateau or with a parameter at its bound), the likelihood has several
 # maxima or flat corners (typically in the first months of data, where every customer is weeks old):
@@ -478,11 +479,20 @@ def _multi_start(run, main_starts, grid_starts, starts) -> Fit:
             converged = [fit for fit in fits if fit.converged and np.isfinite(fit.log_likelihood)]
             fits.append(run(name, start, _best_of(converged) if converged else None))
 
-    run_all([(name, start) for name, start in main_starts if name in starts])
+    wanted = [(name, start) for name, start in main_starts if name in starts]
+
+    def disagreement():
+        likelihoods = [fit.log_likelihood for fit in fits if fit.converged and np.isfinite(fit.log_likelihood)]
+        return not likelihoods or max(likelihoods) - min(likelihoods) > _agree_within(max(likelihoods))
+
+    # the first two starts (the previous month's fit and the cold start); the others only when those
+    # two reach different maxima, one is degenerate, or fewer than two ran
+    run_all(wanted[:2])
+    if len(fits) < 2 or disagreement() or any(fit.degenerate for fit in fits):
+        run_all(wanted[2:])
     if not fits:
         raise ValueError(f"no start to run among {starts!r}")
-    likelihoods = [fit.log_likelihood for fit in fits if fit.converged and np.isfinite(fit.log_likelihood)]
-    disagree = not likelihoods or max(likelihoods) - min(likelihoods) > _agree_within(max(likelihoods))
+    disagree = disagreement()
     if START_GRID in starts and (disagree or any(fit.degenerate for fit in fits)):
         run_all(grid_starts())
     best = _best_of(fits)
