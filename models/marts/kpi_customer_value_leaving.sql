@@ -1,6 +1,6 @@
 {{ config(enabled=target.type != 'spark') }}
 {%- set top_customers = var('crm_app_leaving_customers', 200) %}
-{%- set month_index = dbt.datediff("cast('2000-01-01' as date)", 'report_month', 'month') %}
+{%- set month_index = crm_month_index('report_month') %}
 -- Customer value page of the app, "High value, likely leaving": per report month, RFM segment of that
 -- month (Not Active for customers without one) and P(alive) band, the customers ranked by the highest
 -- clv_12m they had in the 12 report months up to this one (peak_clv_12m), best {{ top_customers }} per band
