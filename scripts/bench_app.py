@@ -39,10 +39,9 @@ from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+from crm_warehouse import serving_file  # the package installed editable into .venv (src/crm_warehouse)
 
-from crm_warehouse import serving_file  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 TARGET_SECONDS = 2.0
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--hide-scrollbars"]
