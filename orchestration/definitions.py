@@ -22,7 +22,6 @@ import importlib.util
 import json
 import os
 import subprocess
-import sys
 import time
 import warnings
 from collections.abc import Mapping
@@ -32,11 +31,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "src") not in sys.path:
-    sys.path.insert(0, str(ROOT / "src"))
+from crm_warehouse import landing  # .venv-orchestration finds it on PYTHONPATH (scripts/tasks.py orchestration_env)
 
-from crm_warehouse import landing  # noqa: E402  (src/ on the path first: .venv-orchestration has no crm_warehouse)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_tasks():

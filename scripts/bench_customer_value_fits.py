@@ -6,6 +6,9 @@ runs them (each month from the previous month's fits), on the grouped inputs of 
 
 CHECKOUT: the project folder whose src/crm_warehouse and model file are timed (e.g. a `git archive`
 of the commit to compare; checkouts from before issue 23, whose fits take `start=`, work too).
+This script alone puts a folder on sys.path, on purpose: CHECKOUT/src goes first so that the
+checkout's crm_warehouse is timed, not the package installed editable into .venv (any other script
+imports the installed package).
 Prints the smallest process CPU time of the repeats; --json writes every fit (month, model,
 log-likelihood, parameters, winning start) to compare two checkouts' results.
 """
@@ -28,7 +31,7 @@ def main(argv=None) -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     checkout = args.checkout.resolve()
-    sys.path.insert(0, str(checkout / "src"))
+    sys.path.insert(0, str(checkout / "src"))  # deliberate: the checkout's package (see the docstring)
     for name in [name for name in sys.modules if name.startswith("crm_warehouse")]:
         del sys.modules[name]  # the checkout's package, not the installed one
     import duckdb

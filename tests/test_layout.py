@@ -112,3 +112,23 @@ def test_deprecated_mart_columns_name_their_removal_version_and_are_gone_by_then
                 )
                 assert f"Removed in version {meta['removed_in']}" in column["description"], where
     assert {"fct_sales.is_crm_customer", "kpi_sales_by_category.sales_month"} <= set(deprecated)
+
+
+# The one deliberate sys.path edit: it times another checkout's crm_warehouse, not the installed one.
+SYS_PATH_EDIT_ALLOWED = {"scripts/bench_customer_value_fits.py"}
+SYS_PATH_EDIT = re.compile(r"\bsys\.path\s*(?:\.(?:insert|append|extend)\s*\(|\[[^\]]*\]\s*=|\+=|=(?!=))")
+
+
+def test_runtime_code_imports_the_installed_package_without_sys_path_edits():
+    """app/, scripts/, src/, orchestration/ and the dbt Python models import crm_warehouse as installed
+    (editable into .venv; .venv-orchestration gets src/ on PYTHONPATH from scripts/tasks.py)."""
+    edits = []
+    for folder in ("app", "scripts", "src", "orchestration", "models"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if SYS_PATH_EDIT.search(line) and relative not in SYS_PATH_EDIT_ALLOWED:
+                    edits.append(f"{relative}:{number}: {line.strip()}")
+    assert not edits, "sys.path edited in runtime code (import the installed crm_warehouse instead):\n" + "\n".join(
+        edits
+    )

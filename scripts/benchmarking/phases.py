@@ -4,23 +4,34 @@ reference, the comparisons and row counts."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import shutil
-import sys
 import time
 from pathlib import Path
 
 from crm_warehouse import constants, project_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-# The pandas reference is the test suite's oracle (tests/support/reference_snapshot.py): the benchmark,
-# a development tool like the tests, times it and reads its column lists from there.
-sys.path.insert(0, str(ROOT / "tests"))
-from support.reference_snapshot import RFMT_COLUMNS, STATE_COLUMNS  # noqa: E402,F401  (RFMT_COLUMNS: runner)
 
-SNAPSHOT_COLUMNS = list(STATE_COLUMNS)
+
+def _load_reference_snapshot():
+    """The pandas reference, the test suite's oracle (tests/support/reference_snapshot.py: test code, not
+    part of the crm_warehouse package), loaded from its file: the benchmark, a development tool like the
+    tests, times it and reads its column lists from there (no sys.path edit)."""
+    path = ROOT / "tests" / "support" / "reference_snapshot.py"
+    spec = importlib.util.spec_from_file_location("crm_reference_snapshot", path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+reference_snapshot = _load_reference_snapshot()
+RFMT_COLUMNS = reference_snapshot.RFMT_COLUMNS  # read by the runner
+SNAPSHOT_COLUMNS = list(reference_snapshot.STATE_COLUMNS)
 FLOOR_SQL_FILE = ROOT / "scripts" / "sql" / "benchmark_floor.sql"
 
 
@@ -102,10 +113,8 @@ def internal_floor(raw: Path, db: Path, threads: int, memory: str, temp_dir: str
 
 
 def internal_pandas(raw: Path) -> None:
-    from support.reference_snapshot import snapshot
-
     started = time.perf_counter()
-    frame = snapshot(raw, ROOT / "seeds" / "rfm_segments.csv")
+    frame = reference_snapshot.snapshot(raw, ROOT / "seeds" / "rfm_segments.csv")
     print(json.dumps({"rows": int(len(frame)), "compute_s": round(time.perf_counter() - started, 3)}))
 
 
