@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from crm_warehouse import customer_value as cv
+from crm_warehouse.value_models import as_relation, chosen_model, month_start
 
 LATER_MONTHS_BY_DEFAULT = 6
 MAX_MONTHS_AHEAD = 12
@@ -38,18 +39,9 @@ def month_index_of(text):
     return day.year * 12 + day.month - 1
 
 
-def as_relation(session, table):
-    """A relation on dbt's own connection: dbt-duckdb then writes it inside dbt's transaction
-    (a pyarrow table would be written through another cursor, which the incremental
-    materialization's schema check and persist_docs do not see)."""
-    return session.from_arrow(table)
-
-
 def model(dbt, session):
     dbt.config(materialized="table")
-    chosen = dbt.config.meta_get("crm_value_model")
-    if chosen not in cv.MODELS:
-        raise ValueError(f"var crm_value_model = {chosen!r}: expected one of {', '.join(cv.MODELS)}")
+    chosen = chosen_model(dbt.config.meta_get("crm_value_model"))
     groups = dbt.ref("int_customer_value__frequency_groups")
     last = groups.query("frequency_groups", "select max(report_month_index) from frequency_groups").fetchall()[0][0]
     configured = dbt.config.meta_get("crm_value_calibration_month")
@@ -78,17 +70,12 @@ def model(dbt, session):
     ).fetchnumpy()
     x = triples["x"].astype(float)
     size = len(x)
-    start = datetime.date(calibration // 12, calibration % 12 + 1, 1)
+    start = month_start(calibration)
     horizons = []
     for ahead in range(1, months_ahead + 1):
         # weeks from the calibration month's end to the end of the month `ahead` months later
-        end_index = calibration + ahead + 1
         horizons.append(
-            (
-                (datetime.date(end_index // 12, end_index % 12 + 1, 1) - start).days
-                - (datetime.date((calibration + 1) // 12, (calibration + 1) % 12 + 1, 1) - start).days
-            )
-            / 7.0
+            ((month_start(calibration + ahead + 1) - start).days - (month_start(calibration + 1) - start).days) / 7.0
         )
     # every horizon at once: P(alive) once, the bracket once per distinct (x, T)
     curve = cv.expected_occasions_curve(

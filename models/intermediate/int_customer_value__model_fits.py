@@ -19,12 +19,11 @@ A fit that did not converge is kept with converged = false, and the data test
 customer_value_fits_converged fails the build naming the month and the model.
 """
 
-import datetime
-
 import numpy as np
 import pyarrow as pa
 
 from crm_warehouse import customer_value as cv
+from crm_warehouse.value_models import as_relation, frequency_triples, month_slice, month_start, months_lacking
 
 SCHEMA = pa.schema(
     [
@@ -49,15 +48,6 @@ SCHEMA = pa.schema(
         ("optimizer_message", pa.string()),
     ]
 )
-
-
-def months_to_fit(dbt, session, groups):
-    months = groups.query("frequency_groups", "select distinct report_month_index from frequency_groups").fetchall()
-    wanted = {row[0] for row in months}
-    if dbt.is_incremental:
-        present = session.sql(f"select distinct report_month_index from {dbt.this}").fetchall()
-        wanted -= {row[0] for row in present}
-    return sorted(wanted)
 
 
 PARAMETERS = {
@@ -89,14 +79,6 @@ def usable_start(model, params, converged, at_bound):
     return None if any(value is None for value in values) else values
 
 
-def month_slice(columns, month_index):
-    """The rows of one month of columns sorted by report_month_index."""
-    months = columns["report_month_index"]
-    # bounds in the column's own dtype: a Python int would convert the whole column on every call
-    low, high = np.searchsorted(months, np.array([month_index, month_index + 1], dtype=months.dtype))
-    return {name: values[low:high] for name, values in columns.items()}
-
-
 def group_sorted(columns):
     """The distinct rows of columns sorted on all of them, with their count as `customers` (what a
     SQL group by + order by gives; sorting and counting the runs is cheaper here: the (x, m_x) pairs
@@ -112,13 +94,6 @@ def group_sorted(columns):
     grouped = {name: columns[name][starts] for name in names}
     grouped["customers"] = np.diff(np.append(starts, size))
     return grouped
-
-
-def as_relation(session, table):
-    """A relation on dbt's own connection: dbt-duckdb then writes it inside dbt's transaction
-    (a pyarrow table would be written through another cursor, which the incremental
-    materialization's schema check and persist_docs do not see)."""
-    return session.from_arrow(table)
 
 
 def model(dbt, session):
@@ -138,15 +113,12 @@ def model(dbt, session):
     groups = dbt.ref("int_customer_value__frequency_groups")
     inputs = dbt.ref("int_customer_value__inputs")
     rows = []
-    months = months_to_fit(dbt, session, groups)
+    available = groups.query("frequency_groups", "select distinct report_month_index from frequency_groups")
+    months = months_lacking(dbt, session, [row[0] for row in available.fetchall()])
     start = starting_points(dbt, session, months[0] if months else None)
     # one scan of each input for every month to fit, split by month below
-    month_list = ", ".join(str(int(month)) for month in months) or "null"
-    all_triples = groups.query(
-        "frequency_groups",
-        "select report_month_index, x, recency_days, age_days, customers from frequency_groups "
-        f"where report_month_index in ({month_list}) order by report_month_index, x, recency_days, age_days",
-    ).fetchnumpy()
+    month_list = ", ".join(str(month) for month in months) or "null"
+    all_triples = frequency_triples(groups, months)
     all_spends = group_sorted(
         inputs.query(
             "inputs",
@@ -158,7 +130,7 @@ def model(dbt, session):
     for month_index in months:
         triples = month_slice(all_triples, month_index)
         spends = month_slice(all_spends, month_index)
-        report_month = datetime.date(month_index // 12, month_index % 12 + 1, 1)
+        report_month = month_start(month_index)
         # prepared once for both models and all their starts
         prepared = cv.prepare_triples(
             triples["x"], triples["recency_days"] / 7.0, triples["age_days"] / 7.0, triples["customers"]

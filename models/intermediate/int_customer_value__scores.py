@@ -15,6 +15,14 @@ import numpy as np
 import pyarrow as pa
 
 from crm_warehouse import customer_value as cv
+from crm_warehouse.value_models import (
+    as_relation,
+    chosen_model,
+    frequency_triples,
+    month_slice,
+    month_start,
+    months_lacking,
+)
 
 EPOCH = datetime.date(1970, 1, 1)
 SCHEMA = pa.schema(
@@ -34,18 +42,9 @@ SCHEMA = pa.schema(
 )
 
 
-def as_relation(session, table):
-    """A relation on dbt's own connection: dbt-duckdb then writes it inside dbt's transaction
-    (a pyarrow table would be written through another cursor, which the incremental
-    materialization's schema check and persist_docs do not see)."""
-    return session.from_arrow(table)
-
-
 def model(dbt, session):
-    # Incremental by month like the SQL models, but with `append` instead of their crm_month_range
-    # strategy (which deletes after the result is built; this model computes the months its table
-    # lacks, so they must be deleted first): the pre_hook in this model's YAML deletes the months
-    # this run rebuilds (a Python file cannot hold Jinja; docs/incremental.md "Exceptions").
+    # Incremental by month with `append` and the pre_hook in its YAML, as int_customer_value__model_fits
+    # (docs/incremental.md "Exceptions").
     dbt.config(
         materialized="incremental",
         incremental_strategy="append",
@@ -53,9 +52,7 @@ def model(dbt, session):
         recompute_column="report_month_index",
     )
     dbt.ref("int_build_changes")  # what this run rebuilds, read by the pre_hook (keeps it upstream)
-    chosen = dbt.config.meta_get("crm_value_model")
-    if chosen not in cv.MODELS:
-        raise ValueError(f"var crm_value_model = {chosen!r}: expected one of {', '.join(cv.MODELS)}")
+    chosen = chosen_model(dbt.config.meta_get("crm_value_model"))
     annual_rate = float(dbt.config.meta_get("crm_value_annual_discount_rate"))
     horizon = int(dbt.config.meta_get("crm_value_horizon_months"))
     if annual_rate <= -1 or horizon < 1:
@@ -72,24 +69,11 @@ def model(dbt, session):
         .fetchall()
     )
     parameters = {row[0]: row[1:] for row in fits}
-    wanted = set(parameters)
-    if dbt.is_incremental:
-        present = session.sql(f"select distinct report_month_index from {dbt.this}").fetchall()
-        wanted -= {row[0] for row in present}
     batches = []
-    months = sorted(wanted)
-    month_list = ", ".join(str(int(month)) for month in months) or "null"
-    all_triples = groups.query(
-        "frequency_groups",
-        "select report_month_index, x, recency_days, age_days, customers from frequency_groups "
-        f"where report_month_index in ({month_list}) order by report_month_index, x, recency_days, age_days",
-    ).fetchnumpy()
-    month_column = all_triples["report_month_index"]
-    bounds = np.searchsorted(month_column, np.array(months, dtype=month_column.dtype))
-    bounds = np.append(bounds, len(month_column))
-    for position, month_index in enumerate(months):
-        low, high = bounds[position], bounds[position + 1]
-        triples = {name: values[low:high] for name, values in all_triples.items()}
+    months = months_lacking(dbt, session, parameters)
+    all_triples = frequency_triples(groups, months)
+    for month_index in months:
+        triples = month_slice(all_triples, month_index)
         r, alpha, a, b = parameters[month_index]
         x = triples["x"].astype(float)
         t_x = triples["recency_days"] / 7.0
@@ -108,11 +92,11 @@ def model(dbt, session):
             else cv.expected_occasions(chosen, r, alpha, a, b, 12 * cv.WEEKS_PER_MONTH, x, t_x, T)
         )
         size = len(x)
-        month_start = (datetime.date(month_index // 12, month_index % 12 + 1, 1) - EPOCH).days
+        days_since_epoch = (month_start(month_index) - EPOCH).days
         batches.append(
             pa.Table.from_arrays(
                 [
-                    pa.array(np.full(size, month_start, dtype=np.int32)).cast(pa.date32()),
+                    pa.array(np.full(size, days_since_epoch, dtype=np.int32)).cast(pa.date32()),
                     pa.array(np.full(size, month_index, dtype=np.int32)),
                     pa.nulls(size, pa.string()).fill_null(chosen),
                     pa.array(triples["x"].astype(np.int32)),

@@ -2,7 +2,8 @@
 
 One home for the math: the dbt Python models `int_customer_value__model_fits` and
 `int_customer_value__scores` import this module (the package `crm_warehouse`, installed editable into
-the project's .venv) and so do the tests (tests/test_customer_value_math.py).
+the project's .venv) and so do the tests (tests/test_customer_value_math.py); what the models share
+besides the math is crm_warehouse.value_models.
 
 Units: `x` = repeat occasions, `t_x` (recency) and `T` (age) in weeks. Every fit works on grouped
 inputs: one row per distinct (x, t_x, T) triple (or (x, m_x) pair) with the number of customers
