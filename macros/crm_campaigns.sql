@@ -41,3 +41,10 @@
         {%- endfor %}
     end
 {%- endmacro %}
+
+{#- the channels of var crm_contact_channels as a SQL list of string literals ('email', 'sms', 'phone') -#}
+{% macro crm_contact_channel_list() -%}
+    {%- for channel in var('crm_contact_channels') -%}
+        '{{ channel }}'{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}

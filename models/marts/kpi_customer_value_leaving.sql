@@ -1,12 +1,14 @@
 {{ config(enabled=target.type != 'spark') }}
 {%- set top_customers = var('crm_app_leaving_customers', 200) %}
 {%- set month_index = crm_month_index('report_month') %}
+{%- set p_alive_bands = crm_p_alive_bands() %}
 -- Customer value page of the app, "High value, likely leaving": per report month, RFM segment of that
 -- month (Not Active for customers without one) and P(alive) band, the customers ranked by the highest
 -- clv_12m they had in the 12 report months up to this one (peak_clv_12m), best {{ top_customers }} per band
--- (var crm_app_leaving_customers). P(alive) bands here are closed above: p_alive_band_to =
--- ceil(p_alive * 20) / 20, with p_alive * 20 rounded to 9 decimals first (0 for P(alive) below 5e-11),
--- so "P(alive) at most t" for a t of the app's slider (0.05 to 0.95 by 0.05) is the bands up to t,
+-- (var crm_app_leaving_customers). P(alive) bands here are closed above (macro crm_p_alive_band): p_alive_band_to
+-- = ceil(p_alive * 20) / 20, with p_alive * 20 rounded to 9 decimals first (0 for P(alive) below 5e-11),
+-- so "P(alive) at most t" for a t of the app's slider (0.05 to 0.95 by 0.05: one band, var
+-- crm_p_alive_bands) is the bands up to t,
 -- and the top customers of any segment and threshold are among
 -- the rows kept: the app reads this mart filtered by report month, segment and P(alive) with a server-side
 -- order and limit instead of ranking fct_customer_value at view time. Customers above P(alive) 0.95
@@ -54,13 +56,13 @@ candidates as (
     select
         with_history.*,
         coalesce(snapshot.rfm_segment, {{ crm_not_active() }}) as rfm_segment,
-        ceil(round(with_history.p_alive * 20, 9)) / 20.0 as p_alive_band_to
+        {{ crm_p_alive_band('with_history.p_alive', 'to') }} as p_alive_band_to
     from with_history
     inner join snapshot
         on
             with_history.customer_id = snapshot.customer_id
             and with_history.report_month = snapshot.report_month
-    where with_history.p_alive <= 0.95
+    where with_history.p_alive <= {{ (p_alive_bands - 1) / p_alive_bands }}  -- the slider's maximum
 ),
 
 ranked as (

@@ -1,7 +1,8 @@
 {{ config(enabled=target.type != 'spark') }}
 -- Customer value page of the app: customers and their clv_12m per report month, RFM segment of that
--- month (Not Active for customers without one) and P(alive) band of width 0.05 (p_alive_band_from =
--- floor(p_alive * 20) / 20; P(alive) = 1 falls in the last band, 0.95). The app's P(alive)
+-- month (Not Active for customers without one) and P(alive) band of width 0.05 (var crm_p_alive_bands,
+-- macro crm_p_alive_band: p_alive_band_from = floor(p_alive * 20) / 20; P(alive) = 1 falls in the last
+-- band, 0.95). The app's P(alive)
 -- distribution reads it filtered by report month (and segment) instead of counting
 -- fct_customer_value at view time. Customers as in kpi_customer_value_by_segment: a value row and a
 -- snapshot row in the month.
@@ -23,7 +24,7 @@ banded as (
     select
         customer_value.report_month,
         coalesce(snapshot.rfm_segment, {{ crm_not_active() }}) as rfm_segment,
-        least(floor(customer_value.p_alive * 20), 19) / 20.0 as p_alive_band_from,
+        {{ crm_p_alive_band('customer_value.p_alive', 'from') }} as p_alive_band_from,
         customer_value.clv_12m
     from customer_value
     inner join snapshot

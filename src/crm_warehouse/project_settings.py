@@ -47,6 +47,12 @@ def board_measures() -> tuple[tuple[str, str, str], ...]:
     return tuple((str(column), str(label), str(kind)) for column, label, kind in project_var("crm_board_measures"))
 
 
+def p_alive_bands() -> int:
+    """The number of P(alive) bands of the app's Customer value page (var crm_p_alive_bands; bands of
+    width 1 / p_alive_bands(), macro crm_p_alive_band)."""
+    return int(project_var("crm_p_alive_bands"))
+
+
 def campaign_response_window_days() -> int:
     """Days after the send date in which a core purchase is a response (var crm_campaign_response_window_days)."""
     return int(project_var("crm_campaign_response_window_days"))

@@ -87,7 +87,7 @@ gated as (
                 typed.report_month is null
                 or typed.report_month <> cast({{ dbt.date_trunc('month', 'typed.report_month') }} as date)
                 then 'invalid_report_month'
-            when typed.channel is not null and typed.channel not in ('email', 'sms', 'phone')
+            when typed.channel is not null and typed.channel not in ({{ crm_contact_channel_list() }})
                 then 'unknown_channel'
             when typed.member_group is null or typed.member_group not in ('contacted', 'holdout')
                 then 'unknown_member_group'
