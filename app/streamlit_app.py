@@ -15,58 +15,23 @@ import streamlit as st
 
 import crm_data as data
 import crm_ui as ui
+from crm_warehouse import app_pages
 
 APP_DIR = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="CRM warehouse", page_icon=":bar_chart:", layout="wide")
 
+# the pages (view file, URL path, title, icon) from their one list, read by the browser test and the
+# benchmark too; the default page lives at the app's root URL
 PAGES = [
     st.Page(
-        APP_DIR / "views" / "kpi_board.py", title="KPI board", icon=":material/dashboard:", default=True
-    ),  # the default page lives at the app's root URL
-    st.Page(
-        APP_DIR / "views" / "segments.py", title="Segment analysis", icon=":material/donut_large:", url_path="segments"
-    ),
-    st.Page(
-        APP_DIR / "views" / "rfm_customers.py", title="RFM by customer", icon=":material/person_search:", url_path="rfm"
-    ),
-    st.Page(
-        APP_DIR / "views" / "sales_trend.py", title="Sales trend", icon=":material/trending_up:", url_path="sales-trend"
-    ),
-    st.Page(
-        APP_DIR / "views" / "categories.py",
-        title="Sales by category and brand",
-        icon=":material/category:",
-        url_path="categories",
-    ),
-    st.Page(
-        APP_DIR / "views" / "lifecycle.py",
-        title="Lifecycle and tiers",
-        icon=":material/timeline:",
-        url_path="lifecycle",
-    ),
-    st.Page(APP_DIR / "views" / "cohorts.py", title="Cohort retention", icon=":material/grid_on:", url_path="cohorts"),
-    st.Page(
-        APP_DIR / "views" / "customer_value.py",
-        title="Customer value",
-        icon=":material/savings:",
-        url_path="customer-value",
-    ),
-    st.Page(
-        APP_DIR / "views" / "campaigns.py", title="Campaign lists", icon=":material/campaign:", url_path="campaigns"
-    ),
-    st.Page(
-        APP_DIR / "views" / "campaign_results.py",
-        title="Campaign results",
-        icon=":material/insights:",
-        url_path="campaign-results",
-    ),
-    st.Page(
-        APP_DIR / "views" / "data_quality.py",
-        title="Data quality",
-        icon=":material/fact_check:",
-        url_path="data-quality",
-    ),
+        APP_DIR / "views" / f"{page.view}.py",
+        title=page.nav_title,
+        icon=page.icon,
+        url_path=page.url_path or None,
+        default=not page.url_path,
+    )
+    for page in app_pages.PAGES
 ]
 
 

@@ -26,41 +26,21 @@ the machine's other load does not inflate; page, month, segment, choice) and one
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import duckdb
 
-from crm_warehouse import serving_file  # the package installed editable into .venv (src/crm_warehouse)
+# the package installed editable into .venv (src/crm_warehouse)
+from crm_warehouse import serving_file
+from crm_warehouse.app_pages import CHROMIUM_ARGS, PAGES, VIEWPORT, AppNotStarted, chromium_path, streamlit_server
+from crm_warehouse.constants import NOT_ACTIVE
 
 ROOT = Path(__file__).resolve().parent.parent
 
 TARGET_SECONDS = 2.0
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--hide-scrollbars"]
-VIEWPORT = {"width": 1400, "height": 1000}
-
-# (URL path, page title, choices: [(label, button text to click)] after the first render)
-PAGES = [
-    ("", "KPI board", []),
-    ("segments", "Segment analysis", []),
-    ("rfm", "RFM score by customer", []),
-    ("sales-trend", "Sales trend", [("period day", "Day"), ("period quarter", "Quarter"), ("period year", "Year")]),
-    ("categories", "Sales by category and brand", [("window month", "Report month"), ("window all", "All history")]),
-    ("lifecycle", "Lifecycle and tiers", []),
-    ("cohorts", "Cohort retention", [("cumulative revenue", "Cumulative revenue per customer")]),
-    ("customer-value", "Customer value", []),
-    ("campaigns", "Campaign lists", []),
-    ("campaign-results", "Campaign results", []),
-    ("data-quality", "Data quality", []),
-]
 
 STATE_JS = """
 (title) => {
@@ -75,64 +55,6 @@ STATE_JS = """
     return idle && connected && heading && drawn >= charts && !stale ? 'done' : '';
 }
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def streamlit_app(serving: Path, log_path: Path, checkout: Path = ROOT):
-    port = free_port()
-    env = dict(os.environ, CRM_SERVING_PATH=str(serving), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    # this checkout's crm_warehouse package, also when .venv holds another checkout's (editable) install
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(checkout / "src"), env.get("PYTHONPATH")]))
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(checkout / "app" / "streamlit_app.py"),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--server.fileWatcherType",
-                "none",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=checkout,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"streamlit exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read().strip() == b"ok":
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit(f"streamlit not healthy after 60 s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield url, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class FreshCache:
@@ -211,9 +133,9 @@ def months_and_segments(serving: Path, months: str, segments: str) -> tuple[list
         by_size = [
             row[0]
             for row in connection.execute(
-                "select rfm_segment from kpi_segment_summary where report_month = ? and rfm_segment <> 'Not Active' "
+                "select rfm_segment from kpi_segment_summary where report_month = ? and rfm_segment <> ? "
                 "order by customers desc",
-                [all_months[0] + "-01"],
+                [all_months[0] + "-01", NOT_ACTIVE],
             ).fetchall()
         ]
     chosen_months = []
@@ -262,14 +184,14 @@ def main(argv: list[str] | None = None) -> None:
     serving = (args.serving or serving_file.serving_path()).resolve()
     if not serving.exists():
         raise SystemExit(f"serving file {serving} does not exist")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = chromium_path()
     if chromium is None:
         raise SystemExit("no chromium on PATH (Debian: apt-get install -y chromium); never `playwright install`")
     from playwright.sync_api import sync_playwright
 
     months, segments = months_and_segments(serving, args.months, args.segments)
     wanted = {("" if name == "kpi" else name) for name in args.pages.split(",")} if args.pages else None
-    pages = [page for page in PAGES if wanted is None or page[0] in wanted]
+    pages = [page for page in PAGES if wanted is None or page.url_path in wanted]
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
     print(f"[bench-app] serving file {serving} ({serving.stat().st_size / 1e9:.2f} GB)")
     print(f"[bench-app] months {', '.join(months)}; segments {', '.join(segments)}; load {load[0]:.2f}")
@@ -279,7 +201,10 @@ def main(argv: list[str] | None = None) -> None:
     log_path = ROOT / "test-artifacts" / "bench_app_streamlit.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with streamlit_app(serving, log_path, args.checkout.resolve()) as (url, pid), sync_playwright() as playwright:
+        with (
+            streamlit_server(serving, log_path, args.checkout.resolve()) as (url, pid),
+            sync_playwright() as playwright,
+        ):
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:
                 fresh()
@@ -288,7 +213,8 @@ def main(argv: list[str] | None = None) -> None:
                 page.close()
                 cpu = cpu_seconds(pid) - cpu
                 print(f"{seconds:8.2f} {cpu:8.2f}  {'(app start: first page load)':<28} {'':<8} {'':<22} {state}")
-                for path, title, choices in pages:
+                for app_page in pages:
+                    path, title, choices = app_page.url_path, app_page.heading, app_page.choices
                     for month in months:
                         for segment in segments:
                             query = urllib.parse.urlencode(
@@ -308,6 +234,8 @@ def main(argv: list[str] | None = None) -> None:
                             page.close()
             finally:
                 browser.close()
+    except AppNotStarted as error:
+        raise SystemExit(str(error)) from error
     finally:
         fresh.restore()
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)

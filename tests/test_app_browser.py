@@ -15,27 +15,21 @@ failure under CI=true.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from conftest import lacking
+from crm_warehouse.app_pages import CHROMIUM_ARGS, PAGES, VIEWPORT, AppNotStarted, chromium_path, streamlit_server
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "app" / "streamlit_app.py"
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = chromium_path()
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -44,24 +38,6 @@ def chromium_installed() -> None:
         lacking("no chromium binary on PATH (install it: apt-get install -y chromium; CI installs it in .ci/run)")
 
 
-# (screenshot name, URL path and query, page title, has charts)
-PAGES = [
-    ("kpi_board", "", "KPI board", True),
-    ("segments", "segments", "Segment analysis", True),
-    ("rfm_customers", "rfm", "RFM score by customer", True),
-    ("sales_trend", "sales-trend", "Sales trend", True),
-    ("categories", "categories", "Sales by category and brand", True),
-    ("lifecycle", "lifecycle", "Lifecycle and tiers", True),
-    ("cohorts", "cohorts", "Cohort retention", True),
-    ("customer_value", "customer-value", "Customer value", True),
-    ("campaigns", "campaigns", "Campaign lists", False),
-    ("campaign_results", "campaign-results", "Campaign results", True),
-    ("data_quality", "data-quality", "Data quality", True),
-]
-# Playwright's own headless flags plus those the container needs (no sandbox without user namespaces,
-# no GPU, /dev/shm too small for Chromium's shared memory).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--hide-scrollbars"]
-VIEWPORT = {"width": 1400, "height": 1000}
 ERROR_MARKERS = (
     'data-testid="stException"',
     "Traceback (most recent call last)",
@@ -70,67 +46,17 @@ ERROR_MARKERS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(serving_db, tmp_path_factory):
-    port = free_port()
     log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = dict(os.environ, CRM_SERVING_PATH=str(serving_db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(APP),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--server.fileWatcherType",
-                "none",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after 60 s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
-        yield url
+        with streamlit_server(serving_db, log_path, checkout=ROOT) as (url, _):
+            yield url
+    except AppNotStarted as error:
+        pytest.fail(str(error))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        server_log = log_path.read_text()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "streamlit.log").write_text(server_log)
+        (ARTIFACTS / "streamlit.log").write_text(log_path.read_text() if log_path.exists() else "")
 
 
 def rendered(dom: str, title: str, has_charts: bool) -> bool:
@@ -195,10 +121,10 @@ def check(dom: str, name: str, title: str, has_charts: bool) -> None:
 
 def test_every_page_renders_in_chromium(app_url, browser):
     failures = []
-    for name, path, title, has_charts in PAGES:
-        dom = screenshot(browser, f"{app_url}/{path}", name, title, has_charts)
+    for page in PAGES:
+        dom = screenshot(browser, f"{app_url}/{page.url_path}", page.view, page.heading, page.has_charts)
         try:
-            check(dom, name, title, has_charts)
+            check(dom, page.view, page.heading, page.has_charts)
         except AssertionError as error:
             failures.append(str(error))
     assert not failures, "\n".join(failures)

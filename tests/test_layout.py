@@ -132,3 +132,19 @@ def test_runtime_code_imports_the_installed_package_without_sys_path_edits():
     assert not edits, "sys.path edited in runtime code (import the installed crm_warehouse instead):\n" + "\n".join(
         edits
     )
+
+
+def test_every_app_view_is_a_page_of_the_one_page_list():
+    """app/views/*.py and crm_warehouse.app_pages.PAGES (the app's navigation, its browser test and its
+    benchmark read it) name the same pages, each URL path once, one default page at the root."""
+    from crm_warehouse import app_pages
+
+    views = sorted(path.stem for path in (ROOT / "app" / "views").glob("*.py"))
+    listed = [page.view for page in app_pages.PAGES]
+    assert sorted(listed) == views, f"app/views has {views}, crm_warehouse/app_pages.py lists {sorted(listed)}"
+    paths = [page.url_path for page in app_pages.PAGES]
+    assert len(set(paths)) == len(paths), f"a URL path twice in crm_warehouse/app_pages.py: {paths}"
+    assert paths.count("") == 1, "exactly one page (the default) lives at the app's root URL"
+    for page in app_pages.PAGES:
+        view = (ROOT / "app" / "views" / f"{page.view}.py").read_text(encoding="utf-8")
+        assert f'st.title("{page.heading}")' in view, f"app/views/{page.view}.py does not show {page.heading!r}"
