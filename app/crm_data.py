@@ -32,7 +32,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from crm_warehouse import campaign_list, pii, safe_export, serving_file
+from crm_warehouse import campaign_list, pii, project_settings, safe_export, serving_file
 from crm_warehouse import month_to_date as month_to_date_text
 from crm_warehouse.constants import (
     ANONYMOUS,
@@ -41,6 +41,7 @@ from crm_warehouse.constants import (
     TIER_ORDER,  # noqa: F401  (re-exported: app/views use data.TIER_ORDER)
     add_months,
     month_end,
+    or_not_active,
     segment_order,
 )
 from crm_warehouse.serving_file import ServingFileMissing  # noqa: F401  (re-exported for the app)
@@ -180,17 +181,26 @@ def kpi_board(month: dt.date, segment: str | None) -> pd.DataFrame:
 # Segments
 
 
-def segment_summary(month: dt.date) -> pd.DataFrame:
+def _by_segment(mart: str, month: dt.date, segment_columns: str) -> pd.DataFrame:
+    """The month's rows of a mart split by rfm_segment with segment_columns of dim_rfm_segments (alias
+    segments), in segment order."""
     return query(
         f"""
-        select summary.*, segments.segment_priority, segments.segment_description,
-            segments.segment_suggested_action
-        from kpi_segment_summary as summary
+        select summary.*, {segment_columns}
+        from {mart} as summary
         left join dim_rfm_segments as segments on summary.rfm_segment = segments.segment_label
         where summary.report_month = ?
         order by {segment_order("segments")}, summary.rfm_segment
         """,
         [month],
+    )
+
+
+def segment_summary(month: dt.date) -> pd.DataFrame:
+    return _by_segment(
+        "kpi_segment_summary",
+        month,
+        "segments.segment_priority, segments.segment_description, segments.segment_suggested_action",
     )
 
 
@@ -222,8 +232,8 @@ def _rfm_conditions(
     """Where-conditions of the RFM page's filters on the snapshot (alias `snapshot`) or on the grid mart
     kpi_customer_grid (alias `grid`, whose segment and tier are already `Not Active` when missing)."""
     if alias == "snapshot":
-        segment_column = f"coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}')"
-        tier_column = f"coalesce(snapshot.value_tier, '{NOT_ACTIVE}')"
+        segment_column = or_not_active("snapshot.rfm_segment")
+        tier_column = or_not_active("snapshot.value_tier")
     else:
         segment_column, tier_column = f"{alias}.rfm_segment", f"{alias}.value_tier"
     where, params = [f"{alias}.report_month = ?"], [month]
@@ -271,9 +281,9 @@ def customer_rfm(
             select
                 snapshot.customer_id,
                 snapshot.activity_status,
-                coalesce(snapshot.value_tier, '{NOT_ACTIVE}') as value_tier,
+                {or_not_active("snapshot.value_tier")} as value_tier,
                 snapshot.lifecycle_event,
-                coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}') as rfm_segment,
+                {or_not_active("snapshot.rfm_segment")} as rfm_segment,
                 snapshot.rfm_cell,
                 snapshot.recency_score,
                 snapshot.frequency_score,
@@ -678,16 +688,7 @@ def campaign_results() -> pd.DataFrame:
 
 
 def value_by_segment(month: dt.date) -> pd.DataFrame:
-    return query(
-        f"""
-        select summary.*, segments.segment_priority
-        from kpi_customer_value_by_segment as summary
-        left join dim_rfm_segments as segments on summary.rfm_segment = segments.segment_label
-        where summary.report_month = ?
-        order by {segment_order("segments")}, summary.rfm_segment
-        """,
-        [month],
-    )
+    return _by_segment("kpi_customer_value_by_segment", month, "segments.segment_priority")
 
 
 def value_by_tier(month: dt.date) -> pd.DataFrame:
@@ -708,9 +709,14 @@ def _value_segment_condition(segment: str | None) -> tuple[str, list]:
     return "true", []
 
 
+# The width of the customer value page's P(alive) bands (var crm_p_alive_bands: 0.05); the band rule
+# is the models' macro crm_p_alive_band.
+P_ALIVE_BAND = 1 / project_settings.p_alive_bands()
+
+
 def p_alive_distribution(month: dt.date, segment: str | None) -> pd.DataFrame:
-    """Customers per P(alive) band of width 0.05 in `month` (the segment's members only), read from
-    kpi_customer_value_p_alive_bands (the band rule lives there)."""
+    """Customers per P(alive) band (width P_ALIVE_BAND) in `month` (the segment's members only), read
+    from kpi_customer_value_p_alive_bands (the band rule lives there)."""
     condition, params = _value_segment_condition(segment)
     return query(
         f"""

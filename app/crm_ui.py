@@ -8,6 +8,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.subplots import make_subplots
 
 import crm_data as data
 
@@ -158,6 +159,25 @@ def segment_colors() -> dict[str, str]:
     return colors
 
 
+def segment_bars(frame: pd.DataFrame, values, text: list[str], segment: str | None, name: str | None = None):
+    """Horizontal bars of values per rfm_segment of frame (first row on top), each segment in its colour,
+    or, with a selected segment, that one alone (the others muted)."""
+    colors = segment_colors()
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=frame["rfm_segment"],
+            orientation="h",
+            marker_color=[colors.get(s, MUTED) if segment in (None, s) else MUTED for s in frame["rfm_segment"]],
+            text=text,
+            textposition="auto",
+            name=name,
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
 AXIS_TITLES = {
     "report_month": "",
     "sales_month": "",
@@ -193,15 +213,36 @@ def chart(fig: go.Figure, key: str, title: str | None = None, height: int = 380,
     st.plotly_chart(style(fig, height), key=key, config={"displaylogo": False}, **options)
 
 
+def sales_and_orders(x, sales, orders, bar_colors="#2874A6") -> go.Figure:
+    """Sales as bars (bar_colors: one colour or one per bar) and orders as a line on a second axis."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(x=x, y=sales, name="Sales", marker_color=bar_colors)
+    fig.add_scatter(x=x, y=orders, name="Orders", mode="lines+markers", line=dict(color="#F39C12"), secondary_y=True)
+    fig.update_yaxes(title_text="Sales", secondary_y=False)
+    fig.update_yaxes(title_text="Orders", secondary_y=True, showgrid=False)
+    return fig
+
+
+def lines(frame: pd.DataFrame, x: str, traces: list[tuple[str, str, dict]]) -> go.Figure:
+    """One line per (column, name, line style) of frame over column x; the first with markers."""
+    fig = go.Figure()
+    for position, (column, name, line) in enumerate(traces):
+        fig.add_scatter(
+            x=frame[x], y=frame[column], name=name, mode="lines+markers" if position == 0 else "lines", line=line
+        )
+    return fig
+
+
 def select_segment(label: str | None) -> None:
     """Set the global segment filter (from callbacks, which run before the sidebar widget is drawn)."""
     st.session_state[SEGMENT_KEY] = label or data.ALL_SEGMENTS
 
 
 def score_heatmap(frame: pd.DataFrame, key: str, title: str, height: int = 360) -> None:
-    """Customers per (R score, F score) cell, a 5 x 5 grid (scores 1 to 5, 5 best). frame: rows of
-    kpi_customer_grid (data.rfm_grid: a `customers` count per score combination)."""
-    scores = [1, 2, 3, 4, 5]
+    """Customers per (R score, F score) cell, a grid of the build's scores (var crm_score_bins: 1 to 5
+    by default, the highest best). frame: rows of kpi_customer_grid (data.rfm_grid: a `customers` count
+    per score combination)."""
+    scores = sorted(data.score_options())
     counts = (
         frame.dropna(subset=["recency_score", "frequency_score"])
         .astype({"recency_score": int, "frequency_score": int})
@@ -222,8 +263,8 @@ def score_heatmap(frame: pd.DataFrame, key: str, title: str, height: int = 360) 
             hovertemplate="R %{x} · F %{y}: %{z} customers<extra></extra>",
         )
     )
-    fig.update_xaxes(title="R score (5 = most recent)", type="category")
-    fig.update_yaxes(title="F score (5 = most frequent)", type="category")
+    fig.update_xaxes(title=f"R score ({scores[-1]} = most recent)", type="category")
+    fig.update_yaxes(title=f"F score ({scores[-1]} = most frequent)", type="category")
     chart(fig, key, title=title, height=height)
 
 

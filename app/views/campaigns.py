@@ -23,11 +23,13 @@ chosen_segments = c4.multiselect(
     "Segment", segment_options, key="camp_segment", default=[segment] if segment in segment_options else []
 )
 c1, c2, c3, c4 = st.columns(4)
+channels = data.campaign_list.CHANNELS  # {channel: (consent column, contact column)}, var crm_contact_channels
 channel = c1.selectbox(
     "Consent channel",
-    ["any", "email", "sms", "phone"],
+    ["any", *channels],
     key="camp_channel",
-    help="email, sms or phone keeps only customers with opt_<channel> = 1.",
+    help=" or ".join(f"{name} keeps only customers with {consent} = 1" for name, (consent, _) in channels.items())
+    + ".",
 )
 groups = c2.multiselect("Customer group", options.get("group", []), key="camp_group")
 cities = c3.multiselect("City", options.get("city", []), key="camp_city")
@@ -90,30 +92,32 @@ if changed_cells:
         "Excel download shows each as \ufffd; the CSV keeps them as they are."
     )
 logged_filters = {"month": ui.month_label(month), **{k: v for k, v in filters.items() if k != "include_pii"}}
-left, right, _ = st.columns([1, 1, 3])
-# Files are generated when a button is clicked (deferred), not on every rerun.
-left.download_button(
-    "Download CSV",
-    lambda: data.campaign_csv_bytes(
-        whole_list(), {"page": "Campaign lists", "file_name": f"{stem}.csv", "filters": logged_filters}
-    ),
-    file_name=f"{stem}.csv",
-    mime="text/csv",
-    key="camp_csv",
-    icon=":material/download:",
-    on_click="ignore",
-)
-right.download_button(
-    "Download Excel",
-    lambda: data.campaign_xlsx_bytes(
-        whole_list(), {"page": "Campaign lists", "file_name": f"{stem}.xlsx", "filters": logged_filters}
-    ),
-    file_name=f"{stem}.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    key="camp_xlsx",
-    icon=":material/download:",
-    on_click="ignore",
-)
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download_buttons(list_of, stem: str, key: str, labels: tuple[str, str], **options) -> None:
+    """A CSV and an Excel download button side by side. The file is made when its button is clicked
+    (deferred, not on every rerun) from list_of(); one holding personal data is logged (crm_data)."""
+    left, right, _ = st.columns([1, 1, 3])
+    buttons = (
+        (left, labels[0], "csv", "text/csv", data.campaign_csv_bytes),
+        (right, labels[1], "xlsx", XLSX_MIME, data.campaign_xlsx_bytes),
+    )
+    for column, label, suffix, mime, to_bytes in buttons:
+        file_name = f"{stem}.{suffix}"
+        download = {"page": "Campaign lists", "file_name": file_name, "filters": logged_filters}
+        column.download_button(
+            label,
+            lambda to_bytes=to_bytes, download=download: to_bytes(list_of(), download),
+            file_name=file_name,
+            mime=mime,
+            key=f"{key}_{suffix}",
+            on_click="ignore",
+            **options,
+        )
+
+
+download_buttons(whole_list, stem, "camp", ("Download CSV", "Download Excel"), icon=":material/download:")
 
 # Recording the list as a campaign with a holdout (SPEC section 11; scripts/campaign_record.py).
 campaign_list = data.campaign_list  # scripts/campaign_list.py, as imported by crm_data
@@ -162,26 +166,9 @@ if "camp_recorded" in st.session_state:
     st.success(
         f"Campaign `{campaign_id}` recorded in `{record_path}`: {n_contacted:,} contacted, {n_holdout:,} held out."
     )
-    left, right, _ = st.columns([1, 1, 3])
-    left.download_button(
-        "Contacted list (CSV)",
-        lambda: data.campaign_csv_bytes(
-            contacted,
-            {"page": "Campaign lists", "file_name": f"{campaign_id}_contacted.csv", "filters": logged_filters},
-        ),
-        file_name=f"{campaign_id}_contacted.csv",
-        mime="text/csv",
-        key="camp_contacted_csv",
-        on_click="ignore",
-    )
-    right.download_button(
-        "Contacted list (Excel)",
-        lambda: data.campaign_xlsx_bytes(
-            contacted,
-            {"page": "Campaign lists", "file_name": f"{campaign_id}_contacted.xlsx", "filters": logged_filters},
-        ),
-        file_name=f"{campaign_id}_contacted.xlsx",
-        key="camp_contacted_xlsx",
-        on_click="ignore",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    download_buttons(
+        lambda: contacted,
+        f"{campaign_id}_contacted",
+        "camp_contacted",
+        ("Contacted list (CSV)", "Contacted list (Excel)"),
     )

@@ -3,7 +3,6 @@ distribution, the high-value customers who are leaving, and how well the model p
 
 import pandas as pd
 import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
 import crm_data as data
@@ -30,48 +29,35 @@ cols[0].metric("Customers with a purchase", ui.fmt_count(customers))
 cols[1].metric("Mean P(alive)", f"{mean_p_alive:.1%}")
 cols[2].metric("CLV next 12 months", ui.fmt_money(total_clv))
 
-colors = ui.segment_colors()
 left, right = st.columns(2)
 with left:
-    fig = go.Figure(
-        go.Bar(
-            x=by_segment["clv_12m"].astype(float),
-            y=by_segment["rfm_segment"],
-            orientation="h",
-            marker_color=[
-                colors.get(s, ui.MUTED) if segment in (None, s) else ui.MUTED for s in by_segment["rfm_segment"]
-            ],
-            text=[f"{share:.0%}" for share in by_segment["share_of_clv_12m"].fillna(0)],
-            textposition="auto",
-        )
+    fig = ui.segment_bars(
+        by_segment,
+        by_segment["clv_12m"].astype(float),
+        [f"{share:.0%}" for share in by_segment["share_of_clv_12m"].fillna(0)],
+        segment,
     )
-    fig.update_yaxes(autorange="reversed")
     ui.chart(fig, "value_segments", title="CLV 12 months by segment", height=430)
 with right:
-    fig = go.Figure(
-        go.Bar(
-            x=by_segment["mean_p_alive"],
-            y=by_segment["rfm_segment"],
-            orientation="h",
-            marker_color=[
-                colors.get(s, ui.MUTED) if segment in (None, s) else ui.MUTED for s in by_segment["rfm_segment"]
-            ],
-            text=[f"{p:.0%}" for p in by_segment["mean_p_alive"]],
-            textposition="auto",
-        )
+    fig = ui.segment_bars(
+        by_segment, by_segment["mean_p_alive"], [f"{p:.0%}" for p in by_segment["mean_p_alive"]], segment
     )
-    fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(range=[0, 1], tickformat=".0%")
     ui.chart(fig, "value_p_alive_segments", title="Mean P(alive) by segment", height=430)
 
 distribution = data.p_alive_distribution(month, segment)
 fig = px.bar(distribution, x="p_alive_from", y="customers", hover_data=["clv_12m"])
-fig.update_xaxes(title="P(alive) (bands of 5%)", tickformat=".0%")
+fig.update_xaxes(title=f"P(alive) (bands of {data.P_ALIVE_BAND:.0%})", tickformat=".0%")
 ui.chart(fig, "value_p_alive_distribution", title="P(alive) distribution", height=320)
 
 st.subheader("High value, likely leaving")
-max_p_alive = st.slider(
-    "P(alive) at most", min_value=0.05, max_value=0.95, value=0.5, step=0.05, key="value_max_p_alive"
+max_p_alive = st.slider(  # by whole bands: kpi_customer_value_leaving keeps the best customers of each band
+    "P(alive) at most",
+    min_value=data.P_ALIVE_BAND,
+    max_value=1 - data.P_ALIVE_BAND,
+    value=0.5,
+    step=data.P_ALIVE_BAND,
+    key="value_max_p_alive",
 )
 leaving = data.leaving_customers(month, segment, max_p_alive)
 if leaving.empty:

@@ -3,7 +3,6 @@
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 import crm_data as data
 import crm_ui as ui
@@ -46,40 +45,22 @@ for start in range(0, len(data.KPI_MEASURES), 5):
 history = board[board["report_month"] <= pd.Timestamp(month)]
 left, right = st.columns(2)
 with left:
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_bar(
-        x=history["report_month"],
-        y=history["sales"],
-        name="Sales",
-        marker_color=["#E74C3C" if m == pd.Timestamp(month) else "#2874A6" for m in history["report_month"]],
+    fig = ui.sales_and_orders(
+        history["report_month"],
+        history["sales"],
+        history["orders"],
+        bar_colors=[ui.HIGHLIGHT if m == pd.Timestamp(month) else "#2874A6" for m in history["report_month"]],
     )
-    fig.add_scatter(
-        x=history["report_month"],
-        y=history["orders"],
-        name="Orders",
-        mode="lines+markers",
-        line=dict(color="#F39C12"),
-        secondary_y=True,
-    )
-    fig.update_yaxes(title_text="Sales", secondary_y=False)
-    fig.update_yaxes(title_text="Orders", secondary_y=True, showgrid=False)
     ui.chart(fig, "kpi_sales", title="Sales and orders by month")
 with right:
     crm = history[history["crm_customers"] > 0]
-    fig = go.Figure()
-    fig.add_scatter(
-        x=crm["report_month"],
-        y=crm["active_customers"],
-        name="Active customers",
-        mode="lines+markers",
-        line=dict(color="#1E8449"),
-    )
-    fig.add_scatter(
-        x=crm["report_month"],
-        y=crm["buying_customers"],
-        name="Buying customers",
-        mode="lines",
-        line=dict(color="#5DADE2", dash="dash"),
+    fig = ui.lines(
+        crm,
+        "report_month",
+        [
+            ("active_customers", "Active customers", dict(color="#1E8449")),
+            ("buying_customers", "Buying customers", dict(color="#5DADE2", dash="dash")),
+        ],
     )
     ui.chart(ui.shade_incomplete_history(fig), "kpi_customers", title="Active and buying customers")
 
@@ -95,20 +76,13 @@ with left:
     fig.update_layout(barmode="group")
     ui.chart(ui.shade_incomplete_history(fig), "kpi_events", title="New, reactivated and lost customers")
 with right:
-    fig = go.Figure()
-    fig.add_scatter(
-        x=history["report_month"],
-        y=history["average_order_value"],
-        name="Average order value",
-        mode="lines+markers",
-        line=dict(color="#7D3C98"),
-    )
-    fig.add_scatter(
-        x=history["report_month"],
-        y=history["sales_per_customer"],
-        name="Sales per buying customer",
-        mode="lines",
-        line=dict(color="#117A65"),
+    fig = ui.lines(
+        history,
+        "report_month",
+        [
+            ("average_order_value", "Average order value", dict(color="#7D3C98")),
+            ("sales_per_customer", "Sales per buying customer", dict(color="#117A65")),
+        ],
     )
     ui.chart(fig, "kpi_values", title="Average order value and sales per customer")
 

@@ -22,47 +22,41 @@ if ui.empty_note(counts, "No CRM customers for this selection (anonymous custome
     st.stop()
 counts["report_month"] = pd.to_datetime(counts["report_month"])
 
-left, right = st.columns(2)
-with left:
-    status = counts[counts["dimension"] == "status"]
+
+def bars_by_month(frame, colors: dict, order, **options):
+    """Customers per report month and label of rows of `counts` as bars (stacked unless options say
+    otherwise), with the selected month marked."""
     fig = px.bar(
-        status,
+        frame,
         x="report_month",
         y="customers",
         color="label",
-        color_discrete_map=ui.STATUS_COLORS,
-        category_orders={"label": data.STATUS_ORDER},
+        color_discrete_map=colors,
+        category_orders={"label": order},
+        **options,
     )
-    ui.chart(ui.mark_month(fig, month), "life_status", title="Customers by activity status")
+    return ui.mark_month(fig, month)
+
+
+left, right = st.columns(2)
+with left:
+    status = counts[counts["dimension"] == "status"]
+    fig = bars_by_month(status, ui.STATUS_COLORS, data.STATUS_ORDER)
+    ui.chart(fig, "life_status", title="Customers by activity status")
 with right:
     events = counts[counts["dimension"] == "event"]
     if events.empty:
         st.info("No lifecycle events for this selection.")
     else:
-        fig = px.bar(
-            events,
-            x="report_month",
-            y="customers",
-            color="label",
-            barmode="group",
-            color_discrete_map=ui.EVENT_COLORS,
-            category_orders={"label": data.EVENT_ORDER},
-        )
-        ui.chart(ui.mark_month(fig, month), "life_events", title="Lifecycle events (New, Reactivated, Lost)")
+        fig = bars_by_month(events, ui.EVENT_COLORS, data.EVENT_ORDER, barmode="group")
+        ui.chart(fig, "life_events", title="Lifecycle events (New, Reactivated, Lost)")
 
 tiers = counts[counts["dimension"] == "tier"]
 show_inactive = st.toggle("Show Not Active in the tier chart", value=False, key="life_inactive")
 if not show_inactive:
     tiers = tiers[tiers["label"] != data.NOT_ACTIVE]
-fig = px.bar(
-    tiers,
-    x="report_month",
-    y="customers",
-    color="label",
-    color_discrete_map=ui.TIER_COLORS,
-    category_orders={"label": data.TIER_ORDER},
-)
-ui.chart(ui.mark_month(fig, month), "life_tiers", title="Customers by value tier", height=400)
+fig = bars_by_month(tiers, ui.TIER_COLORS, data.TIER_ORDER)
+ui.chart(fig, "life_tiers", title="Customers by value tier", height=400)
 
 
 def migration_heatmap(frame: pd.DataFrame, order: list[str], title: str, key: str) -> None:

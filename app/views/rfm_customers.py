@@ -110,6 +110,6 @@ with st.expander("How are the scores computed? (score bands of the month)"):
         },
     )
     st.caption(
-        "Scores are quintiles (1-5, 5 best) over the month's Active customers; equal measures "
-        "always get the same score."
+        f"Scores are {len(score_options)} bins (1-{max(score_options)}, {max(score_options)} best) over the "
+        "month's Active customers; equal measures always get the same score."
     )

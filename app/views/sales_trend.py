@@ -3,7 +3,6 @@
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 import crm_data as data
 import crm_ui as ui
@@ -34,18 +33,7 @@ c2.metric("Orders", ui.fmt_count(trend["orders"].sum()), border=True)
 c3.metric("Returns", ui.fmt_money(-trend["returns_revenue"].sum()), border=True)
 c4.metric("Units", ui.fmt_count(trend["units"].sum()), border=True)
 
-fig = make_subplots(specs=[[{"secondary_y": True}]])
-fig.add_bar(x=trend["period_start"], y=trend["sales"], name="Sales", marker_color="#2874A6")
-fig.add_scatter(
-    x=trend["period_start"],
-    y=trend["orders"],
-    name="Orders",
-    mode="lines+markers",
-    line=dict(color="#F39C12"),
-    secondary_y=True,
-)
-fig.update_yaxes(title_text="Sales", secondary_y=False)
-fig.update_yaxes(title_text="Orders", secondary_y=True, showgrid=False)
+fig = ui.sales_and_orders(trend["period_start"], trend["sales"], trend["orders"])
 ui.chart(fig, "trend_sales", title=f"Sales and orders by {period}", height=420)
 
 fig = go.Figure()

@@ -2,7 +2,6 @@
 
 import pandas as pd
 import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
 import crm_data as data
@@ -16,7 +15,6 @@ summary = data.segment_summary(month)
 if ui.empty_note(summary, f"No segment summary for {ui.month_label(month)}."):
     st.stop()
 colors = ui.segment_colors()
-summary["color"] = [(colors.get(s, ui.MUTED) if segment in (None, s) else ui.MUTED) for s in summary["rfm_segment"]]
 
 if segment == data.ANONYMOUS:
     st.info(
@@ -35,18 +33,13 @@ def pick_clicked_segment() -> None:
 
 left, right = st.columns(2)
 with left:
-    fig = go.Figure(
-        go.Bar(
-            x=summary["customers"],
-            y=summary["rfm_segment"],
-            orientation="h",
-            marker_color=summary["color"],
-            text=[f"{c:,} ({s:.0%})" for c, s in zip(summary["customers"], summary["share_of_customers"])],
-            textposition="auto",
-            name="Customers",
-        )
+    fig = ui.segment_bars(
+        summary,
+        summary["customers"],
+        [f"{c:,} ({s:.0%})" for c, s in zip(summary["customers"], summary["share_of_customers"])],
+        segment,
+        name="Customers",
     )
-    fig.update_yaxes(autorange="reversed")
     ui.chart(
         fig,
         "seg_customers",
@@ -55,18 +48,13 @@ with left:
         on_select=pick_clicked_segment,
     )
 with right:
-    fig = go.Figure(
-        go.Bar(
-            x=summary["sales_12m"],
-            y=summary["rfm_segment"],
-            orientation="h",
-            marker_color=summary["color"],
-            text=[f"{s:.0%}" for s in summary["share_of_sales_12m"].fillna(0)],
-            textposition="auto",
-            name="Sales 12 months",
-        )
+    fig = ui.segment_bars(
+        summary,
+        summary["sales_12m"],
+        [f"{s:.0%}" for s in summary["share_of_sales_12m"].fillna(0)],
+        segment,
+        name="Sales 12 months",
     )
-    fig.update_yaxes(autorange="reversed")
     ui.chart(fig, "seg_sales", title="Sales in the last 12 months by segment", height=430)
 
 if segment and segment in set(summary["rfm_segment"]):

@@ -64,7 +64,7 @@ from pathlib import Path
 import pandas as pd
 
 from crm_warehouse import campaign_record, pii, project_settings, safe_export
-from crm_warehouse.constants import NOT_ACTIVE, month_end
+from crm_warehouse.constants import month_end, or_not_active
 from crm_warehouse.serving_file import (  # noqa: F401  (re-exported: older callers import them from here)
     ServingFileMissing,
     latest_month,
@@ -177,9 +177,9 @@ def build_campaign_list(
             customers.customer_group,
             customers.city,
             listed.activity_status,
-            coalesce(listed.value_tier, '{NOT_ACTIVE}') as value_tier,
+            {or_not_active("listed.value_tier")} as value_tier,
             listed.lifecycle_event,
-            coalesce(listed.rfm_segment, '{NOT_ACTIVE}') as rfm_segment,
+            {or_not_active("listed.rfm_segment")} as rfm_segment,
             listed.rfm_cell,
             listed.recency_days,
             listed.frequency_orders,
@@ -267,9 +267,9 @@ def _list_filters(
         params.extend(values)
 
     add_in("snapshot.activity_status", _values(activity_status))
-    add_in(f"coalesce(snapshot.value_tier, '{NOT_ACTIVE}')", _values(value_tier))
+    add_in(or_not_active("snapshot.value_tier"), _values(value_tier))
     add_in("snapshot.lifecycle_event", _values(lifecycle_event))
-    add_in(f"coalesce(snapshot.rfm_segment, '{NOT_ACTIVE}')", _values(segment))
+    add_in(or_not_active("snapshot.rfm_segment"), _values(segment))
     customer_conditions: list[str] = []
     customer_params: list = []
     for column, values in (("customer_group", _values(customer_group)), ("city", _values(city))):

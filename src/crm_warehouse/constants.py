@@ -19,6 +19,12 @@ TIER_ORDER = ("Diamond", "Platinum", "Gold", "Silver", "Bronze", "Passive", NOT_
 KPI_MEASURES = project_settings.board_measures()
 
 
+def or_not_active(expression: str) -> str:
+    """SQL: expression, or the Not Active label where it is null (the snapshot's value_tier and
+    rfm_segment of customers who are not Active; the models' macro crm_not_active)."""
+    return f"coalesce({expression}, '{NOT_ACTIVE}')"
+
+
 def segment_order(alias: str) -> str:
     """SQL ordering segments as dim_rfm_segments ranks them (segment_priority: RFM segments, then Not
     Active and Anonymous), a label missing from dim_rfm_segments (alias) last."""
