@@ -149,14 +149,7 @@ def gate_lines(log_path: Path) -> list[str]:
                 lines.append(line.split(GATE_MARKER, 1)[1].rstrip())
     seen: set[str] = set()
     unique = [line for line in lines if not (line in seen or seen.add(line))]
-    groups: list[list[str]] = []
-    for line in unique:
-        if line.startswith(" ") and groups:
-            groups[-1].append(line)
-        else:
-            groups.append([line])
-    groups.sort(key=lambda group: 0 if group[0].startswith(("FAIL", "ERROR")) else 1)
-    return [line for group in groups for line in group]
+    return [line for group in tasks.gate_groups(unique) for line in group]
 
 
 def prune_run_folders(keep: int) -> None:

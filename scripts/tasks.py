@@ -116,6 +116,20 @@ def project_env() -> dict[str, str]:
 GATE_MARKER = "crm gate "
 
 
+def gate_groups(lines: list[str]) -> list[list[str]]:
+    """The "crm gate" lines of a run (the text after GATE_MARKER) as one group per test (its header
+    line, then its indented detail lines), failures and errors first: how `make build` and the
+    orchestrator repeat them."""
+    groups: list[list[str]] = []
+    for line in lines:
+        if line.startswith(" ") and groups:
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    groups.sort(key=lambda group: 0 if group[0].startswith(("FAIL", "ERROR")) else 1)
+    return groups
+
+
 def dbt(args: list[str], env: dict[str, str]) -> None:
     """Run dbt, echoing its output; the quality gates that warned or failed are repeated at the end.
 
@@ -145,14 +159,7 @@ def dbt(args: list[str], env: dict[str, str]) -> None:
                 gate_lines.append(line.split(GATE_MARKER, 1)[1].rstrip())
         code = process.wait()
     if gate_lines:
-        # one group per test (its header line, then its indented detail lines); failures first
-        groups: list[list[str]] = []
-        for line in gate_lines:
-            if line.startswith(" ") and groups:
-                groups[-1].append(line)
-            else:
-                groups.append([line])
-        groups.sort(key=lambda group: 0 if group[0].startswith(("FAIL", "ERROR")) else 1)
+        groups = gate_groups(gate_lines)
         failed = groups[0][0].startswith(("FAIL", "ERROR"))
         log("quality gates that " + ("failed or warned" if failed else "warned") + " (details above in the dbt log):")
         for group in groups:

@@ -57,3 +57,16 @@ def test_the_fingerprint_ignores_line_endings_and_is_stable(tasks_on_a_copy):
     path = copy / "models" / "marts" / "dim_dates.sql"
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # a Windows checkout
     assert tasks.project_fingerprint() == before
+
+
+def test_gate_lines_are_grouped_per_test_with_failures_first():
+    """tasks.gate_groups: one home of how `make build` and the orchestrator repeat the quality gates."""
+    spec = importlib.util.spec_from_file_location("crm_tasks", ROOT / "scripts" / "tasks.py")
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+    lines = ["WARN share of rejected customers", "  3 rows", "FAIL reject share of sales", "  12 rows", "  examples"]
+    assert tasks.gate_groups(lines) == [
+        ["FAIL reject share of sales", "  12 rows", "  examples"],
+        ["WARN share of rejected customers", "  3 rows"],
+    ]
+    assert tasks.gate_groups(["  a detail before any header"]) == [["  a detail before any header"]]
