@@ -31,9 +31,12 @@ TIMEOUT = 60
 
 
 @pytest.fixture(autouse=True)
-def serving_env(monkeypatch, serving_db):
-    """The app under test reads the same serving file as the test's own queries (conftest's serving_db)."""
+def serving_env(monkeypatch, serving_db, build_db):
+    """The app under test reads the same serving file as the test's own queries (conftest's serving_db),
+    and the contact details of the Campaign lists page from the build warehouse it was published from
+    (build_db: the demo built for this run when warehouse/ is not current)."""
     monkeypatch.setenv("CRM_SERVING_PATH", str(serving_db))
+    monkeypatch.setenv("CRM_DUCKDB_PATH", str(build_db))
 
 
 def sql(path: Path, query: str, params=None):

@@ -35,6 +35,13 @@ def ids(path: Path, where: str, params=None, month: dt.date | None = None) -> se
     return {row[0] for row in rows}
 
 
+@pytest.fixture(autouse=True)
+def contacts_of_the_demo_build(monkeypatch, build_db):
+    """--include-pii reads the contact details from the build warehouse the serving file was published
+    from (build_db: the demo built for this run when warehouse/ is not current), not from warehouse/."""
+    monkeypatch.setenv("CRM_DUCKDB_PATH", str(build_db))
+
+
 @pytest.fixture(scope="session")
 def latest(serving_db) -> dt.date:
     return sql(serving_db, "select max(report_month) from fct_customer_monthly_snapshot")[0][0]
