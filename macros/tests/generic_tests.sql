@@ -9,6 +9,24 @@ where not coalesce(({{ expression }}), false)
 {%- if where_clause %} and ({{ where_clause }}){% endif %}
 {% endtest %}
 
+{#- every row satisfies each of several named boolean SQL expressions: one test (one query, one dbt
+    node) instead of one per expression. Each expression is its own branch of a union, so that the
+    database still prunes each one with its column statistics (a single scan testing an OR of every
+    expression cost DuckDB more CPU). A failing row comes once per expression it fails, with
+    failed_check, the expression's name (a null expression fails, as in expression_is_true). -#}
+{% test expressions_are_true(model, expressions, where_clause=none) %}
+{%- for name, expression in expressions.items() %}
+{{ 'union all' if not loop.first }}
+select
+    '{{ name }}' as failed_check,
+    *
+from {{ model }}
+where
+    not coalesce(({{ expression }}), false)
+    {%- if where_clause %} and ({{ where_clause }}){% endif %}
+{%- endfor %}
+{% endtest %}
+
 {#- column lies within [min_value, max_value] (nulls pass; bounds optional) -#}
 {% test accepted_range(model, column_name, min_value=none, max_value=none, inclusive=true) %}
 select *
@@ -25,14 +43,58 @@ where {{ column_name }} is not null
   )
 {% endtest %}
 
-{#- the combination of columns is unique -#}
-{% test unique_combination_of_columns(model, combination_of_columns) %}
+{#- the combination of columns is unique. With month_column (one of the columns, a date on the first
+    of a month) or month_index_column (one of the columns, a month number), a cheap pass first: grouped by the other columns and a 60-month block, a row count
+    above the number of distinct months (the bits set in a bit_or of one bit per month) marks the
+    keys that may repeat; only their rows are grouped by every column. Exact either way (a repeated
+    combination sets one bit twice; a date that is not a month start, a null or a collision only
+    sends more keys to the exact pass), and far cheaper on a customer x month table than grouping
+    its tens of millions of rows by customer and month. -#}
+{% test unique_combination_of_columns(model, combination_of_columns, month_column=none, month_index_column=none) %}
+{%- set month_key = month_column or month_index_column %}
+{%- if month_key %}
+{%- set others = combination_of_columns | reject('equalto', month_key) | list %}
+{%- set month_number = crm_month_index(month_column) if month_column else month_index_column %}
+with
+
+keyed as (
+    select
+        {{ others | join(', ') }},
+        {{ month_number }} as month_number
+    from {{ model }}
+),
+
+candidate_keys as (
+    select distinct {{ others | join(', ') }}
+    from keyed
+    group by {{ others | join(', ') }}, month_number - month_number % 60
+    having count(*) <> coalesce(bit_count(bit_or(cast(power(2, month_number % 60) as bigint))), 0)
+),
+
+checked_rows as (
+    select tested.*
+    from (select * from {{ model }}) as tested
+    inner join candidate_keys
+        on
+        {%- for column in others %}
+            {{ 'and ' if not loop.first }}tested.{{ column }} is not distinct from candidate_keys.{{ column }}
+        {%- endfor %}
+)
+
+select
+    {{ combination_of_columns | join(', ') }},
+    count(*) as duplicate_rows
+from checked_rows
+group by {{ combination_of_columns | join(', ') }}
+having count(*) > 1
+{%- else %}
 select
     {{ combination_of_columns | join(', ') }},
     count(*) as duplicate_rows
 from {{ model }}
 group by {{ combination_of_columns | join(', ') }}
 having count(*) > 1
+{%- endif %}
 {% endtest %}
 
 {#- the model has at least min_rows rows (returns one row when it has fewer) -#}

@@ -37,10 +37,11 @@ snapshot as (
 ),
 
 with_history as (
+    -- both windows share one sort by customer and month: the highest clv_12m of the 12 report months
+    -- up to this one, and P(alive) exactly three report months earlier (null without a row then)
     select
         customer_id,
         report_month,
-        month_index,
         p_alive,
         clv_12m,
         x,
@@ -48,7 +49,10 @@ with_history as (
         t_x_weeks,
         max(clv_12m) over (
             partition by customer_id order by month_index range between 11 preceding and current row
-        ) as peak_clv_12m
+        ) as peak_clv_12m,
+        max(p_alive) over (
+            partition by customer_id order by month_index range between 3 preceding and 3 preceding
+        ) as p_alive_3m_ago
     from customer_value
 ),
 
@@ -80,18 +84,6 @@ kept as (
     where rank_in_band <= {{ top_customers }}
 ),
 
-with_earlier as (
-    -- P(alive) three report months earlier, for the kept rows only (a join, cheaper than a second window)
-    select
-        kept.*,
-        earlier.p_alive as p_alive_3m_ago
-    from kept
-    left join customer_value as earlier
-        on
-            kept.customer_id = earlier.customer_id
-            and kept.month_index - 3 = earlier.month_index
-),
-
 final as (
     select
         cast(report_month as date) as report_month,
@@ -105,7 +97,7 @@ final as (
         cast(peak_clv_12m as decimal(18, 4)) as peak_clv_12m,
         cast(x as integer) as repeat_occasions,
         cast(t_weeks - t_x_weeks as double) as weeks_since_last_purchase
-    from with_earlier
+    from kept
     order by report_month asc, peak_clv_12m desc nulls last, customer_id asc
 )
 
