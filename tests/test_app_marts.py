@@ -260,6 +260,8 @@ def test_month_tables_are_stored_in_month_order(serving_db):
     assert month_tables <= set(publish.SERVING_ORDER)
     with duckdb.connect(str(serving_db), read_only=True) as connection:
         for table, order in publish.SERVING_ORDER.items():
+            columns = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
+            assert set(order) <= set(columns), f"{table}: publish.SERVING_ORDER names a column it does not have"
             keys = ", ".join(order)
             stored = connection.execute(f"select {keys} from {table} order by rowid").fetchall()
             assert stored == connection.execute(f"select {keys} from {table} order by {keys}").fetchall(), table
