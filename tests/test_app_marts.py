@@ -242,3 +242,26 @@ def test_campaign_list_preview_size_and_store_filter(serving_db, months):
     )["n"][0]
     assert campaign_list.campaign_list_size(month, store=[store]) == expected > 0
     assert store in crm_data.campaign_options()["store"]
+
+
+def test_month_tables_are_stored_in_month_order(serving_db):
+    """The serving file of a real build stores the tables the pages read one month at a time sorted
+    (crm_warehouse.publish.SERVING_ORDER), so that DuckDB skips the other months' row groups; every
+    month-keyed table that the app's queries filter by `report_month = ?` and that grows with the
+    customers is in that list (tests/test_bi_handoff.py checks the row groups of a larger table)."""
+    from crm_warehouse import publish
+
+    month_tables = {
+        "fct_customer_monthly_snapshot",
+        "fct_customer_value",
+        "kpi_customer_grid",
+        "kpi_customer_value_leaving",
+    }
+    assert month_tables <= set(publish.SERVING_ORDER)
+    with duckdb.connect(str(serving_db), read_only=True) as connection:
+        for table, order in publish.SERVING_ORDER.items():
+            columns = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
+            assert set(order) <= set(columns), f"{table}: publish.SERVING_ORDER names a column it does not have"
+            keys = ", ".join(order)
+            stored = connection.execute(f"select {keys} from {table} order by rowid").fetchall()
+            assert stored == connection.execute(f"select {keys} from {table} order by {keys}").fetchall(), table

@@ -750,3 +750,60 @@ def test_publish_uses_the_build_memory_limit_threads_and_spill_folder(monkeypatc
     assert memory == expected != default_memory, (memory, expected, default_memory)
     assert int(threads) == 1
     assert temp == str(tmp_path / "spill")
+
+
+def test_publish_stores_the_month_tables_in_month_order(tmp_path):
+    """The tables the app reads one report month at a time (publish.SERVING_ORDER) are written sorted,
+    in the serving file and in Parquet, so that DuckDB skips the other months' row groups by their
+    min/max. The build here writes them scrambled (every month in every row group) over several row
+    groups: without the sort, the row groups' month ranges overlap."""
+    build_db = tmp_path / "build.duckdb"
+    months, customers = 24, 8_000  # 192,000 rows: two row groups of 122,880 and more
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("create schema marts")
+        con.execute("create schema serving")
+        con.execute(
+            "create table serving.pii_columns (column_name varchar, resource_name varchar, serving_include_pii boolean)"
+        )
+        for table, order in publish.SERVING_ORDER.items():
+            assert order[0] == "report_month", table
+            keys = "".join(f", (customer * {index + 3}) % 7 as {column}" for index, column in enumerate(order[1:]))
+            con.execute(
+                f'create table marts."{table}" as '
+                "select cast(date '2022-01-01' + to_months(month) as date) as report_month, "
+                f"printf('C%06d', customer) as customer_id, month * customer as measure{keys} "
+                f"from range({months}) as m(month), range({customers}) as c(customer) "
+                "order by hash(month, customer)"
+            )
+        con.execute("create table marts.kpi_small as select 1 as report_month")  # a table without an order
+    serving, parquet = tmp_path / "serving.duckdb", tmp_path / "parquet"
+    result = publish.publish(build_db, serving, parquet, log=lambda message: None)
+    assert result["tables"] == {**dict.fromkeys(publish.SERVING_ORDER, months * customers), "kpi_small": 1}
+
+    with duckdb.connect(str(serving), read_only=True) as con, duckdb.connect(str(build_db), read_only=True) as build:
+        for table, order in publish.SERVING_ORDER.items():
+            keys = ", ".join(order)
+            # stored order = rowid order; each row group's month range is disjoint from the next one's
+            groups = con.execute(
+                f'select rowid // 122880 as row_group, min(report_month), max(report_month) from "{table}" '
+                "group by 1 order by 1"
+            ).fetchall()
+            assert len(groups) >= 2, table
+            assert all(left[2] <= right[1] for left, right in zip(groups, groups[1:])), (table, groups)
+            stored = f'select {keys} from "{table}" order by rowid'
+            assert (
+                con.execute(stored).fetchall()
+                == con.execute(f'select {keys} from "{table}" order by {keys}').fetchall()
+            )
+            parquet_rows = con.execute(
+                f"select {keys} from read_parquet('{parquet / (table + '.parquet')}')"
+            ).fetchall()
+            assert parquet_rows == con.execute(stored).fetchall(), table
+            # the same rows as the build's scrambled table (and the build's was really scrambled)
+            assert sorted(build.execute(f'select * from marts."{table}"').fetchall()) == sorted(
+                con.execute(f'select * from "{table}"').fetchall()
+            )
+            build_groups = build.execute(
+                f'select count(distinct report_month) from marts."{table}" where rowid < 122880'
+            ).fetchall()[0][0]
+            assert build_groups == months, "the build's table must be out of month order for this test to mean anything"
