@@ -729,7 +729,7 @@ def p_alive_distribution(month: dt.date, segment: str | None) -> pd.DataFrame:
     )
 
 
-LEAVING_LIMIT = 200  # the rows per band kept by kpi_customer_value_leaving (var crm_app_leaving_customers)
+LEAVING_LIMIT = project_settings.leaving_customers()  # rows per band kept by kpi_customer_value_leaving
 
 
 def leaving_customers(

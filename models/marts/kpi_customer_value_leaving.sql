@@ -1,5 +1,5 @@
 {{ config(enabled=target.type != 'spark') }}
-{%- set top_customers = var('crm_app_leaving_customers', 200) %}
+{%- set top_customers = var('crm_app_leaving_customers') %}
 {%- set month_index = crm_month_index('report_month') %}
 {%- set p_alive_bands = crm_p_alive_bands() %}
 -- Customer value page of the app, "High value, likely leaving": per report month, RFM segment of that

@@ -53,6 +53,12 @@ def p_alive_bands() -> int:
     return int(project_var("crm_p_alive_bands"))
 
 
+def leaving_customers() -> int:
+    """How many customers kpi_customer_value_leaving keeps per report month, segment and P(alive) band
+    (var crm_app_leaving_customers): the most the app's "valuable and leaving" list can show."""
+    return int(project_var("crm_app_leaving_customers"))
+
+
 def campaign_response_window_days() -> int:
     """Days after the send date in which a core purchase is a response (var crm_campaign_response_window_days)."""
     return int(project_var("crm_campaign_response_window_days"))
