@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -292,10 +293,37 @@ SCENARIOS = [
 ]
 
 
+# the change whose "after" folder and full refresh two tests need (the failed-run test below too)
+SHARED_SCENARIO = "old_line_corrected"
+
+
+def shared_scenario(clean_raw: Path, tmp_path_factory) -> tuple[Path, Path, tuple]:
+    """(after folder, its full refresh, _scenario's answer) of SHARED_SCENARIO, made once per run:
+    the tests only read them (an incremental run reads the folder, the comparison the warehouse)."""
+
+    def make(folder: Path) -> None:
+        answer = _scenario(SHARED_SCENARIO, copy_raw(clean_raw, folder / "raw_after"))
+        (folder / "scenario.json").write_text(json.dumps(answer))
+        run_dbt(folder / "raw_after", folder / "full" / "crm.duckdb", *REFERENCE)
+
+    shared = build_once(tmp_path_factory, "incremental_" + SHARED_SCENARIO, make)
+    return (
+        shared / "raw_after",
+        shared / "full" / "crm.duckdb",
+        tuple(json.loads((shared / "scenario.json").read_text())),
+    )
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_every_kind_of_change_incremental_equals_full_refresh(clean_raw, clean_warehouse, tmp_path, scenario):
-    after = copy_raw(clean_raw, tmp_path / "raw_after")  # copy2: the files keep their times
-    variables, expected = _scenario(scenario, after)
+def test_every_kind_of_change_incremental_equals_full_refresh(
+    clean_raw, clean_warehouse, tmp_path, tmp_path_factory, scenario
+):
+    full = None
+    if scenario == SHARED_SCENARIO:
+        after, full, (variables, expected) = shared_scenario(clean_raw, tmp_path_factory)
+    else:
+        after = copy_raw(clean_raw, tmp_path / "raw_after")  # copy2: the files keep their times
+        variables, expected = _scenario(scenario, after)
     extra = ("--vars", variables) if variables else ()
 
     database = tmp_path / "incremental" / "crm.duckdb"
@@ -312,7 +340,7 @@ def test_every_kind_of_change_incremental_equals_full_refresh(clean_raw, clean_w
 
     if scenario == "new_customer_row_adopts_orphan_lines":
         full = clean_warehouse  # its "after" folder is clean_raw, copied unchanged
-    else:
+    elif full is None:
         full = tmp_path / "full" / "crm.duckdb"
         run_dbt(after, full, *REFERENCE, *extra)
     assert_same_tables(database, full)
@@ -334,13 +362,12 @@ def test_a_run_without_changes_recomputes_nothing(clean_warehouse, clean_raw, tm
     pd.testing.assert_frame_equal(before, query(database, SNAPSHOT))
 
 
-def test_a_run_that_fails_half_way_is_caught_up_by_the_next_run(clean_raw, clean_warehouse, tmp_path):
+def test_a_run_that_fails_half_way_is_caught_up_by_the_next_run(clean_raw, clean_warehouse, tmp_path, tmp_path_factory):
     """A run that fails after int_build_changes (here the customer value scores stop on an unknown
     model, after the snapshot and the fits were rebuilt with another monetary measure) does not reach
     int_build_completed. The next run, with the data of the failed run and the vars set back, must
     still rebuild what the failed run rewrote: every table then equals a full refresh."""
-    after = copy_raw(clean_raw, tmp_path / "raw_after")
-    _scenario("old_line_corrected", after)
+    after, full, _ = shared_scenario(clean_raw, tmp_path_factory)  # one line of 2024-06 corrected
     database = copy_warehouse(clean_warehouse, tmp_path / "incremental" / "crm.duckdb")
     completed = "select max(run_started_at) as run_started_at from intermediate.int_build_completed"
     before = query(database, completed)
@@ -356,9 +383,7 @@ def test_a_run_that_fails_half_way_is_caught_up_by_the_next_run(clean_raw, clean
     # rewrote every month: this run rebuilds them all again
     assert rebuilt(database)[1]
     assert query(database, completed)["run_started_at"][0] > before["run_started_at"][0]
-    full = tmp_path / "full" / "crm.duckdb"
-    run_dbt(after, full, *REFERENCE)
-    assert_same_tables(database, full)
+    assert_same_tables(database, full)  # the full refresh of the folder `after`
 
     # a later run without changes rebuilds nothing (the failed run's range was caught up)
     run_dbt(after, database, *MODELS)
