@@ -33,6 +33,8 @@
 -- depends_on: {{ ref('fct_customer_value') }}
 -- depends_on: {{ ref('kpi_customer_value_by_segment') }}
 -- depends_on: {{ ref('kpi_customer_value_by_tier') }}
+-- depends_on: {{ ref('kpi_customer_value_leaving') }}
+-- depends_on: {{ ref('kpi_customer_value_p_alive_bands') }}
 {%- endif %}
 {%- set rebuilt_all = true %}
 {%- if execute %}

@@ -1,4 +1,10 @@
-{{ config(enabled=target.type != 'spark') }}
+{{ config(
+    enabled=target.type != 'spark',
+    materialized='incremental',
+    incremental_strategy='crm_month_range',
+    recompute_column='report_month'
+) }}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 {%- set top_customers = var('crm_app_leaving_customers') %}
 {%- set month_index = crm_month_index('report_month') %}
 {%- set p_alive_bands = crm_p_alive_bands() %}
@@ -13,6 +19,9 @@
 -- the rows kept: the app reads this mart filtered by report month, segment and P(alive) with a server-side
 -- order and limit instead of ranking fct_customer_value at view time. Customers above P(alive) 0.95
 -- (the slider's maximum) are not kept.
+-- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose
+-- inputs changed; it reads the customer value from 11 report months earlier (the peak's window; the
+-- P(alive) of 3 months earlier lies within it) and the snapshot of the rewritten months only.
 with
 
 customer_value as (
@@ -26,6 +35,7 @@ customer_value as (
         t_weeks,
         t_x_weeks
     from {{ ref('fct_customer_value') }}
+    where {{ crm_recompute_date_filter('report_month', changes, lookback_months=11) }}
 ),
 
 snapshot as (
@@ -34,6 +44,7 @@ snapshot as (
         report_month,
         rfm_segment
     from {{ ref('fct_customer_monthly_snapshot') }}
+    where {{ crm_recompute_date_filter('report_month', changes) }}
 ),
 
 with_history as (

@@ -1,4 +1,10 @@
-{{ config(enabled=target.type != 'spark') }}
+{{ config(
+    enabled=target.type != 'spark',
+    materialized='incremental',
+    incremental_strategy='crm_month_range',
+    recompute_column='report_month'
+) }}
+{%- set changes = crm_changes(ref('int_build_changes')) %}
 -- Customer value page of the app: customers and their clv_12m per report month, RFM segment of that
 -- month (Not Active for customers without one) and P(alive) band of width 0.05 (var crm_p_alive_bands,
 -- macro crm_p_alive_band: p_alive_band_from = floor(p_alive * 20) / 20; P(alive) = 1 falls in the last
@@ -6,10 +12,13 @@
 -- distribution reads it filtered by report month (and segment) instead of counting
 -- fct_customer_value at view time. Customers as in kpi_customer_value_by_segment: a value row and a
 -- snapshot row in the month.
+-- Incremental (macros/crm_incremental.sql): a run rewrites the months from the first month whose
+-- inputs changed (each month reads only its own month of both inputs).
 with
 
 customer_value as (
     select * from {{ ref('fct_customer_value') }}
+    where {{ crm_recompute_date_filter('report_month', changes) }}
 ),
 
 snapshot as (
@@ -18,6 +27,7 @@ snapshot as (
         report_month,
         rfm_segment
     from {{ ref('fct_customer_monthly_snapshot') }}
+    where {{ crm_recompute_date_filter('report_month', changes) }}
 ),
 
 banded as (
