@@ -12,13 +12,17 @@ import pandas as pd
 import pytest
 
 import conftest
+import generate_data
 from conftest import build_once, query
 
-# Speed: every scenario starts from a warehouse built on the clean raw folder, and most compare with
-# a full refresh of that same folder. Both are the session's `clean_warehouse` (built once, see
-# conftest.py): a scenario copies the DuckDB file instead of building it again. Only the builds that
+# Speed: every scenario starts from a warehouse built on a small clean raw folder (small_raw), and
+# most compare with a full refresh of that same folder. Both are made once per run (small_warehouse,
+# build_once): a scenario copies the DuckDB file instead of building it again. Only the builds that
 # a scenario's change calls for (its incremental run, the full refresh of its changed folder, a
-# "before" folder that differs from the clean one) run per scenario.
+# "before" folder that differs from the small one) run per scenario. The folder has a quarter of the
+# customers of the session's clean_raw (conftest.py): the ~25 builds of this file are its longest
+# part, and what they prove (incremental = full refresh, what a run rebuilds) holds at any size;
+# small_raw asserts the few things the scenarios need of the data.
 
 MODELS = ("build", "--resource-type", "seed", "--resource-type", "model")
 
@@ -28,6 +32,51 @@ def run_dbt(raw_dir: Path, db_path: Path, *args: str, check: bool = True):
     this file, on many different raw folders, reuse one dbt parse: the tests here read tables only (the
     views would read whatever folder the link points to later)."""
     return conftest.run_dbt(raw_dir, db_path, *args, raw_link=True, check=check)
+
+
+SMALL_CUSTOMERS = 300  # clean_raw (conftest.py) has 1,200: same years, seed and settings otherwise
+
+
+def assert_small_raw_serves_the_scenarios(raw: Path) -> None:
+    """What the scenarios below need of small_raw, so that a smaller folder cannot make them vacuous."""
+    lines = {
+        path.name: pd.read_csv(path, dtype=str, keep_default_na=False) for path in raw.glob("sales_transactions_*.csv")
+    }
+    assert sorted(lines) == [f"sales_transactions_{year}.csv" for year in (2023, 2024, 2025)], sorted(lines)
+    dates = pd.concat(frame["invoice_date"] for frame in lines.values())
+    # _new_lines copies the first 25 and the 31st December line of the 2025 file
+    assert _december_lines(raw / "sales_transactions_2025.csv")[30:], "fewer than 31 December lines"
+    # December changes after the 15th (partial month), November has lines after the 15th (the gap)
+    assert (dates > "2025-12-15").any() and ((dates > "2025-11-15") & (dates < "2025-12-01")).any()
+    # two new months after October; a 2024-06 line with a positive quantity (old_line_corrected,
+    # the future-dated line)
+    assert (dates.str[:7] == "2025-11").any() and (dates.str[:7] == "2025-12").any()
+    june = lines["sales_transactions_2024.csv"]
+    assert (june["invoice_date"].str.startswith("2024-06") & (june["quantity"].astype(float) > 0)).any()
+    _an_active_customer(raw)  # an in-scope customer with 2024 lines (raises StopIteration if none)
+    products = pd.read_csv(raw / "products_master.csv", dtype=str, keep_default_na=False)
+    assert (products["category"].str.strip().str.lower() == "consumable").any()
+
+
+@pytest.fixture(scope="session")
+def small_raw(tmp_path_factory) -> Path:
+    """A clean generated raw folder like clean_raw (conftest.py) with fewer customers, for this file."""
+
+    def make(out: Path) -> None:
+        generate_data.generate(out / "raw", customers=SMALL_CUSTOMERS, start_year=2023, years=3, seed=7, clean=True)
+        assert_small_raw_serves_the_scenarios(out / "raw")
+
+    return build_once(tmp_path_factory, "raw_incremental_small", make) / "raw"
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(small_raw, tmp_path_factory) -> Path:
+    """The whole warehouse (models only) built on small_raw, once per run. Copy it before changing it."""
+
+    def make(folder: Path) -> None:
+        run_dbt(small_raw, folder / "crm.duckdb", *MODELS, "--full-refresh")
+
+    return build_once(tmp_path_factory, "wh_incremental_small", make) / "crm.duckdb"
 
 
 SNAPSHOT = "select * from marts.fct_customer_monthly_snapshot order by customer_id, report_month"
@@ -53,19 +102,19 @@ def cut_raw(source: Path, target: Path, last_date: str) -> None:
             shutil.copy(path, target / path.name)
 
 
-def test_new_and_partial_month_incremental_equals_full_refresh(clean_raw, clean_warehouse, tmp_path):
+def test_new_and_partial_month_incremental_equals_full_refresh(small_raw, small_warehouse, tmp_path):
     database = tmp_path / "incremental" / "crm.duckdb"
     # November complete and December half-way: the December row is partial.
-    cut_raw(clean_raw, tmp_path / "raw_mid_december", "2025-12-15")
+    cut_raw(small_raw, tmp_path / "raw_mid_december", "2025-12-15")
     run_dbt(tmp_path / "raw_mid_december", database, *MODELS, "--full-refresh")
     before = query(database, SNAPSHOT)
     assert str(before["report_month"].max())[:7] == "2025-12"
 
     # The rest of December arrives: the incremental run recomputes December only.
-    run_dbt(clean_raw, database, *MODELS)
+    run_dbt(small_raw, database, *MODELS)
     incremental = query(database, SNAPSHOT)
 
-    refreshed = query(clean_warehouse, SNAPSHOT)  # the full refresh of clean_raw
+    refreshed = query(small_warehouse, SNAPSHOT)  # the full refresh of small_raw
 
     pd.testing.assert_frame_equal(incremental, refreshed)
     # History before December is exactly as it was published.
@@ -80,12 +129,12 @@ def test_new_and_partial_month_incremental_equals_full_refresh(clean_raw, clean_
     )
 
 
-def test_two_new_months_incremental_equals_full_refresh(clean_raw, clean_warehouse, tmp_path):
+def test_two_new_months_incremental_equals_full_refresh(small_raw, small_warehouse, tmp_path):
     database = tmp_path / "incremental" / "crm.duckdb"
-    cut_raw(clean_raw, tmp_path / "raw_to_october", "2025-10-31")
+    cut_raw(small_raw, tmp_path / "raw_to_october", "2025-10-31")
     run_dbt(tmp_path / "raw_to_october", database, *MODELS, "--full-refresh")
-    run_dbt(clean_raw, database, *MODELS)
-    full = clean_warehouse  # the full refresh of clean_raw
+    run_dbt(small_raw, database, *MODELS)
+    full = small_warehouse  # the full refresh of small_raw
     for table in (
         "marts.fct_customer_monthly_snapshot",
         "intermediate.int_customer_months__windows",
@@ -100,14 +149,14 @@ def test_two_new_months_incremental_equals_full_refresh(clean_raw, clean_warehou
     assert rebuilt(database) == (month_index(2025, 11), False)
 
 
-def test_a_partial_month_is_completed_by_a_later_month_incremental_equals_full_refresh(clean_raw, tmp_path):
+def test_a_partial_month_is_completed_by_a_later_month_incremental_equals_full_refresh(small_raw, tmp_path):
     """Month to date (SPEC section 13, int_report_months): data up to 2025-11-15 leaves November
     partial; when December's lines arrive (and never the rest of November), November becomes
     complete although none of its own lines changed: the incremental run rewrites it (the
     month_completeness digest of int_source_digests) and equals a full refresh."""
     before_raw, after_raw = tmp_path / "raw_mid_november", tmp_path / "raw_november_gap"
-    cut_raw(clean_raw, before_raw, "2025-11-15")
-    cut_raw(clean_raw, after_raw, "2025-12-31")
+    cut_raw(small_raw, before_raw, "2025-11-15")
+    cut_raw(small_raw, after_raw, "2025-12-31")
     for path in after_raw.glob("sales_transactions_*.csv"):
         lines = pd.read_csv(path, dtype=str, keep_default_na=False)
         dates = lines["invoice_date"]
@@ -297,12 +346,12 @@ SCENARIOS = [
 SHARED_SCENARIO = "old_line_corrected"
 
 
-def shared_scenario(clean_raw: Path, tmp_path_factory) -> tuple[Path, Path, tuple]:
+def shared_scenario(small_raw: Path, tmp_path_factory) -> tuple[Path, Path, tuple]:
     """(after folder, its full refresh, _scenario's answer) of SHARED_SCENARIO, made once per run:
     the tests only read them (an incremental run reads the folder, the comparison the warehouse)."""
 
     def make(folder: Path) -> None:
-        answer = _scenario(SHARED_SCENARIO, copy_raw(clean_raw, folder / "raw_after"))
+        answer = _scenario(SHARED_SCENARIO, copy_raw(small_raw, folder / "raw_after"))
         (folder / "scenario.json").write_text(json.dumps(answer))
         run_dbt(folder / "raw_after", folder / "full" / "crm.duckdb", *REFERENCE)
 
@@ -316,30 +365,30 @@ def shared_scenario(clean_raw: Path, tmp_path_factory) -> tuple[Path, Path, tupl
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_kind_of_change_incremental_equals_full_refresh(
-    clean_raw, clean_warehouse, tmp_path, tmp_path_factory, scenario
+    small_raw, small_warehouse, tmp_path, tmp_path_factory, scenario
 ):
     full = None
     if scenario == SHARED_SCENARIO:
-        after, full, (variables, expected) = shared_scenario(clean_raw, tmp_path_factory)
+        after, full, (variables, expected) = shared_scenario(small_raw, tmp_path_factory)
     else:
-        after = copy_raw(clean_raw, tmp_path / "raw_after")  # copy2: the files keep their times
+        after = copy_raw(small_raw, tmp_path / "raw_after")  # copy2: the files keep their times
         variables, expected = _scenario(scenario, after)
     extra = ("--vars", variables) if variables else ()
 
     database = tmp_path / "incremental" / "crm.duckdb"
     if scenario == "new_customer_row_adopts_orphan_lines":
         # the "before" folder lacks one customer row: a warehouse of its own
-        before = copy_raw(clean_raw, tmp_path / "raw_before")
+        before = copy_raw(small_raw, tmp_path / "raw_before")
         customer = _an_active_customer(before)
         _edit_csv(before / "customers_master.csv", lambda f: f[f["customer_id"] != customer])
         run_dbt(before, database, *MODELS, "--full-refresh")
     else:
-        copy_warehouse(clean_warehouse, database)  # built once per session on clean_raw
+        copy_warehouse(small_warehouse, database)  # built once per session on small_raw
     run_dbt(after, database, *MODELS, *extra)
     first_month, is_full = rebuilt(database)
 
     if scenario == "new_customer_row_adopts_orphan_lines":
-        full = clean_warehouse  # its "after" folder is clean_raw, copied unchanged
+        full = small_warehouse  # its "after" folder is small_raw, copied unchanged
     elif full is None:
         full = tmp_path / "full" / "crm.duckdb"
         run_dbt(after, full, *REFERENCE, *extra)
@@ -354,21 +403,21 @@ def test_every_kind_of_change_incremental_equals_full_refresh(
             assert first_month == expected
 
 
-def test_a_run_without_changes_recomputes_nothing(clean_warehouse, clean_raw, tmp_path):
-    database = copy_warehouse(clean_warehouse, tmp_path / "again" / "crm.duckdb")
+def test_a_run_without_changes_recomputes_nothing(small_warehouse, small_raw, tmp_path):
+    database = copy_warehouse(small_warehouse, tmp_path / "again" / "crm.duckdb")
     before = query(database, SNAPSHOT)
-    run_dbt(clean_raw, database, *MODELS)
+    run_dbt(small_raw, database, *MODELS)
     assert rebuilt(database) == (None, False)
     pd.testing.assert_frame_equal(before, query(database, SNAPSHOT))
 
 
-def test_a_run_that_fails_half_way_is_caught_up_by_the_next_run(clean_raw, clean_warehouse, tmp_path, tmp_path_factory):
+def test_a_run_that_fails_half_way_is_caught_up_by_the_next_run(small_raw, small_warehouse, tmp_path, tmp_path_factory):
     """A run that fails after int_build_changes (here the customer value scores stop on an unknown
     model, after the snapshot and the fits were rebuilt with another monetary measure) does not reach
     int_build_completed. The next run, with the data of the failed run and the vars set back, must
     still rebuild what the failed run rewrote: every table then equals a full refresh."""
-    after, full, _ = shared_scenario(clean_raw, tmp_path_factory)  # one line of 2024-06 corrected
-    database = copy_warehouse(clean_warehouse, tmp_path / "incremental" / "crm.duckdb")
+    after, full, _ = shared_scenario(small_raw, tmp_path_factory)  # one line of 2024-06 corrected
+    database = copy_warehouse(small_warehouse, tmp_path / "incremental" / "crm.duckdb")
     completed = "select max(run_started_at) as run_started_at from intermediate.int_build_completed"
     before = query(database, completed)
 
@@ -390,12 +439,12 @@ def test_a_run_that_fails_half_way_is_caught_up_by_the_next_run(clean_raw, clean
     assert rebuilt(database) == (None, False)
 
 
-def test_a_line_rejected_as_future_dated_is_parsed_again_once_its_date_has_come(clean_warehouse, clean_raw, tmp_path):
+def test_a_line_rejected_as_future_dated_is_parsed_again_once_its_date_has_come(small_warehouse, small_raw, tmp_path):
     """The date gate compares with current_date, so a line dated after the day its file was parsed is
     rejected then and valid later, while its file does not change. The next build must parse that
     file again, as a full refresh that day would accept the line. Simulated by marking a parsed
     2024-06 line as it was stored when its date was still in the future."""
-    database = copy_warehouse(clean_warehouse, tmp_path / "incremental" / "crm.duckdb")
+    database = copy_warehouse(small_warehouse, tmp_path / "incremental" / "crm.duckdb")
     with duckdb.connect(str(database)) as connection:
         marked = connection.execute(
             """
@@ -414,7 +463,7 @@ def test_a_line_rejected_as_future_dated_is_parsed_again_once_its_date_has_come(
     assert len(marked) == 1
     source_file, row_number = marked[0]
 
-    run_dbt(clean_raw, database, *MODELS)
+    run_dbt(small_raw, database, *MODELS)
     reason = query(
         database,
         f"""
@@ -422,7 +471,7 @@ def test_a_line_rejected_as_future_dated_is_parsed_again_once_its_date_has_come(
         where source_file = '{source_file}' and source_row_number = {row_number}""",
     )
     assert reason["parse_reject_reason"].isna().all(), "the stale rejection was kept: the file was not parsed again"
-    assert_same_tables(database, clean_warehouse)
+    assert_same_tables(database, small_warehouse)
 
 
 # --- lines appended to a file: only the new lines are parsed, unless the old part changed ---
@@ -456,10 +505,10 @@ def _new_lines(path: Path) -> list[str]:
     return new_lines
 
 
-def _appended_raw(clean_raw: Path, after: Path, case: str) -> list[str]:
-    """The "after" raw folder of a case: clean_raw with lines appended to the 2025 file (and, by case,
+def _appended_raw(small_raw: Path, after: Path, case: str) -> list[str]:
+    """The "after" raw folder of a case: small_raw with lines appended to the 2025 file (and, by case,
     its old last line continued or an old line edited); returns the appended lines."""
-    copy_raw(clean_raw, after)
+    copy_raw(small_raw, after)
     name = "sales_transactions_2025.csv"
     if case == "old_last_line_continued":
         _drop_final_line_break(after / name)
@@ -488,31 +537,31 @@ PLAIN_APPEND = ("only_appended", "warehouse_from_before_the_md5_column")
     "case", ["only_appended", "old_line_edited_too", "old_last_line_continued", "warehouse_from_before_the_md5_column"]
 )
 def test_appended_lines_are_parsed_alone_and_equal_a_full_refresh(
-    clean_raw, clean_warehouse, tmp_path, tmp_path_factory, case
+    small_raw, small_warehouse, tmp_path, tmp_path_factory, case
 ):
     name = "sales_transactions_2025.csv"
     if case in PLAIN_APPEND:
         # the same folder and its full refresh, made once per run (the incremental run only reads it)
 
         def make(folder: Path) -> None:
-            _appended_raw(clean_raw, folder / "raw_after", "only_appended")
+            _appended_raw(small_raw, folder / "raw_after", "only_appended")
             run_dbt(folder / "raw_after", folder / "full" / "crm.duckdb", *REFERENCE)
 
         shared = build_once(tmp_path_factory, "incremental_plain_append", make)
         after, full = shared / "raw_after", shared / "full" / "crm.duckdb"
-        new_lines = _new_lines(clean_raw / name)  # the lines appended there
+        new_lines = _new_lines(small_raw / name)  # the lines appended there
     else:
         after, full = tmp_path / "raw_after", tmp_path / "full" / "crm.duckdb"
-        new_lines = _appended_raw(clean_raw, after, case)
+        new_lines = _appended_raw(small_raw, after, case)
 
     database = tmp_path / "incremental" / "crm.duckdb"
     if case == "old_last_line_continued":
-        # its "before" file differs from clean_raw's: the old part without its final line break
-        before = copy_raw(clean_raw, tmp_path / "raw_before")
+        # its "before" file differs from small_raw's: the old part without its final line break
+        before = copy_raw(small_raw, tmp_path / "raw_before")
         _drop_final_line_break(before / name)
         run_dbt(before, database, *MODELS, "--full-refresh")
     else:
-        copy_warehouse(clean_warehouse, database)  # built once per session on clean_raw
+        copy_warehouse(small_warehouse, database)  # built once per session on small_raw
     lines_sql = (
         f"select source_row_number, loaded_at, is_exact_duplicate from staging.base_crm__sales_transaction_lines "
         f"where source_file = '{name}' order by source_row_number"
