@@ -2,6 +2,7 @@
 the port given, its GraphQL API lists the asset graph with the marts and the run queue's limit of
 one, the daemon runs; Ctrl-C (SIGINT) stops it and leaves no process behind."""
 
+import contextlib
 import json
 import os
 import signal
@@ -109,8 +110,13 @@ def test_orchestrate_serves_the_asset_graph_and_stops_cleanly(tmp_path):
         try:
             output.append(process.communicate(timeout=120)[0])
         except subprocess.TimeoutExpired:
+            # a failure, asserted below (returncode, processes left); kill everything first so that
+            # no process left holding the output pipe makes communicate() wait for ever
             process.kill()
-            output.append(process.communicate()[0])
+            for pid in processes_with(home):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            output.append(process.communicate(timeout=60)[0])
     text = "".join(output)
     assert f"Dagster UI: http://127.0.0.1:{port}" in text, text[-3000:]
     assert "Dagster stopped" in text, text[-3000:]
