@@ -77,6 +77,9 @@ def test_orchestrate_serves_the_asset_graph_and_stops_cleanly(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # Ctrl-C as in a terminal: a test run started in the background by a non-interactive shell
+        # (nohup ... &) ignores SIGINT, and the orchestrator would inherit that and never stop
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     output: list[str] = []
     try:
