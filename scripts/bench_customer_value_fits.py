@@ -6,9 +6,8 @@ runs them (each month from the previous month's fits), on the grouped inputs of 
 
 CHECKOUT: the project folder whose src/crm_warehouse and model file are timed (e.g. a `git archive`
 of the commit to compare; checkouts from before issue 23, whose fits take `start=`, work too).
-This script alone puts a folder on sys.path, on purpose: CHECKOUT/src goes first so that the
-checkout's crm_warehouse is timed, not the package installed editable into .venv (any other script
-imports the installed package).
+The checkout's crm_warehouse is timed, not the package installed editable into .venv: the script
+runs itself again with PYTHONPATH=CHECKOUT/src (first on the import path, before the installed package).
 Prints the smallest process CPU time of the repeats; --json writes every fit (month, model,
 log-likelihood, parameters, winning start) to compare two checkouts' results.
 """
@@ -18,6 +17,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,9 +32,14 @@ def main(argv=None) -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     checkout = args.checkout.resolve()
-    sys.path.insert(0, str(checkout / "src"))  # deliberate: the checkout's package (see the docstring)
-    for name in [name for name in sys.modules if name.startswith("crm_warehouse")]:
-        del sys.modules[name]  # the checkout's package, not the installed one
+    if os.environ.get("CRM_BENCH_FITS_CHECKOUT") != str(checkout):
+        # again, in a process that imports the checkout's package (see the docstring)
+        env = {**os.environ, "CRM_BENCH_FITS_CHECKOUT": str(checkout), "PYTHONPATH": str(checkout / "src")}
+        raise SystemExit(
+            subprocess.run(
+                [sys.executable, __file__, *(sys.argv[1:] if argv is None else argv)], env=env, check=False
+            ).returncode
+        )
     import duckdb
     import numpy  # noqa: F401  as in dbt: the model file imports numpy first (BLAS threads at their default)
 

@@ -52,9 +52,7 @@ def test_lacking_skips_here_and_fails_in_ci(tmp_path, ci, outcome, said):
     test_file = tmp_path / "test_lacks.py"
     test_file.write_text(
         textwrap.dedent(
-            f"""
-            import sys
-            sys.path.insert(0, {str(ROOT / "tests")!r})
+            """
             from support.machine import lacking
             
             def test_needs_a_browser():
@@ -67,7 +65,11 @@ def test_lacking_skips_here_and_fails_in_ci(tmp_path, ci, outcome, said):
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={**os.environ, "CI": ci},
+        env={
+            **os.environ,
+            "CI": ci,
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")]),
+        },
     )
     assert f"1 {outcome}" in result.stdout and said in result.stdout, result.stdout
 
